@@ -1,0 +1,111 @@
+"""The composition root: one ASGI app hosting one service (distributed mode) or all
+four (embedded mode) under their prefixes, so the URLs are the same in both."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from recoup.scheduler import run_daily
+from shared.auth import Keyring
+from shared.idempotency import IdempotencyMiddleware
+from shared.messaging.inprocess import InProcessTransport
+from shared.messaging.rabbitmq import RabbitMQTransport
+from shared.messaging.transport import Transport
+from shared.runtime import ServiceDefinition, ServiceRuntime
+from shared.settings import Settings
+from shared.web import install_problem_handlers
+
+log = structlog.get_logger(__name__)
+
+
+def make_transport(settings: Settings) -> Transport:
+    if settings.amqp_url:
+        return RabbitMQTransport(
+            settings.amqp_url, namespace=settings.amqp_namespace,
+            prefetch=settings.prefetch, delivery_limit=settings.delivery_limit,
+        )
+    return InProcessTransport(delivery_limit=settings.delivery_limit)
+
+
+def service_app(definition: ServiceDefinition) -> FastAPI:
+    app = FastAPI(title=f"Recoup {definition.title}", version="1")
+    for router in definition.routers:
+        app.include_router(router)
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    return app
+
+
+def create_app(
+    settings: Settings,
+    definitions: list[ServiceDefinition],
+    keyring: Keyring,
+    *,
+    schedule: bool = False,
+) -> FastAPI:
+    sub_apps = {d.name: service_app(d) for d in definitions}
+    runtimes: list[ServiceRuntime] = []
+
+    @asynccontextmanager
+    async def lifespan(root: FastAPI) -> AsyncIterator[None]:
+        transport = make_transport(settings)
+        await transport.start()
+        for d in definitions:
+            runtime = ServiceRuntime(d, settings, keyring, transport)
+            sub_apps[d.name].state.runtime = runtime
+            runtimes.append(runtime)
+        root.state.runtimes = {r.name: r for r in runtimes}
+        migrate = settings.migrate_on_start
+        for runtime in runtimes:
+            await runtime.start(
+                migrate=runtime.database_url.startswith("sqlite") if migrate is None else migrate
+            )
+        jobs = [
+            asyncio.create_task(run_daily(settings.sweep_at, job, runtime))
+            for runtime in runtimes
+            for job in runtime.definition.jobs
+            if schedule and settings.scheduler_enabled
+        ]
+        try:
+            yield
+        finally:
+            for task in jobs:
+                task.cancel()
+            await asyncio.gather(*jobs, return_exceptions=True)
+            for runtime in runtimes:
+                await runtime.stop()
+            runtimes.clear()
+            await transport.close()
+
+    root = FastAPI(title="Recoup", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    install_problem_handlers(root)
+
+    @root.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}  # liveness: the process answers; no dependency checks
+
+    @root.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        checks: dict[str, Any] = {}
+        for runtime in runtimes:
+            checks[f"{runtime.name}.database"] = await runtime.database_ready()
+        if runtimes:
+            checks["broker"] = await runtimes[0].transport.is_ready()
+        ready = bool(checks) and all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @root.get("/metrics", include_in_schema=False)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    for d in definitions:
+        root.mount(d.prefix, sub_apps[d.name])
+    return root

@@ -1,0 +1,126 @@
+"""`recoup run` (embedded), `recoup serve SERVICE` (distributed), `recoup migrate`, ..."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from recoup import services
+from recoup.app import create_app
+from recoup.keys import ADMIN_KEY_FILE, load_keyring
+from recoup.logging import configure_logging
+from shared.db import create_engine
+from shared.migrations import run_alembic, upgrade
+from shared.settings import Settings
+
+app = typer.Typer(help="Recoup: credit control and collection of trade receivables.",
+                  no_args_is_help=True)
+
+
+def _serve(settings: Settings, names: list[str] | None, *, schedule: bool) -> None:
+    configure_logging(settings)
+    keyring, new_key = load_keyring(settings)
+    definitions = services.load(names)
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"Recoup ({', '.join(d.name for d in definitions)}) on {base}")
+    for d in definitions:
+        typer.echo(f"  API docs: {base}{d.prefix}/docs")
+    if new_key:
+        typer.echo(f"  Admin API key (shown once; its hash is in {settings.data_dir / ADMIN_KEY_FILE}):")
+        typer.echo(f"    {new_key}")
+    uvicorn.run(create_app(settings, definitions, keyring, schedule=schedule),
+                host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+@app.command()
+def run() -> None:
+    """Embedded mode: all four services in one process, SQLite, events in-process."""
+    _serve(Settings(), None, schedule=True)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="credit, ledger, reconciliation or collections")],
+    schedule: Annotated[bool, typer.Option(help="run this service's daily jobs in-process")] = False,
+) -> None:
+    """One service alone (distributed mode): set its RECOUP_DATABASE_URL_* and RECOUP_AMQP_URL."""
+    _serve(Settings(), [service], schedule=schedule)
+
+
+@app.command()
+def migrate(
+    names: Annotated[list[str] | None, typer.Argument(help="services (default: all)")] = None,
+) -> None:
+    """Apply migrations to each service's database (run once per deploy, before the apps)."""
+    settings = Settings()
+
+    async def _all() -> None:
+        for d in services.load(names):
+            engine = create_engine(settings.database_url(d.name))
+            try:
+                await upgrade(engine, d.migrations, d.metadata)
+            finally:
+                await engine.dispose()
+            typer.echo(f"{d.name}: migrated")
+
+    asyncio.run(_all())
+
+
+@app.command()
+def sweep(
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+) -> None:
+    """Run the ledger's overdue sweep once (for a cron job); safe to repeat."""
+    from services.ledger import handlers
+    from services.ledger.domain.commands import RunSweep
+    from shared import clock
+    from shared.messaging.inprocess import InProcessTransport
+    from shared.runtime import ServiceRuntime
+
+    settings = Settings()
+    definition = services.load(["ledger"])[0]
+
+    async def _sweep() -> dict:
+        # Events go to the outbox; the running ledger service's relay publishes them.
+        runtime = ServiceRuntime(definition, settings, load_keyring(settings)[0], InProcessTransport())
+        try:
+            async with runtime.unit_of_work("cli") as uow:
+                day = date.fromisoformat(as_of) if as_of else clock.today()
+                result = await handlers.run_sweep(uow, RunSweep(as_of=day))
+                await uow.commit()
+            return result
+        finally:
+            await runtime.engine.dispose()
+
+    typer.echo(asyncio.run(_sweep()))
+
+
+@app.command()
+def makemigration(
+    service: Annotated[str, typer.Argument()],
+    message: Annotated[str, typer.Option("-m", "--message")],
+) -> None:
+    """Autogenerate a migration for a service from its tables (against a scratch SQLite)."""
+    definition = services.load([service])[0]
+
+    async def _make() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'scratch.sqlite3'}")
+            try:
+                await upgrade(engine, definition.migrations, definition.metadata)
+                await run_alembic(engine, definition.migrations, definition.metadata, "revision",
+                                  message=message, autogenerate=True)
+            finally:
+                await engine.dispose()
+
+    asyncio.run(_make())
+
+
+if __name__ == "__main__":
+    app()

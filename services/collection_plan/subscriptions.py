@@ -1,0 +1,18 @@
+"""The event types collection-plan consumes, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.collection_plan import handlers
+from shared.messaging.consumer import EventHandler
+
+
+def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+    return {
+        "credit.customer.registered": handlers.on_customer_registered,
+        "ledger.payment.missed": handlers.on_overdue,
+        "ledger.invoice.aged": handlers.on_overdue,
+        "ledger.invoice.settled": handlers.on_invoice_settled,
+        "ledger.balance.changed": handlers.on_balance_changed,
+    }

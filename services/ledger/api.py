@@ -1,0 +1,113 @@
+"""The ledger's HTTP edge: schema -> command -> handler -> schema."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
+
+from services.ledger import handlers, queries
+from services.ledger.domain.allocation import Allocation as AllocationCmd
+from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, RunSweep
+from services.ledger.schemas import (
+    CreditDocumentOut,
+    CreditNoteIn,
+    InvoiceIn,
+    InvoiceOut,
+    PaymentIn,
+    SweepIn,
+    SweepOut,
+)
+from services.ledger.tables import Allocation, CreditDocument, Invoice
+from shared import clock
+from shared.auth import Principal
+from shared.errors import NotFound
+from shared.runtime import ServiceRuntime
+from shared.web import get_runtime, require
+
+router = APIRouter(prefix="/v1", tags=["ledger"])
+Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
+Reader = Annotated[Principal, require("ledger:read")]
+Writer = Annotated[Principal, require("ledger:write")]
+
+
+@router.post("/invoices", status_code=201, response_model=InvoiceOut)
+async def post_invoice(body: InvoiceIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
+    async with runtime.unit_of_work(caller.name) as uow:
+        invoice, created = await handlers.post_invoice(uow, PostInvoice(**body.model_dump()))
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return invoice
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
+async def get_invoice(invoice_id: str, runtime: Runtime, _: Reader) -> Any:
+    async with runtime.sessions() as session:
+        invoice = await session.get(Invoice, invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {invoice_id!r} not found")
+    return invoice
+
+
+@router.post("/payments", status_code=201, response_model=CreditDocumentOut)
+async def post_payment(body: PaymentIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
+    data = body.model_dump()
+    if body.allocations is not None:
+        data["allocations"] = tuple(AllocationCmd(a.invoice_id, a.amount) for a in body.allocations)
+    async with runtime.unit_of_work(caller.name) as uow:
+        document, created = await handlers.post_payment(uow, PostPayment(**data))
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return await _document_out(runtime, document)
+
+
+@router.post("/credit-notes", status_code=201, response_model=CreditDocumentOut)
+async def post_credit_note(body: CreditNoteIn, runtime: Runtime, caller: Writer,
+                           response: Response) -> Any:
+    async with runtime.unit_of_work(caller.name) as uow:
+        document, created = await handlers.post_credit_note(uow, PostCreditNote(**body.model_dump()))
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return await _document_out(runtime, document)
+
+
+async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        allocations = (await session.execute(
+            select(Allocation).where(Allocation.document_kind == document.kind,
+                                     Allocation.document_id == document.id).order_by(Allocation.id)
+        )).scalars().all()
+    return {
+        "id": document.id, "customer_id": document.customer_id, "amount": document.amount,
+        "currency": document.currency, "date": document.document_date, "method": document.method,
+        "invoice_id": document.invoice_id, "unapplied": document.unapplied,
+        "allocations": [{"invoice_id": a.invoice_id, "amount": a.amount} for a in allocations],
+    }
+
+
+@router.get("/customers/{customer_id}/account")
+async def get_account(customer_id: str, runtime: Runtime, _: Reader,
+                      as_of: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        return await queries.account(session, customer_id, as_of or clock.today())
+
+
+@router.get("/aging")
+async def get_aging(runtime: Runtime, _: Reader,
+                    as_of: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        return await queries.aging(session, as_of or clock.today())
+
+
+@router.post("/sweeps", response_model=SweepOut)
+async def post_sweep(runtime: Runtime, caller: Writer, body: SweepIn | None = None) -> Any:
+    as_of = (body.as_of if body else None) or clock.today()
+    async with runtime.unit_of_work(caller.name) as uow:
+        result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
+        await uow.commit()
+    return result

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from services.ledger import api, handlers, tables
+from services.ledger.domain.commands import RunSweep
+from services.ledger.subscriptions import subscriptions
+from shared import clock
+from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
+
+
+async def daily_sweep(runtime: ServiceRuntime) -> Any:
+    async with runtime.unit_of_work("scheduler") as uow:
+        result = await handlers.run_sweep(uow, RunSweep(as_of=clock.today()))
+        await uow.commit()
+    return result
+
+
+def definition() -> ServiceDefinition:
+    return ServiceDefinition(
+        name="ledger",
+        prefix="/ledger",
+        title="ledger",
+        metadata=tables.metadata,
+        infra=tables.infra,
+        migrations=Path(__file__).parent / "migrations" / "versions",
+        routers=[api.router],
+        subscriptions=subscriptions,
+        jobs=[ScheduledJob("overdue-sweep", daily_sweep)],
+    )

@@ -1,0 +1,46 @@
+"""What the ledger can be told to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.ledger.domain.allocation import Allocation
+
+
+@dataclass(frozen=True)
+class PostInvoice:
+    id: str
+    customer_id: str
+    amount: int
+    currency: str
+    issue_date: date
+    due_date: date | None = None
+    shipment_id: str | None = None
+    salesperson: str | None = None
+
+
+@dataclass(frozen=True)
+class PostPayment:
+    id: str
+    customer_id: str
+    amount: int
+    currency: str
+    received_on: date
+    method: str | None = None
+    allocations: tuple[Allocation, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PostCreditNote:
+    id: str
+    customer_id: str
+    amount: int
+    currency: str
+    issue_date: date
+    invoice_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunSweep:
+    as_of: date

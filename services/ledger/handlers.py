@@ -1,0 +1,300 @@
+"""Commands and events in, domain calls, the unit of work commits (callers commit)."""
+
+from __future__ import annotations
+
+import zlib
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from services.ledger.domain import allocation as alloc
+from services.ledger.domain.aging import days_past_due, thresholds_crossed
+from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, RunSweep
+from services.ledger.domain.terms import Terms, TermsError, due_date_for
+from services.ledger.tables import (
+    Allocation,
+    CreditDocument,
+    Invoice,
+    JournalLine,
+    LedgerCustomer,
+    OverdueNotice,
+)
+from shared.clock import now
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Invalid
+from shared.events import CloudEvent
+from shared.events import contracts as ev
+
+
+async def _customer(uow: UnitOfWork, customer_id: str) -> LedgerCustomer:
+    """The customer's row, locked: postings for one customer take turns (PostgreSQL)."""
+    customer = (
+        await uow.session.execute(
+            select(LedgerCustomer).where(LedgerCustomer.customer_id == customer_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if customer is None:
+        raise Invalid(
+            f"customer {customer_id!r} is unknown to the ledger; register it with credit first",
+            field="customer_id",
+        )
+    return customer
+
+
+def _journal(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, currency: str,
+             booked_on: date, lines: list[tuple[str, int]]) -> None:
+    if sum(amount for _, amount in lines) != 0:
+        raise AssertionError(f"unbalanced journal for {kind} {doc_id}: {lines}")
+    for account, amount in lines:
+        if amount:
+            uow.session.add(JournalLine(
+                document_kind=kind, document_id=doc_id, customer_id=customer_id,
+                account=account, currency=currency, amount=amount, booked_on=booked_on,
+            ))
+
+
+def _same(existing: Any, fields: dict[str, Any]) -> bool:
+    return all(getattr(existing, k) == v for k, v in fields.items())
+
+
+# --- invoices -----------------------------------------------------------------------------
+async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool]:
+    """Book an invoice; answers (invoice, created). Re-posting the same invoice is a no-op."""
+    customer = await _customer(uow, cmd.customer_id)
+    due = cmd.due_date
+    if due is None:
+        try:
+            due = due_date_for(_terms(customer), cmd.issue_date)
+        except TermsError as exc:
+            raise Invalid(str(exc), field="due_date") from exc
+    if due < cmd.issue_date:
+        raise Invalid("the due date is before the issue date", field="due_date")
+    content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
+                   issue_date=cmd.issue_date, due_date=due)
+    existing = await uow.session.get(Invoice, cmd.id)
+    if existing is not None:
+        if _same(existing, content):
+            return existing, False
+        raise Conflict(f"invoice {cmd.id} exists with different content", field="id")
+
+    invoice = Invoice(
+        id=cmd.id, **content, open_amount=cmd.amount, shipment_id=cmd.shipment_id,
+        salesperson=cmd.salesperson, recorded_by=uow.actor, recorded_at=now(),
+    )
+    uow.session.add(invoice)
+    _journal(uow, "invoice", cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
+             [("receivable", cmd.amount), ("revenue", -cmd.amount)])
+    uow.emit(ev.InvoicePosted(
+        customer_id=cmd.customer_id, invoice_id=cmd.id, amount=cmd.amount,
+        currency=cmd.currency, issue_date=cmd.issue_date, due_date=due,
+        salesperson=cmd.salesperson, shipment_id=cmd.shipment_id,
+    ))
+    await _emit_balance(uow, customer, as_of=cmd.issue_date)
+    return invoice, True
+
+
+def _terms(customer: LedgerCustomer) -> Terms:
+    return Terms(customer.terms_mode, customer.terms_days, customer.terms_day_of_month,
+                 customer.terms_due_date)
+
+
+# --- payments and credit notes -------------------------------------------------------------
+async def post_payment(uow: UnitOfWork, cmd: PostPayment) -> tuple[CreditDocument, bool]:
+    return await _post_credit(
+        uow, "payment", cmd.id, cmd.customer_id, cmd.amount, cmd.currency, cmd.received_on,
+        method=cmd.method, requested=list(cmd.allocations) if cmd.allocations else None,
+    )
+
+
+async def post_credit_note(uow: UnitOfWork, cmd: PostCreditNote) -> tuple[CreditDocument, bool]:
+    requested = None
+    if cmd.invoice_id is not None:
+        invoice = await uow.session.get(Invoice, cmd.invoice_id)
+        if invoice is None or invoice.customer_id != cmd.customer_id:
+            raise Invalid(f"invoice {cmd.invoice_id} is not an invoice of this customer",
+                          field="invoice_id")
+        if invoice.currency != cmd.currency:
+            raise Invalid(f"invoice {cmd.invoice_id} is in {invoice.currency}", field="currency")
+        share = min(cmd.amount, invoice.open_amount)
+        requested = [alloc.Allocation(cmd.invoice_id, share)] if share else []
+    return await _post_credit(
+        uow, "credit_note", cmd.id, cmd.customer_id, cmd.amount, cmd.currency, cmd.issue_date,
+        invoice_id=cmd.invoice_id, requested=requested,
+    )
+
+
+async def _post_credit(
+    uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, amount: int, currency: str,
+    on: date, *, method: str | None = None, invoice_id: str | None = None,
+    requested: list[alloc.Allocation] | None,
+) -> tuple[CreditDocument, bool]:
+    customer = await _customer(uow, customer_id)
+    content = dict(customer_id=customer_id, amount=amount, currency=currency, document_date=on)
+    existing = await uow.session.get(CreditDocument, (kind, doc_id))
+    if existing is not None:
+        if _same(existing, content):
+            return existing, False
+        raise Conflict(f"{kind.replace('_', ' ')} {doc_id} exists with different content",
+                       field="id")
+
+    open_invoices = {
+        i.id: i for i in (await uow.session.execute(
+            select(Invoice).where(Invoice.customer_id == customer_id,
+                                  Invoice.currency == currency, Invoice.open_amount > 0)
+        )).scalars()
+    }
+    views = {
+        i.id: alloc.OpenInvoice(i.id, i.issue_date, i.due_date, i.open_amount)
+        for i in open_invoices.values()
+    }
+    if requested is None:
+        allocations = alloc.allocate_oldest_first(amount, list(views.values()))
+    else:
+        allocations = alloc.check_explicit(amount, requested, views)
+
+    settled = []
+    for a in allocations:
+        invoice = open_invoices[a.invoice_id]
+        invoice.open_amount -= a.amount
+        uow.session.add(Allocation(document_kind=kind, document_id=doc_id,
+                                   invoice_id=a.invoice_id, amount=a.amount, effective_on=on))
+        if invoice.open_amount == 0:
+            invoice.settled_on = on
+            settled.append(invoice)
+    allocated = sum(a.amount for a in allocations)
+    document = CreditDocument(
+        kind=kind, id=doc_id, **content, method=method, invoice_id=invoice_id,
+        unapplied=amount - allocated, recorded_by=uow.actor, recorded_at=now(),
+    )
+    uow.session.add(document)
+    debit_account = "cash" if kind == "payment" else "sales_returns"
+    _journal(uow, kind, doc_id, customer_id, currency, on, [
+        (debit_account, amount), ("receivable", -allocated), ("customer_credit", -(amount - allocated)),
+    ])
+
+    allocation_data = [ev.Allocation(invoice_id=a.invoice_id, amount=a.amount) for a in allocations]
+    if kind == "payment":
+        uow.emit(ev.PaymentReceived(
+            customer_id=customer_id, payment_id=doc_id, amount=amount, currency=currency,
+            received_on=on, method=method, allocations=allocation_data,
+            unapplied=document.unapplied,
+        ))
+    else:
+        uow.emit(ev.CreditNotePosted(
+            customer_id=customer_id, credit_note_id=doc_id, amount=amount, currency=currency,
+            issue_date=on, invoice_id=invoice_id, allocations=allocation_data,
+        ))
+    for invoice in settled:
+        uow.emit(ev.InvoiceSettled(customer_id=customer_id, invoice_id=invoice.id,
+                                   currency=currency, settled_on=on))
+    await _emit_balance(uow, customer, as_of=on)
+    return document, True
+
+
+# --- the customer's position ---------------------------------------------------------------
+async def _emit_balance(uow: UnitOfWork, customer: LedgerCustomer, *, as_of: date) -> None:
+    """Tell the others the customer's whole position. `overdue` counts the open invoices
+    the sweep has declared missed: the cause of automatic holds and collection cases."""
+    await uow.session.flush()
+    customer.balance_version += 1
+    s = uow.session
+    declared = select(OverdueNotice.invoice_id).where(OverdueNotice.threshold_days == 1)
+    open_rows = (await s.execute(
+        select(
+            Invoice.currency,
+            func.sum(Invoice.open_amount),
+            func.sum(Invoice.open_amount).filter(Invoice.id.in_(declared)),
+            func.min(Invoice.due_date).filter(Invoice.id.in_(declared)),
+        )
+        .where(Invoice.customer_id == customer.customer_id, Invoice.open_amount > 0)
+        .group_by(Invoice.currency)
+    )).all()
+    credit_rows = (await s.execute(
+        select(CreditDocument.currency, func.sum(CreditDocument.unapplied))
+        .where(CreditDocument.customer_id == customer.customer_id, CreditDocument.unapplied > 0)
+        .group_by(CreditDocument.currency)
+    )).all()
+    positions: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"balance": 0, "overdue": 0, "oldest_overdue_due_date": None}
+    )
+    for currency, open_total, overdue, oldest in open_rows:
+        positions[currency].update(balance=open_total, overdue=overdue or 0,
+                                   oldest_overdue_due_date=oldest)
+    for currency, unapplied in credit_rows:
+        positions[currency]["balance"] -= unapplied
+    uow.emit(ev.BalanceChanged(
+        customer_id=customer.customer_id, version=customer.balance_version, as_of=as_of,
+        balances=[ev.CurrencyBalance(currency=c, **p) for c, p in sorted(positions.items())],
+    ))
+
+
+# --- the overdue sweep ---------------------------------------------------------------------
+async def run_sweep(uow: UnitOfWork, cmd: RunSweep) -> dict[str, Any]:
+    """Announce every open invoice past its due date as of `cmd.as_of`: the missed payment
+    once per invoice, then each age threshold once. Re-running changes nothing."""
+    s = uow.session
+    if s.bind.dialect.name == "postgresql":  # concurrent sweeps take turns
+        await s.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                        {"k": zlib.crc32(b"recoup-ledger-sweep")})
+    overdue = (await s.execute(
+        select(Invoice).where(Invoice.open_amount > 0, Invoice.due_date < cmd.as_of)
+        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
+    )).scalars().all()
+    announced: dict[str, set[int]] = defaultdict(set)
+    for invoice_id, threshold in (await s.execute(
+        select(OverdueNotice.invoice_id, OverdueNotice.threshold_days)
+        .join(Invoice, Invoice.id == OverdueNotice.invoice_id)
+        .where(Invoice.open_amount > 0, Invoice.due_date < cmd.as_of)
+    )).all():
+        announced[invoice_id].add(threshold)
+
+    news: dict[str, list[tuple[type[ev.EventData], dict[str, Any]]]] = defaultdict(list)
+    for invoice in overdue:
+        days = days_past_due(invoice.due_date, cmd.as_of)
+        new = [t for t in thresholds_crossed(days) if t not in announced[invoice.id]]
+        if not new:
+            continue
+        for threshold in new:
+            s.add(OverdueNotice(invoice_id=invoice.id, threshold_days=threshold, as_of=cmd.as_of))
+        common = dict(customer_id=invoice.customer_id, invoice_id=invoice.id,
+                      currency=invoice.currency, open_amount=invoice.open_amount,
+                      due_date=invoice.due_date, as_of=cmd.as_of, days_past_due=days)
+        if 1 in new:
+            news[invoice.customer_id].append((ev.PaymentMissed, common))
+        later = [t for t in new if t > 1]
+        if later:  # one event for the highest threshold newly crossed
+            news[invoice.customer_id].append((ev.InvoiceAged, {**common, "threshold_days": max(later)}))
+
+    missed = aged = 0
+    for customer_id, items in sorted(news.items()):
+        customer = await _customer(uow, customer_id)
+        if any(kind is ev.PaymentMissed for kind, _ in items):
+            # The new position goes first, so the news below carries its version.
+            await _emit_balance(uow, customer, as_of=cmd.as_of)
+        for kind, data in items:
+            uow.emit(kind(**data, balance_version=customer.balance_version))
+            missed += kind is ev.PaymentMissed
+            aged += kind is ev.InvoiceAged
+    return {"as_of": cmd.as_of, "payment_missed": missed, "invoice_aged": aged,
+            "events": missed + aged}
+
+
+# --- events from credit ----------------------------------------------------------------------
+async def on_customer_terms(uow: UnitOfWork, data: Any, _event: CloudEvent) -> None:
+    """credit.customer.registered and credit.terms.changed: keep the terms we date by."""
+    version = getattr(data, "version", 0)
+    customer = await uow.session.get(LedgerCustomer, data.customer_id)
+    if customer is None:
+        customer = LedgerCustomer(customer_id=data.customer_id, terms_mode=data.terms.mode,
+                                  terms_version=-1)
+        uow.session.add(customer)
+    if version < customer.terms_version:
+        return  # stale news: a later change already arrived
+    terms = data.terms
+    customer.terms_mode = terms.mode
+    customer.terms_days = terms.days
+    customer.terms_day_of_month = terms.day_of_month
+    customer.terms_due_date = terms.due_date
+    customer.terms_version = version

@@ -1,0 +1,15 @@
+"""The event types the ledger consumes, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.ledger import handlers
+from shared.messaging.consumer import EventHandler
+
+
+def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+    return {
+        "credit.customer.registered": handlers.on_customer_terms,
+        "credit.terms.changed": handlers.on_customer_terms,
+    }

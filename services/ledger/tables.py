@@ -1,0 +1,116 @@
+"""The ledger's own tables. Booked rows are never updated in place except the derived
+`open_amount`/`unapplied` caches, which always equal the allocations beside them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from shared.db import service_registry
+from shared.messaging.tables import infrastructure_tables
+
+registry = service_registry()
+metadata = registry.metadata
+infra = infrastructure_tables(metadata)
+
+
+class LedgerTable(SQLModel, registry=registry):
+    pass
+
+
+class LedgerCustomer(LedgerTable, table=True):
+    """A customer as the ledger knows it: terms replicated from credit, and the
+    version counter of `ledger.balance.changed`."""
+
+    __tablename__ = "ledger_customer"
+    customer_id: str = Field(primary_key=True, max_length=64)
+    terms_mode: str = Field(max_length=32)
+    terms_days: int | None = None
+    terms_day_of_month: int | None = None
+    terms_due_date: date | None = None
+    terms_version: int = 0
+    balance_version: int = 0
+
+
+class Invoice(LedgerTable, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("open_amount >= 0 AND open_amount <= amount", name="open_within_amount"),
+        CheckConstraint("due_date >= issue_date", name="due_not_before_issue"),
+        Index("ix_invoice_open_due", "customer_id", "currency", "due_date"),
+    )
+    id: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(index=True, max_length=64)
+    amount: int
+    currency: str = Field(max_length=3)
+    issue_date: date
+    due_date: date = Field(index=True)
+    open_amount: int
+    shipment_id: str | None = Field(default=None, max_length=64)
+    salesperson: str | None = Field(default=None, max_length=128)
+    settled_on: date | None = None
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime
+
+
+class CreditDocument(LedgerTable, table=True):
+    """Money for the customer: a payment or a credit note. What is not allocated stays
+    as `unapplied` credit on the account."""
+
+    __tablename__ = "credit_document"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
+    )
+    kind: str = Field(primary_key=True, max_length=16)  # payment | credit_note
+    id: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(index=True, max_length=64)
+    amount: int
+    currency: str = Field(max_length=3)
+    document_date: date
+    method: str | None = Field(default=None, max_length=32)
+    invoice_id: str | None = Field(default=None, max_length=64)
+    unapplied: int
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime
+
+
+class Allocation(LedgerTable, table=True):
+    __tablename__ = "allocation"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_kind: str = Field(max_length=16)
+    document_id: str = Field(max_length=64)
+    invoice_id: str = Field(foreign_key="invoice.id", index=True, max_length=64)
+    amount: int
+    effective_on: date
+
+
+class JournalLine(LedgerTable, table=True):
+    """Double entry: the lines of one document sum to zero per currency
+    (debit positive, credit negative)."""
+
+    __tablename__ = "journal_line"
+    id: int | None = Field(default=None, primary_key=True)
+    document_kind: str = Field(max_length=16, index=True)
+    document_id: str = Field(max_length=64)
+    customer_id: str = Field(max_length=64, index=True)
+    account: str = Field(max_length=32)
+    currency: str = Field(max_length=3)
+    amount: int
+    booked_on: date
+
+
+class OverdueNotice(LedgerTable, table=True):
+    """One row per invoice and age threshold the sweep has announced: the sweep's
+    memory, which makes it idempotent per invoice."""
+
+    __tablename__ = "overdue_notice"
+    __table_args__ = (UniqueConstraint("invoice_id", "threshold_days"),)
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    threshold_days: int
+    as_of: date

@@ -1,0 +1,16 @@
+"""The event types reconciliation consumes, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.reconciliation import handlers
+from shared.messaging.consumer import EventHandler
+
+
+def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+    return {
+        "ledger.invoice.posted": handlers.on_invoice_posted,
+        "ledger.payment.received": handlers.on_payment_received,
+        "ledger.credit_note.posted": handlers.on_credit_note_posted,
+    }

@@ -1,0 +1,285 @@
+"""The typed contract of every integration event. Changing one is a deliberate act:
+tests/unit/shared/test_event_contracts.py compares them with a stored snapshot."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+    event_type: ClassVar[str]
+    event_version: ClassVar[int] = 1
+
+
+class Terms(BaseModel):
+    mode: str
+    days: int | None = None
+    day_of_month: int | None = None
+    due_date: date | None = None
+    early_payment_discount: dict | None = None
+
+
+class MoneyField(BaseModel):
+    amount: int
+    currency: str
+
+
+class Allocation(BaseModel):
+    invoice_id: str
+    amount: int
+
+
+class CurrencyBalance(BaseModel):
+    currency: str
+    balance: int
+    overdue: int
+    oldest_overdue_due_date: date | None = None
+
+
+# credit -------------------------------------------------------------------------------
+class CustomerRegistered(EventData):
+    event_type = "credit.customer.registered"
+    customer_id: str
+    name: str
+    salesperson: str | None = None
+    region: str | None = None
+    terms: Terms
+    credit_limit: MoneyField
+
+
+class TermsChanged(EventData):
+    event_type = "credit.terms.changed"
+    customer_id: str
+    terms: Terms
+    version: int
+
+
+class RatingChanged(EventData):
+    event_type = "credit.rating.changed"
+    customer_id: str
+    rating_class: str = Field(alias="class")
+    previous_class: str | None = None
+    score: int
+    reasons: list[str]
+
+
+class SignalRecorded(EventData):
+    event_type = "credit.signal.recorded"
+    customer_id: str
+    signal_id: str
+    kind: str
+    observed_on: date
+    note: str | None = None
+    serious: bool
+
+
+class HoldPlaced(EventData):
+    event_type = "credit.hold.placed"
+    customer_id: str
+    hold_id: str
+    kind: str
+    reason: str
+    cause: str
+    placed_by: str
+
+
+class HoldReleased(EventData):
+    event_type = "credit.hold.released"
+    customer_id: str
+    hold_id: str
+    kind: str
+    reason: str
+    released_by: str
+
+
+# ledger -------------------------------------------------------------------------------
+class InvoicePosted(EventData):
+    event_type = "ledger.invoice.posted"
+    customer_id: str
+    invoice_id: str
+    amount: int
+    currency: str
+    issue_date: date
+    due_date: date
+    salesperson: str | None = None
+    shipment_id: str | None = None
+
+
+class PaymentReceived(EventData):
+    event_type = "ledger.payment.received"
+    customer_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    received_on: date
+    method: str | None = None
+    allocations: list[Allocation]
+    unapplied: int
+
+
+class CreditNotePosted(EventData):
+    event_type = "ledger.credit_note.posted"
+    customer_id: str
+    credit_note_id: str
+    amount: int
+    currency: str
+    issue_date: date
+    invoice_id: str | None = None
+    allocations: list[Allocation]
+
+
+class InvoiceSettled(EventData):
+    event_type = "ledger.invoice.settled"
+    customer_id: str
+    invoice_id: str
+    currency: str
+    settled_on: date
+
+
+class PaymentMissed(EventData):
+    event_type = "ledger.payment.missed"
+    customer_id: str
+    invoice_id: str
+    currency: str
+    open_amount: int
+    due_date: date
+    as_of: date
+    days_past_due: int
+    balance_version: int = Field(description="the ledger's balance version when sent")
+
+
+class InvoiceAged(EventData):
+    """An overdue invoice crossed an age threshold (days past due), once per threshold."""
+
+    event_type = "ledger.invoice.aged"
+    customer_id: str
+    invoice_id: str
+    currency: str
+    open_amount: int
+    due_date: date
+    as_of: date
+    days_past_due: int
+    balance_version: int = Field(description="the ledger's balance version when sent")
+    threshold_days: int
+
+
+class BalanceChanged(EventData):
+    """The customer's whole position after a change; `version` grows by one per change."""
+
+    event_type = "ledger.balance.changed"
+    customer_id: str
+    version: int
+    as_of: date
+    balances: list[CurrencyBalance]
+
+
+# collections --------------------------------------------------------------------------
+class CaseOpened(EventData):
+    event_type = "collections.case.opened"
+    customer_id: str
+    case_id: str
+    opened_on: date
+
+
+class CaseEscalated(EventData):
+    event_type = "collections.case.escalated"
+    customer_id: str
+    case_id: str
+    level: int
+    previous_level: int
+    receivable_class: str = Field(alias="class")
+    step: str
+    days_past_due: int
+    as_of: date
+    balance_version: int | None = None
+
+
+class CaseClosed(EventData):
+    event_type = "collections.case.closed"
+    customer_id: str
+    case_id: str
+    closed_on: date
+    reason: str
+
+
+class PromiseBroken(EventData):
+    event_type = "collections.promise.broken"
+    customer_id: str
+    case_id: str
+    promise_id: str
+    amount: int
+    currency: str
+    promised_on: date
+
+
+class AgreementSigned(EventData):
+    event_type = "collections.agreement.signed"
+    customer_id: str
+    agreement_id: str
+    invoice_ids: list[str]
+    currency: str
+    total: int
+
+
+# reconciliation -----------------------------------------------------------------------
+class StatementIssued(EventData):
+    event_type = "reconciliation.statement.issued"
+    customer_id: str
+    statement_id: str
+    period: str
+    currency: str
+    closing_balance: int
+    digest: str
+
+
+class StatementConfirmed(EventData):
+    event_type = "reconciliation.statement.confirmed"
+    customer_id: str
+    statement_id: str
+    confirmed_by: str
+
+
+class StatementDisputed(EventData):
+    event_type = "reconciliation.statement.disputed"
+    customer_id: str
+    statement_id: str
+    invoice_ids: list[str]
+    reason: str
+
+
+class PaymentIdentified(EventData):
+    event_type = "reconciliation.payment.identified"
+    customer_id: str
+    bank_line_id: str
+    amount: int
+    currency: str
+    received_on: date
+    invoice_ids: list[str]
+    reference: str | None = None
+
+
+EVENT_TYPES: dict[str, type[EventData]] = {
+    cls.event_type: cls
+    for cls in (
+        CustomerRegistered, TermsChanged, RatingChanged, SignalRecorded, HoldPlaced,
+        HoldReleased, InvoicePosted, PaymentReceived, CreditNotePosted, InvoiceSettled,
+        PaymentMissed, InvoiceAged, BalanceChanged, CaseOpened, CaseEscalated, CaseClosed,
+        PromiseBroken, AgreementSigned, StatementIssued, StatementConfirmed,
+        StatementDisputed, PaymentIdentified,
+    )
+}
+
+
+class UnknownEventType(KeyError):
+    pass
+
+
+def contract_for(event_type: str) -> type[EventData]:
+    try:
+        return EVENT_TYPES[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None

@@ -1,0 +1,73 @@
+"""A service's event consumer: the inbox makes every handler idempotent by event id.
+
+The inbox row `(consumer, event_id)` is inserted in the same transaction as the
+handler's effect; if it already exists the event was handled and nothing happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+
+from shared.clock import now
+from shared.db import UnitOfWork
+from shared.events import CloudEvent, EventData
+
+log = structlog.get_logger(__name__)
+
+EventHandler = Callable[[UnitOfWork, EventData, CloudEvent], Awaitable[None]]
+
+
+class ServiceConsumer:
+    def __init__(
+        self,
+        service: str,
+        handlers: Mapping[str, EventHandler],
+        unit_of_work: Callable[[], UnitOfWork],
+        *,
+        inbox: Table,
+        dead_letters: Table,
+    ) -> None:
+        self.service = service
+        self._handlers = handlers
+        self._unit_of_work = unit_of_work
+        self._inbox = inbox
+        self._dead_letters = dead_letters
+
+    @property
+    def event_types(self) -> list[str]:
+        return list(self._handlers)
+
+    async def handle(self, event: CloudEvent) -> None:
+        handler = self._handlers[event.type]
+        payload = event.payload()
+        async with self._unit_of_work() as uow:
+            if not await self._record_in_inbox(uow, event):
+                log.info("duplicate event ignored", consumer=self.service, event_id=event.id)
+                return
+            await handler(uow, payload, event)
+            await uow.commit()
+
+    async def _record_in_inbox(self, uow: UnitOfWork, event: CloudEvent) -> bool:
+        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(self._inbox)
+            .values(consumer=self.service, event_id=event.id, type=event.type, processed_at=now())
+            .on_conflict_do_nothing()
+        )
+        result = await uow.session.execute(statement)
+        return result.rowcount == 1
+
+    async def dead_letter(self, event: CloudEvent, error: str) -> None:
+        async with self._unit_of_work() as uow:
+            await uow.session.execute(
+                insert(self._dead_letters).values(
+                    consumer=self.service, event_id=event.id, type=event.type,
+                    envelope=event.to_json(), error=error, failed_at=now(),
+                )
+            )
+            await uow.commit()
+        log.error("event dead-lettered", consumer=self.service, event_id=event.id, error=error)

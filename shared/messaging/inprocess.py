@@ -1,0 +1,57 @@
+"""In-process transport for the embedded mode.
+
+`publish` hands the event to every subscribed service and returns once each has
+committed it (or dead-lettered it after the delivery limit), so the outbox row is
+marked sent only when every consumer has the event on disk: a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+
+from shared.events import CloudEvent
+from shared.messaging.transport import Subscriber, Transport
+
+log = structlog.get_logger(__name__)
+
+
+class InProcessTransport(Transport):
+    def __init__(self, *, delivery_limit: int = 5, retry_delay: float = 0.05) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._delivery_limit = delivery_limit
+        self._retry_delay = retry_delay
+
+    async def start(self) -> None:
+        return None
+
+    async def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    async def publish(self, event: CloudEvent) -> None:
+        for subscriber in self._subscribers:
+            if event.type in set(subscriber.event_types):
+                await self._deliver(subscriber, event)
+
+    async def _deliver(self, subscriber: Subscriber, event: CloudEvent) -> None:
+        for attempt in range(1, self._delivery_limit + 1):
+            try:
+                await subscriber.handle(event)
+                return
+            except Exception as exc:
+                log.warning(
+                    "event handler failed",
+                    consumer=subscriber.service, event_id=event.id, type=event.type,
+                    attempt=attempt, error=repr(exc),
+                )
+                if attempt == self._delivery_limit:
+                    await subscriber.dead_letter(event, f"{type(exc).__name__}: {exc}")
+                    return
+                await asyncio.sleep(self._retry_delay * attempt)
+
+    async def is_ready(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._subscribers.clear()

@@ -1,0 +1,152 @@
+"""Transactional outbox: rows written with the business change, published by a relay.
+
+The relay leases a batch (so replicas do not publish the same rows), publishes each
+event outside any database transaction, and marks a row published only after the
+transport confirmed it. A failed publish leaves the row for the next round: nothing is
+deleted, nothing is lost while the broker is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.clock import now
+from shared.events import CloudEvent
+from shared.messaging.transport import Transport
+
+log = structlog.get_logger(__name__)
+
+LEASE = timedelta(seconds=30)
+
+
+def outbox_insert(outbox: Table, events: Sequence[CloudEvent]) -> Any:
+    created = now()
+    return insert(outbox).values(
+        [
+            {
+                "event_id": e.id,
+                "type": e.type,
+                "envelope": e.to_json(),
+                "created_at": created,
+                "attempts": 0,
+            }
+            for e in events
+        ]
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Table,
+        transport: Transport,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._transport = transport
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                published = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay round failed")
+                published = 0
+            if published == self._batch_size:
+                continue  # more may be waiting
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one leased batch; answers how many rows were published."""
+        batch = await self._lease_batch()
+        published: list[int] = []
+        failure: tuple[int, str] | None = None
+        for row_id, envelope in batch:
+            try:
+                await self._transport.publish(CloudEvent.model_validate_json(envelope))
+            except Exception as exc:  # the broker is down or refused: retry later, in order
+                failure = (row_id, f"{type(exc).__name__}: {exc}")
+                log.warning("outbox publish failed", row=row_id, error=failure[1])
+                break
+            published.append(row_id)
+        await self._settle(published, failure, [r for r, _ in batch])
+        return len(published)
+
+    async def _lease_batch(self) -> list[tuple[int, str]]:
+        t = self._outbox
+        moment = now()
+        async with self._sessions() as session, session.begin():
+            rows = (
+                await session.execute(
+                    select(t.c.id, t.c.envelope)
+                    .where(t.c.published_at.is_(None))
+                    .where((t.c.lease_until.is_(None)) | (t.c.lease_until < moment))
+                    .order_by(t.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if rows:
+                await session.execute(
+                    update(t)
+                    .where(t.c.id.in_([r.id for r in rows]))
+                    .values(lease_until=moment + LEASE)
+                )
+        return [(r.id, r.envelope) for r in rows]
+
+    async def _settle(
+        self, published: list[int], failure: tuple[int, str] | None, leased: list[int]
+    ) -> None:
+        if not leased:
+            return
+        t = self._outbox
+        async with self._sessions() as session, session.begin():
+            if published:
+                await session.execute(
+                    update(t).where(t.c.id.in_(published)).values(published_at=now())
+                )
+            if failure:
+                await session.execute(
+                    update(t)
+                    .where(t.c.id == failure[0])
+                    .values(attempts=t.c.attempts + 1, last_error=failure[1])
+                )
+            unsent = [i for i in leased if i not in set(published)]
+            if unsent:  # give them back at once: the next round retries in order
+                await session.execute(
+                    update(t).where(t.c.id.in_(unsent)).values(lease_until=None)
+                )
+
+    async def backlog(self) -> int:
+        from sqlalchemy import func
+
+        t = self._outbox
+        async with self._sessions() as session:
+            return (
+                await session.execute(
+                    select(func.count()).select_from(t).where(t.c.published_at.is_(None))
+                )
+            ).scalar_one()

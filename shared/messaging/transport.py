@@ -1,0 +1,42 @@
+"""The one interface both transports (in-process and RabbitMQ) implement."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Protocol
+
+from shared.events import CloudEvent
+
+
+class Subscriber(Protocol):
+    """A service's consuming side: which types it wants, and what to do with them."""
+
+    service: str
+
+    @property
+    def event_types(self) -> Iterable[str]: ...
+
+    async def handle(self, event: CloudEvent) -> None:
+        """Apply the event and commit; raise to have it retried."""
+
+    async def dead_letter(self, event: CloudEvent, error: str) -> None:
+        """Keep an event that failed every delivery, for a person to look at."""
+
+
+class Transport(ABC):
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def publish(self, event: CloudEvent) -> None:
+        """Return only once the event is safely handed over; raise otherwise."""
+
+    @abstractmethod
+    async def subscribe(self, subscriber: Subscriber) -> None: ...
+
+    @abstractmethod
+    async def is_ready(self) -> bool: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...

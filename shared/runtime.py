@@ -1,0 +1,111 @@
+"""What a running service is made of: its database, its outbox relay, its consumer.
+
+Built in the application's lifespan, never at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import APIRouter
+from sqlalchemy import MetaData, text
+
+from shared.auth import Keyring
+from shared.db import UnitOfWork, create_engine, sessionmaker
+from shared.messaging.consumer import EventHandler, ServiceConsumer
+from shared.messaging.outbox import OutboxRelay
+from shared.messaging.tables import InfrastructureTables
+from shared.messaging.transport import Transport
+from shared.migrations import upgrade
+from shared.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A daily job; `run(runtime)` must be idempotent (it may run on several replicas)."""
+
+    name: str
+    run: Callable[[ServiceRuntime], Any]
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # also the settings suffix and the queue name: credit, ledger, ...
+    prefix: str  # URL prefix, the same in both modes
+    title: str
+    metadata: MetaData
+    infra: InfrastructureTables
+    migrations: Path
+    routers: list[APIRouter]
+    subscriptions: Callable[[ServiceRuntime], Mapping[str, EventHandler]]
+    jobs: list[ScheduledJob] = field(default_factory=list)
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        definition: ServiceDefinition,
+        settings: Settings,
+        keyring: Keyring,
+        transport: Transport,
+    ) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.keyring = keyring
+        self.transport = transport
+        self.infra = definition.infra
+        self.database_url = settings.database_url(definition.name)
+        self.engine = create_engine(self.database_url)
+        self.sessions = sessionmaker(self.engine)
+        self.relay = OutboxRelay(
+            self.sessions, self.infra.outbox, transport,
+            batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+        )
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    def unit_of_work(self, actor: str = "system") -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions, source=f"recoup/{self.name}", outbox=self.infra.outbox,
+            actor=actor, on_commit=self.relay.notify,
+        )
+
+    async def migrate(self) -> None:
+        await upgrade(self.engine, self.definition.migrations, self.definition.metadata)
+
+    async def start(self, *, migrate: bool) -> None:
+        if migrate:
+            await self.migrate()
+        handlers = self.definition.subscriptions(self)
+        if handlers:
+            await self.transport.subscribe(ServiceConsumer(
+                self.name, handlers, self.unit_of_work,
+                inbox=self.infra.inbox, dead_letters=self.infra.dead_letters,
+            ))
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.engine.dispose()
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            log.warning("database not reachable", service=self.name)
+            return False
