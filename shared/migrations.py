@@ -18,6 +18,7 @@ _ENV = Path(__file__).parent / "alembic"
 def alembic_config(versions: Path, metadata: MetaData, connection: Any = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_ENV))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(versions))
     config.set_main_option(
         "file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d_%%(slug)s"

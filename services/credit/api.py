@@ -27,7 +27,7 @@ from services.credit.schemas import (
     SignalIn,
     SignalOut,
 )
-from services.credit.tables import Customer
+from services.credit.tables import Customer, Hold
 from shared import clock
 from shared.auth import Principal
 from shared.db import UnitOfWork
@@ -54,8 +54,12 @@ async def _customer_out(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
         "available": {"amount": max(customer.credit_limit_amount - exposure, 0), "currency": currency},
         "balances": [{"currency": b.currency, "balance": b.balance, "overdue": b.overdue}
                      for b in balances],
-        "holds": await handlers.active_holds(uow, customer.id),
+        "holds": _holds_out(await handlers.active_holds(uow, customer.id)),
     }
+
+
+def _holds_out(holds: list[Hold]) -> list[HoldOut]:
+    return [HoldOut.model_validate(h, from_attributes=True) for h in holds]
 
 
 @router.post("/customers", status_code=201, response_model=CustomerOut, response_model_by_alias=True)
@@ -100,7 +104,8 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
             uow, cmd, reduced_batch_percent=runtime.settings.reduced_batch_percent)
         await uow.commit()
     return {"check_id": check_id, "customer_id": cmd.customer_id, "decision": decision.decision,
-            "max_amount": decision.max_amount, "reasons": decision.reasons, "holds": holds}
+            "max_amount": decision.max_amount, "reasons": decision.reasons,
+            "holds": _holds_out(holds)}
 
 
 @router.post("/customers/{customer_id}/signals", status_code=201, response_model=SignalOut)
@@ -115,7 +120,7 @@ async def record_signal(customer_id: str, body: SignalIn, runtime: Runtime, call
 async def list_holds(customer_id: str, runtime: Runtime, _: Reader) -> Any:
     async with runtime.unit_of_work() as uow:
         await handlers.get_customer(uow, customer_id)
-        return await handlers.active_holds(uow, customer_id)
+        return _holds_out(await handlers.active_holds(uow, customer_id))
 
 
 @router.post("/customers/{customer_id}/holds", status_code=201, response_model=HoldOut)

@@ -58,6 +58,11 @@ async def account(session: AsyncSession, customer_id: str, as_of: date) -> dict[
         _unapplied_as_of(as_of).where(CreditDocument.customer_id == customer_id)
     )).all()
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {"balance": 0, "overdue": 0, "unapplied": 0})
+    for currency in (await session.execute(  # a settled account still shows 0 per currency
+        select(Invoice.currency).where(Invoice.customer_id == customer_id,
+                                       Invoice.issue_date <= as_of).distinct()
+    )).scalars():
+        totals[currency]
     items = []
     for row in invoices:
         days = days_past_due(row.due_date, as_of)
