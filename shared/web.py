@@ -41,8 +41,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RecoupError)
     async def _domain(_: Request, exc: RecoupError) -> JSONResponse:
-        errors = [{"field": exc.field, "message": exc.detail}] if exc.field else None
-        return problem(exc.status, exc.title, exc.detail, errors=errors)
+        if exc.field is None:
+            return problem(exc.status, exc.title, exc.detail)
+        return problem(exc.status, exc.title, f"{exc.field}: {exc.detail}",
+                       errors=[{"field": exc.field, "message": exc.detail}])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -62,6 +62,8 @@ def _same(existing: Any, fields: dict[str, Any]) -> bool:
 # --- invoices -----------------------------------------------------------------------------
 async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool]:
     """Book an invoice; answers (invoice, created). Re-posting the same invoice is a no-op."""
+    if cmd.due_date is not None and cmd.due_date < cmd.issue_date:
+        raise Invalid("the due date is before the issue date", field="due_date")
     customer = await _customer(uow, cmd.customer_id)
     due = cmd.due_date
     if due is None:
@@ -69,8 +71,6 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
             due = due_date_for(_terms(customer), cmd.issue_date)
         except TermsError as exc:
             raise Invalid(str(exc), field="due_date") from exc
-    if due < cmd.issue_date:
-        raise Invalid("the due date is before the issue date", field="due_date")
     content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
                    issue_date=cmd.issue_date, due_date=due)
     existing = await uow.session.get(Invoice, cmd.id)

@@ -1,0 +1,154 @@
+"""Delivery semantics against the real broker: ack after the handler, bounded retries,
+poison messages dead-lettered while the consumer goes on."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import aio_pika
+import pytest
+
+from shared.events import CloudEvent, contracts as ev, new_event
+from shared.messaging.rabbitmq import RabbitMQTransport
+from tests.support.api import eventually
+from tests.support.distributed import delete_namespace
+from tests.support.servers import AMQP_URL, require_rabbitmq
+
+pytestmark = pytest.mark.rabbitmq
+DELIVERY_LIMIT = 2
+
+
+class RecordingSubscriber:
+    service = "probe"
+    event_types = ("credit.signal.recorded",)
+
+    def __init__(self, failures_before_success: dict[str, int] | None = None) -> None:
+        self.attempts: dict[str, int] = {}
+        self.handled: list[str] = []
+        self._failures = failures_before_success or {}
+
+    async def handle(self, event: CloudEvent) -> None:
+        self.attempts[event.id] = self.attempts.get(event.id, 0) + 1
+        if self.attempts[event.id] <= self._failures.get(event.id, 0):
+            raise RuntimeError("handler failed")
+        self.handled.append(event.id)
+
+    async def dead_letter(self, event: CloudEvent, error: str) -> None:
+        raise AssertionError("the broker dead-letters, not the subscriber")
+
+
+def signal_event(note: str = "") -> CloudEvent:
+    return new_event("test", ev.SignalRecorded(
+        customer_id="C1", signal_id=str(uuid.uuid4()), kind="closure",
+        observed_on="2026-01-01", note=note, serious=True))
+
+
+@pytest.fixture
+async def transport() -> AsyncIterator[RabbitMQTransport]:
+    require_rabbitmq()
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    transport = RabbitMQTransport(AMQP_URL, namespace=namespace, delivery_limit=DELIVERY_LIMIT)
+    await transport.start()
+    yield transport
+    await transport.close()
+    await delete_namespace(namespace, ["probe"])
+
+
+async def dead_lettered(transport: RabbitMQTransport, expected: int) -> list[aio_pika.IncomingMessage]:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.get_queue(f"{transport.queue_name('probe')}.dead")
+        messages = []
+        while (message := await queue.get(fail=False)) is not None:
+            await message.ack()
+            messages.append(message)
+        assert len(messages) == expected, f"{len(messages)} in the dead-letter queue"
+        return messages
+
+
+async def test_published_messages_are_persistent_and_typed(transport: RabbitMQTransport) -> None:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(transport.exchange_name, routing_key="credit.signal.recorded")
+        event = signal_event()
+        await transport.publish(event)
+        message = await queue.get(timeout=5)
+        await message.ack()
+    assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert message.message_id == event.id and message.type == event.type
+    assert CloudEvent.model_validate_json(message.body) == event
+
+
+async def test_a_failed_handler_is_retried_then_succeeds(transport: RabbitMQTransport) -> None:
+    event = signal_event()
+    subscriber = RecordingSubscriber({event.id: 1})
+    await transport.subscribe(subscriber)
+    await transport.publish(event)
+
+    async def handled() -> None:
+        assert subscriber.handled == [event.id]
+    await eventually(handled)
+    assert subscriber.attempts[event.id] == 2
+    await dead_lettered(transport, 0)
+
+
+async def test_poison_message_is_dead_lettered_and_the_consumer_goes_on(
+    transport: RabbitMQTransport,
+) -> None:
+    poison, good = signal_event("poison"), signal_event("good")
+    subscriber = RecordingSubscriber({poison.id: 1000})
+    await transport.subscribe(subscriber)
+    await transport.publish(poison)
+    await transport.publish(good)
+
+    async def settled() -> None:
+        assert subscriber.handled == [good.id]
+        (message,) = await dead_lettered(transport, 1)
+        assert json.loads(message.body)["id"] == poison.id
+    await eventually(settled)
+    # The broker counted the deliveries: the first one plus the allowed redeliveries.
+    assert subscriber.attempts[poison.id] == DELIVERY_LIMIT + 1
+
+
+async def test_unreadable_message_goes_straight_to_dead_letters(transport: RabbitMQTransport) -> None:
+    subscriber = RecordingSubscriber()
+    await transport.subscribe(subscriber)
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(transport.exchange_name)
+        await exchange.publish(aio_pika.Message(b"not a cloudevent"),
+                               routing_key="credit.signal.recorded")
+    good = signal_event()
+    await transport.publish(good)
+
+    async def settled() -> None:
+        assert subscriber.handled == [good.id]
+        await dead_lettered(transport, 1)
+    await eventually(settled)
+
+
+async def test_queue_is_a_durable_quorum_queue_with_a_delivery_limit(
+    transport: RabbitMQTransport,
+) -> None:
+    await transport.subscribe(RecordingSubscriber())
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        # Declaring with other arguments fails if the queue is not what we claim it is.
+        await channel.declare_queue(transport.queue_name("probe"), durable=True, passive=False,
+                                    arguments={
+                                        "x-queue-type": "quorum",
+                                        "x-delivery-limit": DELIVERY_LIMIT,
+                                        "x-dead-letter-exchange": transport.dead_letter_exchange_name,
+                                        "x-dead-letter-routing-key": transport.queue_name("probe"),
+                                    })
+        with pytest.raises(aio_pika.exceptions.ChannelPreconditionFailed):
+            channel2 = await connection.channel()
+            await channel2.declare_queue(transport.queue_name("probe"), durable=True,
+                                         arguments={"x-queue-type": "classic"})
