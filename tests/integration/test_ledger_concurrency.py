@@ -1,0 +1,77 @@
+"""Payments racing for the same invoice leave the books right (real concurrent requests
+on PostgreSQL, each on its own connection)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from services.ledger.handlers import on_customer_terms
+from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine
+from shared.events import contracts as ev, new_event
+from tests.support.api import Api
+from tests.support.databases import database_url
+from tests.support.embedded import embedded_settings, running_app
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[tuple[Api, object]]:
+    async with database_url("postgres", tmp_path, "ledger") as url:
+        settings = embedded_settings(tmp_path, database_url_ledger=url, migrate_on_start=True)
+        async with running_app(settings, ["ledger"]) as app:
+            runtime = app.state.runtimes["ledger"]
+            registered = ev.CustomerRegistered(
+                customer_id="C1", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
+                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+            async with runtime.unit_of_work() as uow:
+                await on_customer_terms(uow, registered, new_event("test", registered))
+                await uow.commit()
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+                api = Api({"/": client})
+                await api.ok("POST", "/ledger/v1/invoices", {
+                    "id": "I1", "customer_id": "C1", "amount": 100_000, "currency": "CNY",
+                    "issue_date": "2026-01-01"})
+                yield api, runtime
+
+
+def payment(n: int, allocate: bool) -> dict:
+    body = {"id": f"P{n}", "customer_id": "C1", "amount": 30_000, "currency": "CNY",
+            "received_on": "2026-01-15"}
+    return {**body, "allocations": [{"invoice_id": "I1", "amount": 30_000}]} if allocate else body
+
+
+async def totals(runtime: object) -> dict[str, int]:
+    async with runtime.sessions() as session:  # type: ignore[attr-defined]
+        invoice = await session.get(Invoice, "I1")
+        allocated = (await session.execute(select(func.sum(Allocation.amount)))).scalar_one()
+        unapplied = (await session.execute(select(func.sum(CreditDocument.unapplied)))).scalar_one()
+        journal = (await session.execute(select(func.sum(JournalLine.amount)))).scalar_one()
+    return {"open": invoice.open_amount, "allocated": allocated or 0,
+            "unapplied": unapplied or 0, "journal": journal}
+
+
+async def test_explicit_allocations_racing_never_overpay_an_invoice(ledger: tuple) -> None:
+    api, runtime = ledger
+    answers = await asyncio.gather(*(api.post("/ledger/v1/payments", payment(n, True))
+                                     for n in range(10)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [201] * 3 + [422] * 7, [r.text for r in answers]
+    assert await totals(runtime) == {"open": 10_000, "allocated": 90_000, "unapplied": 0,
+                                     "journal": 0}
+
+
+async def test_oldest_first_payments_racing_keep_every_cent(ledger: tuple) -> None:
+    api, runtime = ledger
+    answers = await asyncio.gather(*(api.post("/ledger/v1/payments", payment(n, False))
+                                     for n in range(10)))
+    assert {r.status_code for r in answers} == {201}
+    assert await totals(runtime) == {"open": 0, "allocated": 100_000, "unapplied": 200_000,
+                                     "journal": 0}
