@@ -80,8 +80,11 @@ def create_app(
             for task in jobs:
                 task.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
+            # Every relay first: one may be handing events to another service's consumer.
             for runtime in runtimes:
-                await runtime.stop()
+                await runtime.stop_relay()
+            for runtime in runtimes:
+                await runtime.close()
             runtimes.clear()
             await transport.close()
 

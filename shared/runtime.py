@@ -94,11 +94,16 @@ class ServiceRuntime:
             ))
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
 
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def stop_relay(self, grace_seconds: float = 10.0) -> None:
+        self.relay.stop()
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+    async def close(self) -> None:
         await self.engine.dispose()
 
     async def database_ready(self) -> bool:

@@ -58,12 +58,18 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def notify(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the current round, then leave: no lease is left hanging."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 published = await self.publish_pending()
             except asyncio.CancelledError:
@@ -71,10 +77,11 @@ class OutboxRelay:
             except Exception:
                 log.exception("outbox relay round failed")
                 published = 0
-            if published == self._batch_size:
-                continue  # more may be waiting
+            if published == self._batch_size or self._stopping:
+                continue  # more may be waiting, or time to go
             try:
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

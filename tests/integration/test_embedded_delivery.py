@@ -1,0 +1,92 @@
+"""The embedded mode keeps the same promises as the broker: events committed before a
+crash go out after the restart, and a poisoned event is set aside without stopping
+the others."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from recoup import services
+from services.credit import handlers as credit
+from services.credit.domain.commands import RegisterCustomer
+from services.credit.domain.terms import Terms
+from services.ledger import handlers as ledger
+from services.ledger.domain.commands import PostInvoice
+from shared.auth import Keyring
+from shared.events import contracts as ev, new_event
+from shared.messaging.consumer import ServiceConsumer
+from shared.messaging.inprocess import InProcessTransport
+from shared.runtime import ServiceRuntime
+from tests.support.api import eventually
+from tests.support.embedded import embedded_settings, running_app
+
+
+async def test_events_committed_before_a_crash_are_delivered_after_restart(tmp_path: Path) -> None:
+    settings = embedded_settings(tmp_path)
+    async with running_app(settings) as app:
+        runtimes = app.state.runtimes
+        async with runtimes["credit"].unit_of_work("test") as uow:
+            await credit.register_customer(uow, RegisterCustomer(
+                id="C1", name="Dealer", terms=Terms("net_days", days=30),
+                credit_limit_amount=1_000_000, credit_limit_currency="CNY"))
+            await uow.commit()
+
+        async def ledger_knows_customer() -> None:
+            assert await runtimes["ledger"].relay.backlog() == 0
+            assert await runtimes["credit"].relay.backlog() == 0
+        await eventually(ledger_knows_customer)
+
+    # The ledger books an invoice, then "crashes" before any relay ran: the invoice and
+    # its events are on disk, unpublished.
+    (definition,) = services.load(["ledger"])
+    offline = ServiceRuntime(definition, settings, Keyring(), InProcessTransport())
+    async with offline.unit_of_work("test") as uow:
+        await ledger.post_invoice(uow, PostInvoice(
+            id="I1", customer_id="C1", amount=250_000, currency="CNY", issue_date=date(2026, 1, 1)))
+        await uow.commit()
+    assert await offline.relay.backlog() == 2  # invoice posted, balance changed: unsent
+    await offline.engine.dispose()
+
+    async with running_app(settings) as app:
+        runtimes = app.state.runtimes
+
+        async def credit_heard_of_it() -> None:
+            async with runtimes["credit"].unit_of_work() as uow:
+                views = [(v.currency, v.balance) for v in await credit.balances(uow, "C1")]
+            assert views == [("CNY", 250_000)]
+        await eventually(credit_heard_of_it)
+        assert await runtimes["ledger"].relay.backlog() == 0
+
+
+async def test_a_poisoned_event_is_dead_lettered_and_the_next_one_handled(tmp_path: Path) -> None:
+    settings = embedded_settings(tmp_path)
+    async with running_app(settings, ["credit"]) as app:
+        runtime = app.state.runtimes["credit"]
+        handled: list[str] = []
+
+        async def fragile(uow: object, data: ev.SignalRecorded, event: object) -> None:
+            if data.note == "poison":
+                raise RuntimeError("cannot handle this one")
+            handled.append(data.signal_id)
+
+        consumer = ServiceConsumer("probe", {"credit.signal.recorded": fragile},
+                                   runtime.unit_of_work, inbox=runtime.infra.inbox,
+                                   dead_letters=runtime.infra.dead_letters)
+        transport = InProcessTransport(delivery_limit=3, retry_delay=0)
+        await transport.subscribe(consumer)
+        poison, good = (new_event("test", ev.SignalRecorded(
+            customer_id="C1", signal_id=note, kind="closure", observed_on="2026-01-01",
+            note=note, serious=True)) for note in ("poison", "good"))
+        await transport.publish(poison)
+        await transport.publish(good)
+
+        assert handled == ["good"]
+        dead = runtime.infra.dead_letters
+        async with runtime.sessions() as session:
+            rows = (await session.execute(select(dead.c.consumer, dead.c.event_id, dead.c.error))).all()
+        assert [(r.consumer, r.event_id) for r in rows] == [("probe", poison.id)]
+        assert "cannot handle this one" in rows[0].error
+

@@ -1,0 +1,52 @@
+"""A request still running with an Idempotency-Key makes a second one with that key
+wait its turn (409); afterwards the first answer is replayed."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from shared.idempotency import IdempotencyMiddleware
+from shared.runtime import ServiceRuntime
+from tests.support.embedded import embedded_settings
+from recoup import services
+from shared.auth import Keyring
+from shared.messaging.inprocess import InProcessTransport
+
+
+async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: Path) -> None:
+    (definition,) = services.load(["credit"])
+    runtime = ServiceRuntime(definition, embedded_settings(tmp_path), Keyring(), InProcessTransport())
+    await runtime.migrate()
+    release = asyncio.Event()
+    calls = 0
+
+    app = FastAPI()
+    app.state.runtime = runtime
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.post("/slow", status_code=201)
+    async def slow() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        return {"call": calls}
+
+    headers = {"Authorization": "Bearer k", "Idempotency-Key": "K1"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        first = asyncio.create_task(client.post("/slow", json={"a": 1}, headers=headers))
+        while calls == 0:
+            await asyncio.sleep(0.01)
+        second = await client.post("/slow", json={"a": 1}, headers=headers)
+        assert second.status_code == 409
+        assert second.headers["content-type"] == "application/problem+json"
+        release.set()
+        assert (await first).status_code == 201
+        replay = await client.post("/slow", json={"a": 1}, headers=headers)
+        assert (replay.status_code, replay.json()) == (201, {"call": 1})
+        assert calls == 1
+    await runtime.engine.dispose()
