@@ -24,6 +24,7 @@ tools:
 	  || echo "docker-compose not installed: its test will skip (or fail under CI)"; }
 
 test: install tools  ## every test; CI=true turns "server not reachable" skips into failures
+	$(RUN) ruff check .
 	$(RUN) lint-imports
 	$(RUN) pytest
 

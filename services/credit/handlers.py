@@ -34,9 +34,9 @@ from shared.events import contracts as ev
 
 
 def _terms_dict(cmd: RegisterCustomer) -> dict[str, Any]:
-    return {k: v for k, v in dataclasses.asdict(cmd.terms).items() if v is not None} | (
-        {"due_date": cmd.terms.due_date.isoformat()} if cmd.terms.due_date else {}
-    )
+    """The terms as stored and announced (JSON: dates as ISO strings, no empty fields)."""
+    return ev.Terms.model_validate(dataclasses.asdict(cmd.terms)).model_dump(
+        mode="json", exclude_none=True)
 
 
 async def get_customer(uow: UnitOfWork, customer_id: str, *, lock: bool = False) -> Customer:

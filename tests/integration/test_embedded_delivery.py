@@ -16,7 +16,8 @@ from services.credit.domain.terms import Terms
 from services.ledger import handlers as ledger
 from services.ledger.domain.commands import PostInvoice
 from shared.auth import Keyring
-from shared.events import contracts as ev, new_event
+from shared.events import contracts as ev
+from shared.events import new_event
 from shared.messaging.consumer import ServiceConsumer
 from shared.messaging.inprocess import InProcessTransport
 from shared.runtime import ServiceRuntime

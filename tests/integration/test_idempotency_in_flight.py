@@ -9,19 +9,19 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
-from shared.idempotency import IdempotencyMiddleware
-from shared.runtime import ServiceRuntime
-from tests.support.embedded import embedded_settings
 from recoup import services
 from shared.auth import Keyring
+from shared.idempotency import IdempotencyMiddleware
 from shared.messaging.inprocess import InProcessTransport
+from shared.runtime import ServiceRuntime
+from tests.support.embedded import embedded_settings
 
 
 async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: Path) -> None:
     (definition,) = services.load(["credit"])
     runtime = ServiceRuntime(definition, embedded_settings(tmp_path), Keyring(), InProcessTransport())
     await runtime.migrate()
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
     calls = 0
 
     app = FastAPI()
@@ -32,6 +32,7 @@ async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: 
     async def slow() -> dict[str, int]:
         nonlocal calls
         calls += 1
+        started.set()
         await release.wait()
         return {"call": calls}
 
@@ -39,8 +40,7 @@ async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: 
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         first = asyncio.create_task(client.post("/slow", json={"a": 1}, headers=headers))
-        while calls == 0:
-            await asyncio.sleep(0.01)
+        await started.wait()
         second = await client.post("/slow", json={"a": 1}, headers=headers)
         assert second.status_code == 409
         assert second.headers["content-type"] == "application/problem+json"

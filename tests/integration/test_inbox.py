@@ -11,7 +11,8 @@ from services.credit import handlers
 from services.credit.domain.commands import RegisterCustomer
 from services.credit.domain.terms import Terms
 from services.credit.tables import Hold
-from shared.events import contracts as ev, new_event
+from shared.events import contracts as ev
+from shared.events import new_event
 from shared.messaging.consumer import ServiceConsumer
 from tests.support.databases import database_url
 from tests.support.embedded import embedded_settings, running_app

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from services.ledger.handlers import on_customer_terms
 from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine
-from shared.events import contracts as ev, new_event
+from shared.events import contracts as ev
+from shared.events import new_event
 from tests.support.api import Api
 from tests.support.databases import database_url
 from tests.support.embedded import embedded_settings, running_app

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 import aio_pika
 import pytest
 
-from shared.events import CloudEvent, contracts as ev, new_event
+from shared.events import CloudEvent, new_event
+from shared.events import contracts as ev
 from shared.messaging.rabbitmq import RabbitMQTransport
 from tests.support.api import eventually
 from tests.support.distributed import delete_namespace
 from tests.support.servers import AMQP_URL, require_rabbitmq
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.rabbitmq
 DELIVERY_LIMIT = 2
@@ -152,3 +154,39 @@ async def test_queue_is_a_durable_quorum_queue_with_a_delivery_limit(
             channel2 = await connection.channel()
             await channel2.declare_queue(transport.queue_name("probe"), durable=True,
                                          arguments={"x-queue-type": "classic"})
+
+
+async def test_consumer_resumes_after_the_connection_drops() -> None:
+    """aio-pika consumers were reported idle after a broker restart: ours must resume."""
+    require_rabbitmq()
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    namespace = f"test-{uuid.uuid4().hex[:8]}"
+    consumer_side = RabbitMQTransport(
+        f"amqp://guest:guest@127.0.0.1:{proxy.port}/?reconnect_interval=0.3",
+        namespace=namespace, delivery_limit=DELIVERY_LIMIT)
+    publisher = RabbitMQTransport(AMQP_URL, namespace=namespace)
+    try:
+        await consumer_side.start()
+        await publisher.start()
+        subscriber = RecordingSubscriber()
+        await consumer_side.subscribe(subscriber)
+        before = signal_event()
+        await publisher.publish(before)
+
+        async def got(events: list[CloudEvent]) -> None:
+            assert subscriber.handled == [e.id for e in events]
+        await eventually(lambda: got([before]))
+
+        await proxy.cut()  # the broker "restarts": connections drop, new ones refused
+        during = signal_event()
+        await publisher.publish(during)  # waits in the durable queue
+        await proxy.restore()
+        after = signal_event()
+        await publisher.publish(after)
+        await eventually(lambda: got([before, during, after]), timeout=30)
+    finally:
+        await consumer_side.close()
+        await publisher.close()
+        await proxy.cut()
+        await delete_namespace(namespace, ["probe"])

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.ledger.domain.aging import bucket_earliest_due_dates, thresholds_crossed
 from shared.aging import LABELS, bucket_for

@@ -1,7 +1,6 @@
 import pytest
 
 from shared.auth import Keyring, KeySpecError
-from shared.money import CurrencyMismatch, Money
 
 
 def test_keys_carry_their_scopes_and_admin_implies_all() -> None:
@@ -17,12 +16,3 @@ def test_keys_carry_their_scopes_and_admin_implies_all() -> None:
 def test_malformed_key_specs_are_refused(spec: str) -> None:
     with pytest.raises(KeySpecError):
         Keyring.parse(spec)
-
-
-def test_money_never_mixes_currencies_or_floats() -> None:
-    assert Money(150, "CNY") + Money(50, "CNY") == Money(200, "CNY")
-    with pytest.raises(CurrencyMismatch):
-        Money(1, "CNY") + Money(1, "USD")
-    with pytest.raises(TypeError):
-        Money(1.5, "CNY")  # type: ignore[arg-type]
-    assert Money(999, "CNY").percent(10) == Money(99, "CNY")
