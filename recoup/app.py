@@ -63,11 +63,8 @@ def create_app(
             sub_apps[d.name].state.runtime = runtime
             runtimes.append(runtime)
         root.state.runtimes = {r.name: r for r in runtimes}
-        migrate = settings.migrate_on_start
         for runtime in runtimes:
-            await runtime.start(
-                migrate=runtime.database_url.startswith("sqlite") if migrate is None else migrate
-            )
+            await runtime.start()
         jobs = [
             asyncio.create_task(run_daily(settings.sweep_at, job, runtime))
             for runtime in runtimes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from recoup import services
 from recoup.app import create_app
 from recoup.keys import ADMIN_KEY_FILE, load_keyring
 from recoup.logging import configure_logging
+from shared.auth import Keyring
 from shared.db import create_engine
 from shared.migrations import run_alembic, upgrade
 from shared.settings import Settings
@@ -88,8 +90,10 @@ def sweep(
 
     async def _sweep() -> dict:
         # Events go to the outbox; the running ledger service's relay publishes them.
-        runtime = ServiceRuntime(definition, settings, load_keyring(settings)[0], InProcessTransport())
+        runtime = ServiceRuntime(definition, settings, Keyring(), InProcessTransport())
         try:
+            if runtime.migrates_on_start:
+                await runtime.migrate()
             async with runtime.unit_of_work("cli") as uow:
                 day = date.fromisoformat(as_of) if as_of else clock.today()
                 result = await handlers.run_sweep(uow, RunSweep(as_of=day))
@@ -98,7 +102,7 @@ def sweep(
         finally:
             await runtime.engine.dispose()
 
-    typer.echo(asyncio.run(_sweep()))
+    typer.echo(json.dumps(asyncio.run(_sweep()), default=str))
 
 
 @app.command()

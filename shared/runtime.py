@@ -80,11 +80,17 @@ class ServiceRuntime:
             actor=actor, on_commit=self.relay.notify,
         )
 
+    @property
+    def migrates_on_start(self) -> bool:
+        """SQLite (embedded) migrates itself; PostgreSQL waits for `recoup migrate`."""
+        configured = self.settings.migrate_on_start
+        return self.database_url.startswith("sqlite") if configured is None else configured
+
     async def migrate(self) -> None:
         await upgrade(self.engine, self.definition.migrations, self.definition.metadata)
 
-    async def start(self, *, migrate: bool) -> None:
-        if migrate:
+    async def start(self) -> None:
+        if self.migrates_on_start:
             await self.migrate()
         handlers = self.definition.subscriptions(self)
         if handlers:
