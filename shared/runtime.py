@@ -65,7 +65,7 @@ class ServiceRuntime:
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
         self.relay = OutboxRelay(
-            self.sessions, self.infra.outbox, transport,
+            self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
         )
         self._tasks: list[asyncio.Task[Any]] = []

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.events import CloudEvent, EventData
+from shared.messaging.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
 
 log = structlog.get_logger(__name__)
 
@@ -47,9 +48,11 @@ class ServiceConsumer:
         async with self._unit_of_work() as uow:
             if not await self._record_in_inbox(uow, event):
                 log.info("duplicate event ignored", consumer=self.service, event_id=event.id)
+                EVENTS_HANDLED.labels(self.service, event.type, "duplicate").inc()
                 return
             await handler(uow, payload, event)
             await uow.commit()
+        EVENTS_HANDLED.labels(self.service, event.type, "applied").inc()
 
     async def _record_in_inbox(self, uow: UnitOfWork, event: CloudEvent) -> bool:
         dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
@@ -71,3 +74,4 @@ class ServiceConsumer:
             )
             await uow.commit()
         log.error("event dead-lettered", consumer=self.service, event_id=event.id, error=error)
+        EVENTS_DEAD_LETTERED.labels(self.service, event.type).inc()

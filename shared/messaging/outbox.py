@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import now
 from shared.events import CloudEvent
+from shared.messaging.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
 from shared.messaging.transport import Transport
 
 log = structlog.get_logger(__name__)
@@ -49,12 +50,14 @@ class OutboxRelay:
         outbox: Table,
         transport: Transport,
         *,
+        service: str,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
         self._transport = transport
+        self._service = service
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
@@ -92,13 +95,16 @@ class OutboxRelay:
         published: list[int] = []
         failure: tuple[int, str] | None = None
         for row_id, envelope in batch:
+            event = CloudEvent.model_validate_json(envelope)
             try:
-                await self._transport.publish(CloudEvent.model_validate_json(envelope))
+                await self._transport.publish(event)
             except Exception as exc:  # the broker is down or refused: retry later, in order
                 failure = (row_id, f"{type(exc).__name__}: {exc}")
                 log.warning("outbox publish failed", row=row_id, error=failure[1])
+                PUBLISH_FAILURES.labels(self._service).inc()
                 break
             published.append(row_id)
+            EVENTS_PUBLISHED.labels(self._service, event.type).inc()
         await self._settle(published, failure, [r for r, _ in batch])
         return len(published)
 

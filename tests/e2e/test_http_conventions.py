@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.api import KEYS, Api
+from tests.support.api import KEYS, Api, eventually
 
 CUSTOMER = {
     "id": "D-1", "name": "Dealer", "terms": {"mode": "net_days", "days": 30},
@@ -115,3 +115,15 @@ async def test_health_readiness_and_openapi(api: Api) -> None:
     for prefix in ("/credit", "/ledger", "/reconciliation", "/collections"):
         spec = (await client.get(f"{prefix}/openapi.json")).json()
         assert any(path.startswith("/v1/") for path in spec["paths"]), prefix
+
+
+async def test_metrics_count_events_published_and_handled(api: Api) -> None:
+    await registered(api)
+    client = api._client("/")
+
+    async def counted() -> None:
+        text = (await client.get("/metrics")).text
+        assert 'recoup_events_published_total{service="credit",type="credit.customer.registered"}' in text
+        assert ('recoup_events_handled_total{consumer="ledger",outcome="applied",'
+                'type="credit.customer.registered"}') in text
+    await eventually(counted)
