@@ -8,6 +8,7 @@ marked sent only when every consumer has the event on disk: a crash loses nothin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import structlog
 
@@ -30,9 +31,29 @@ class InProcessTransport(Transport):
         self._subscribers.append(subscriber)
 
     async def publish(self, event: CloudEvent) -> None:
-        for subscriber in self._subscribers:
-            if event.type in set(subscriber.event_types):
-                await self._deliver(subscriber, event)
+        (failure,) = await self.publish_batch([event])
+        if failure is not None:
+            raise failure
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> list[BaseException | None]:
+        """Each service takes the events in order; services, having a database each,
+        work side by side. An event counts as handed over once every subscriber has it."""
+        outcomes = await asyncio.gather(*(self._deliver_all(s, events) for s in self._subscribers))
+        first_failure, error = min(outcomes, key=lambda o: o[0], default=(len(events), None))
+        return [None] * first_failure + [error] * (len(events) - first_failure)
+
+    async def _deliver_all(
+        self, subscriber: Subscriber, events: Sequence[CloudEvent]
+    ) -> tuple[int, BaseException | None]:
+        """Answers how many events went through before a failure, and the failure."""
+        wanted = set(subscriber.event_types)
+        for index, event in enumerate(events):
+            if event.type in wanted:
+                try:
+                    await self._deliver(subscriber, event)
+                except Exception as exc:  # could not even dead-letter it: retry later
+                    return index, exc
+        return len(events), None
 
     async def _deliver(self, subscriber: Subscriber, event: CloudEvent) -> None:
         for attempt in range(1, self._delivery_limit + 1):

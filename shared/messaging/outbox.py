@@ -92,20 +92,19 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Publish one leased batch; answers how many rows were published."""
         batch = await self._lease_batch()
-        published: list[int] = []
-        failure: tuple[int, str] | None = None
-        for row_id, envelope in batch:
-            event = CloudEvent.model_validate_json(envelope)
-            try:
-                await self._transport.publish(event)
-            except Exception as exc:  # the broker is down or refused: retry later, in order
-                failure = (row_id, f"{type(exc).__name__}: {exc}")
-                log.warning("outbox publish failed", row=row_id, error=failure[1])
-                PUBLISH_FAILURES.labels(self._service).inc()
-                break
-            published.append(row_id)
-            EVENTS_PUBLISHED.labels(self._service, event.type).inc()
-        await self._settle(published, failure, [r for r, _ in batch])
+        events = [CloudEvent.model_validate_json(envelope) for _, envelope in batch]
+        outcomes = await self._transport.publish_batch(events) if events else []
+        published = [row_id for (row_id, _), failure in zip(batch, outcomes, strict=True)
+                     if failure is None]
+        failures = [(row_id, f"{type(failure).__name__}: {failure}")
+                    for (row_id, _), failure in zip(batch, outcomes, strict=True) if failure]
+        for event, failure in zip(events, outcomes, strict=True):
+            if failure is None:
+                EVENTS_PUBLISHED.labels(self._service, event.type).inc()
+        if failures:  # the broker is down or refused: these go again next round
+            PUBLISH_FAILURES.labels(self._service).inc(len(failures))
+            log.warning("outbox publish failed", rows=len(failures), error=failures[0][1])
+        await self._settle(published, failures, [row_id for row_id, _ in batch])
         return len(published)
 
     async def _lease_batch(self) -> list[tuple[int, str]]:
@@ -131,7 +130,7 @@ class OutboxRelay:
         return [(r.id, r.envelope) for r in rows]
 
     async def _settle(
-        self, published: list[int], failure: tuple[int, str] | None, leased: list[int]
+        self, published: list[int], failures: list[tuple[int, str]], leased: list[int]
     ) -> None:
         if not leased:
             return
@@ -141,16 +140,11 @@ class OutboxRelay:
                 await session.execute(
                     update(t).where(t.c.id.in_(published)).values(published_at=now())
                 )
-            if failure:
+            if failures:  # give them back at once: the next round retries them
                 await session.execute(
                     update(t)
-                    .where(t.c.id == failure[0])
-                    .values(attempts=t.c.attempts + 1, last_error=failure[1])
-                )
-            unsent = [i for i in leased if i not in set(published)]
-            if unsent:  # give them back at once: the next round retries in order
-                await session.execute(
-                    update(t).where(t.c.id.in_(unsent)).values(lease_until=None)
+                    .where(t.c.id.in_([row_id for row_id, _ in failures]))
+                    .values(attempts=t.c.attempts + 1, last_error=failures[0][1], lease_until=None)
                 )
 
     async def backlog(self) -> int:

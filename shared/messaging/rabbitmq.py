@@ -13,6 +13,9 @@ straight to the dead-letter queue.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
 import aio_pika
 import structlog
 from aio_pika.abc import (
@@ -90,6 +93,12 @@ class RabbitMQTransport(Transport):
         await self._exchange.publish(
             message, routing_key=event.type, timeout=self._publish_timeout
         )
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> list[BaseException | None]:
+        """Publish them all, then wait for all the confirms together: one round trip to
+        the broker's disk instead of one per event."""
+        results = await asyncio.gather(*(self.publish(e) for e in events), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
 
     async def subscribe(self, subscriber: Subscriber) -> None:
         if self._connection is None:

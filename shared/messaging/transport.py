@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from shared.events import CloudEvent
@@ -31,6 +31,18 @@ class Transport(ABC):
     @abstractmethod
     async def publish(self, event: CloudEvent) -> None:
         """Return only once the event is safely handed over; raise otherwise."""
+
+    async def publish_batch(self, events: Sequence[CloudEvent]) -> list[BaseException | None]:
+        """Hand over several events; answers, per event, None or why it was not handed
+        over. This default goes one by one and stops at the first failure."""
+        results: list[BaseException | None] = []
+        for event in events:
+            try:
+                await self.publish(event)
+            except Exception as exc:
+                return results + [exc] * (len(events) - len(results))
+            results.append(None)
+        return results
 
     @abstractmethod
     async def subscribe(self, subscriber: Subscriber) -> None: ...
