@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import sqlite3
 import sys
 import tempfile
@@ -44,6 +43,7 @@ from tests.support.servers import (
     POSTGRES_PORT,
     RABBITMQ_HOST,
     RABBITMQ_PORT,
+    reachable,
 )
 
 READY_TIMEOUT = 60.0
@@ -215,18 +215,10 @@ async def embedded() -> AsyncIterator[System]:
             await _stop(processes)
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 async def check_distributed_available() -> None:
     missing = [f"{name} on {host}:{port}" for name, host, port in (
         ("PostgreSQL", POSTGRES_HOST, POSTGRES_PORT), ("RabbitMQ", RABBITMQ_HOST, RABBITMQ_PORT),
-    ) if not _reachable(host, port)]
+    ) if not reachable(host, port)]
     if missing:
         raise Unavailable(f"not reachable: {', '.join(missing)}")
     try:

@@ -16,7 +16,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 AMQP_URL = os.environ.get("RECOUP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
-def _reachable(host: str, port: int) -> bool:
+def reachable(host: str, port: int) -> bool:
     try:
         with socket.create_connection((host, port), timeout=1):
             return True
@@ -25,7 +25,7 @@ def _reachable(host: str, port: int) -> bool:
 
 
 def require_server(name: str, host: str, port: int, how_to_start: str) -> None:
-    if _reachable(host, port):
+    if reachable(host, port):
         return
     message = f"{name} is not reachable on {host}:{port}; start it with: {how_to_start}"
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
