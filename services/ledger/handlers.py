@@ -65,22 +65,23 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
     if cmd.due_date is not None and cmd.due_date < cmd.issue_date:
         raise Invalid("the due date is before the issue date", field="due_date")
     customer = await _customer(uow, cmd.customer_id)
+    content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
+                   issue_date=cmd.issue_date)
+    existing = await uow.session.get(Invoice, cmd.id)
+    if existing is not None:
+        # A retry without due_date matches whatever the terms gave the first time.
+        if _same(existing, content) and cmd.due_date in (None, existing.due_date):
+            return existing, False
+        raise Conflict(f"invoice {cmd.id} exists with different content", field="id")
     due = cmd.due_date
     if due is None:
         try:
             due = due_date_for(_terms(customer), cmd.issue_date)
         except TermsError as exc:
             raise Invalid(str(exc), field="due_date") from exc
-    content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
-                   issue_date=cmd.issue_date, due_date=due)
-    existing = await uow.session.get(Invoice, cmd.id)
-    if existing is not None:
-        if _same(existing, content):
-            return existing, False
-        raise Conflict(f"invoice {cmd.id} exists with different content", field="id")
 
     invoice = Invoice(
-        id=cmd.id, **content, open_amount=cmd.amount, shipment_id=cmd.shipment_id,
+        id=cmd.id, **content, due_date=due, open_amount=cmd.amount, shipment_id=cmd.shipment_id,
         salesperson=cmd.salesperson, recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(invoice)

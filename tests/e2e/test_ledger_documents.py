@@ -1,0 +1,100 @@
+"""The ledger's documents through HTTP: idempotent by id, allocations, credit notes,
+and the books as they stood on an earlier date."""
+
+from __future__ import annotations
+
+from tests.support.api import Api, eventually
+
+
+async def dealer(api: Api, terms: dict | None = None) -> None:
+    await api.ok("POST", "/credit/v1/customers", {
+        "id": "D-9", "name": "Dealer", "terms": terms or {"mode": "net_days", "days": 30},
+        "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
+
+    async def known() -> None:
+        account = await api.get("/ledger/v1/customers/D-9/account?as_of=2026-01-01")
+        assert account.status_code == 200
+    await eventually(known)
+
+
+def invoice(n: int, amount: int, issued: str, **extra: object) -> dict:
+    return {"id": f"INV-{n}", "customer_id": "D-9", "amount": amount, "currency": "CNY",
+            "issue_date": issued, **extra}
+
+
+async def test_reposting_a_document_is_a_no_op_and_a_different_one_a_conflict(api: Api) -> None:
+    await dealer(api)
+    first = await api.post("/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))
+    again = await api.post("/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    other = await api.post("/ledger/v1/invoices", invoice(1, 2000, "2026-01-01"))
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "id"
+
+    # The terms change; a retry of the old invoice without a due date is still the same one.
+    await dealer(api, {"mode": "net_days", "days": 60})
+
+    async def terms_replicated() -> None:
+        fresh = await api.ok("POST", "/ledger/v1/invoices", invoice(2, 10, "2026-01-01"))
+        assert fresh["due_date"] == "2026-03-02"
+    await eventually(terms_replicated)
+    assert (await api.post("/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))).status_code == 200
+
+
+async def test_allocations_overpayment_and_credit_notes(api: Api) -> None:
+    await dealer(api)
+    for n, issued in ((1, "2026-01-01"), (2, "2026-01-10"), (3, "2026-01-20")):
+        await api.ok("POST", "/ledger/v1/invoices", invoice(n, 100_000, issued))
+
+    named = await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 40_000, "currency": "CNY",
+        "received_on": "2026-02-01", "allocations": [{"invoice_id": "INV-3", "amount": 40_000}]})
+    assert named["allocations"] == [{"invoice_id": "INV-3", "amount": 40_000}]
+
+    oldest_first = await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-2", "customer_id": "D-9", "amount": 250_000, "currency": "CNY",
+        "received_on": "2026-02-15"})
+    assert oldest_first["allocations"] == [
+        {"invoice_id": "INV-1", "amount": 100_000}, {"invoice_id": "INV-2", "amount": 100_000},
+        {"invoice_id": "INV-3", "amount": 50_000}]
+    assert oldest_first["unapplied"] == 0
+
+    credit_note = await api.ok("POST", "/ledger/v1/credit-notes", {
+        "id": "CN-1", "customer_id": "D-9", "amount": 30_000, "currency": "CNY",
+        "issue_date": "2026-02-20", "invoice_id": "INV-3"})
+    assert credit_note["allocations"] == [{"invoice_id": "INV-3", "amount": 10_000}]
+    assert credit_note["unapplied"] == 20_000
+
+    today = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-02-20")
+    assert today["balance"] == [{"amount": -20_000, "currency": "CNY"}]  # in the customer's favour
+    assert today["unapplied"] == [{"amount": 20_000, "currency": "CNY"}]
+    assert today["open_invoices"] == []
+
+    # The books as they stood on 2026-02-10: only P-1 had arrived.
+    then = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-02-10")
+    assert then["balance"] == [{"amount": 260_000, "currency": "CNY"}]
+    assert then["overdue"] == [{"amount": 200_000, "currency": "CNY"}]  # due 01-31 and 02-09
+    assert [(i["invoice_id"], i["open_amount"], i["days_past_due"]) for i in then["open_invoices"]] == [
+        ("INV-1", 100_000, 10), ("INV-2", 100_000, 1), ("INV-3", 60_000, 0)]
+
+    aging = await api.ok("GET", "/ledger/v1/aging?as_of=2026-02-10")
+    (row,) = aging["customers"]
+    assert row["buckets"]["1-30"] == 200_000 and row["buckets"]["current"] == 60_000
+    assert aging["totals"] == [{"currency": "CNY", "buckets": row["buckets"], "total": 260_000}]
+
+
+async def test_payment_refusals(api: Api) -> None:
+    await dealer(api)
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))
+    too_much = await api.post("/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 5000, "currency": "CNY",
+        "received_on": "2026-01-05", "allocations": [{"invoice_id": "INV-1", "amount": 1001}]})
+    assert too_much.status_code == 422
+    assert too_much.json()["errors"][0]["field"] == "allocations.0.amount"
+    wrong_currency = await api.post("/ledger/v1/payments", {
+        "id": "P-2", "customer_id": "D-9", "amount": 500, "currency": "USD",
+        "received_on": "2026-01-05", "allocations": [{"invoice_id": "INV-1", "amount": 500}]})
+    assert wrong_currency.status_code == 422
+    assert wrong_currency.json()["errors"][0]["field"] == "allocations.0.invoice_id"
+    account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-01-05")
+    assert account["balance"] == [{"amount": 1000, "currency": "CNY"}]  # nothing half-booked
