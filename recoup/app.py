@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from recoup import services
 from recoup.scheduler import run_daily
 from shared.auth import Keyring
 from shared.idempotency import IdempotencyMiddleware
@@ -33,6 +34,11 @@ def make_transport(settings: Settings) -> Transport:
             prefetch=settings.prefetch, delivery_limit=settings.delivery_limit,
         )
     return InProcessTransport(delivery_limit=settings.delivery_limit)
+
+
+def topology() -> dict[str, list[str]]:
+    """Every service's queue and the event types bound to it."""
+    return {d.name: d.event_types for d in services.load()}
 
 
 def service_app(definition: ServiceDefinition) -> FastAPI:
@@ -63,8 +69,11 @@ def create_app(
             sub_apps[d.name].state.runtime = runtime
             runtimes.append(runtime)
         root.state.runtimes = {r.name: r for r in runtimes}
+        await transport.declare(topology())
         for runtime in runtimes:
-            await runtime.start()
+            await runtime.prepare()
+        for runtime in runtimes:
+            runtime.start_relay()
         jobs = [
             asyncio.create_task(run_daily(settings.sweep_at, job, runtime))
             for runtime in runtimes

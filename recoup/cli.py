@@ -13,7 +13,7 @@ import typer
 import uvicorn
 
 from recoup import services
-from recoup.app import create_app
+from recoup.app import create_app, make_transport, topology
 from recoup.keys import ADMIN_KEY_FILE, load_keyring
 from recoup.logging import configure_logging
 from shared.auth import Keyring
@@ -59,7 +59,8 @@ def serve(
 def migrate(
     names: Annotated[list[str] | None, typer.Argument(help="services (default: all)")] = None,
 ) -> None:
-    """Apply migrations to each service's database (run once per deploy, before the apps)."""
+    """Apply migrations to each service's database and declare the broker's queues
+    (run once per deploy, before the apps)."""
     settings = Settings()
 
     async def _all() -> None:
@@ -70,6 +71,14 @@ def migrate(
             finally:
                 await engine.dispose()
             typer.echo(f"{d.name}: migrated")
+        if settings.amqp_url:
+            transport = make_transport(settings)
+            await transport.start()
+            try:
+                await transport.declare(topology())
+            finally:
+                await transport.close()
+            typer.echo(f"broker: queues and bindings of {', '.join(topology())} declared")
 
     asyncio.run(_all())
 

@@ -44,8 +44,12 @@ class ServiceDefinition:
     infra: InfrastructureTables
     migrations: Path
     routers: list[APIRouter]
-    subscriptions: Callable[[ServiceRuntime], Mapping[str, EventHandler]]
+    subscriptions: Callable[[], Mapping[str, EventHandler]]
     jobs: list[ScheduledJob] = field(default_factory=list)
+
+    @property
+    def event_types(self) -> list[str]:
+        return list(self.subscriptions())
 
 
 class ServiceRuntime:
@@ -89,15 +93,19 @@ class ServiceRuntime:
     async def migrate(self) -> None:
         await upgrade(self.engine, self.definition.migrations, self.definition.metadata)
 
-    async def start(self) -> None:
+    async def prepare(self) -> None:
+        """Migrate (if this mode does) and start consuming. Every hosted service is
+        prepared before any relay starts, so no event finds a consumer missing."""
         if self.migrates_on_start:
             await self.migrate()
-        handlers = self.definition.subscriptions(self)
+        handlers = self.definition.subscriptions()
         if handlers:
             await self.transport.subscribe(ServiceConsumer(
                 self.name, handlers, self.unit_of_work,
                 inbox=self.infra.inbox, dead_letters=self.infra.dead_letters,
             ))
+
+    def start_relay(self) -> None:
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
 
     async def stop_relay(self, grace_seconds: float = 10.0) -> None:

@@ -8,7 +8,7 @@ from services.collection_plan import handlers
 from shared.messaging.consumer import EventHandler
 
 
-def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "credit.customer.registered": handlers.on_customer_registered,
         "ledger.payment.missed": handlers.on_overdue,

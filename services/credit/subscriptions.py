@@ -8,7 +8,7 @@ from services.credit import handlers
 from shared.messaging.consumer import EventHandler
 
 
-def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "ledger.balance.changed": handlers.on_balance_changed,
         "ledger.payment.missed": handlers.on_overdue,

@@ -8,7 +8,7 @@ from services.ledger import handlers
 from shared.messaging.consumer import EventHandler
 
 
-def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "credit.customer.registered": handlers.on_customer_terms,
         "credit.terms.changed": handlers.on_customer_terms,

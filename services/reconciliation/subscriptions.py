@@ -8,7 +8,7 @@ from services.reconciliation import handlers
 from shared.messaging.consumer import EventHandler
 
 
-def subscriptions(_runtime: object) -> Mapping[str, EventHandler]:
+def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "ledger.invoice.posted": handlers.on_invoice_posted,
         "ledger.payment.received": handlers.on_payment_received,

@@ -8,7 +8,7 @@ marked sent only when every consumer has the event on disk: a crash loses nothin
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 
@@ -26,6 +26,10 @@ class InProcessTransport(Transport):
 
     async def start(self) -> None:
         return None
+
+    async def declare(self, topology: Mapping[str, Iterable[str]]) -> None:
+        """Nothing to declare: the subscribers are the routing, and the app subscribes
+        every hosted service before any relay runs."""
 
     async def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

@@ -1,6 +1,7 @@
 """RabbitMQ transport (aio-pika).
 
-Topology, declared by every service for itself (declarations are idempotent):
+Topology, declared whole by every process and by `recoup migrate` (declarations are
+idempotent), so that no service publishes before the queues of the others exist:
 - topic exchange `<ns>.events`, durable; the event type is the routing key;
 - per service a durable quorum queue `<ns>.<service>` bound to the types it consumes,
   with an explicit delivery limit (RabbitMQ 3.x has no default) and a dead-letter
@@ -14,7 +15,7 @@ straight to the dead-letter queue.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import aio_pika
 import structlog
@@ -22,6 +23,7 @@ from aio_pika.abc import (
     AbstractChannel,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from pydantic import ValidationError
@@ -100,13 +102,21 @@ class RabbitMQTransport(Transport):
         results = await asyncio.gather(*(self.publish(e) for e in events), return_exceptions=True)
         return [r if isinstance(r, BaseException) else None for r in results]
 
-    async def subscribe(self, subscriber: Subscriber) -> None:
+    async def declare(self, topology: Mapping[str, Iterable[str]]) -> None:
         if self._connection is None:
             raise RuntimeError("transport not started")
         channel = await self._connection.channel()
-        await channel.set_qos(prefetch_count=self._prefetch)
+        try:
+            for service, event_types in topology.items():
+                await self._declare_queue(channel, service, event_types)
+        finally:
+            await channel.close()
+
+    async def _declare_queue(
+        self, channel: AbstractChannel, service: str, event_types: Iterable[str]
+    ) -> AbstractQueue:
         exchange = await self._declare_exchanges(channel)
-        queue_name = self.queue_name(subscriber.service)
+        queue_name = self.queue_name(service)
         dead = await channel.declare_queue(
             f"{queue_name}.dead", durable=True, arguments={"x-queue-type": "quorum"}
         )
@@ -121,8 +131,17 @@ class RabbitMQTransport(Transport):
                 "x-dead-letter-routing-key": queue_name,
             },
         )
-        for event_type in subscriber.event_types:
+        for event_type in event_types:
             await queue.bind(exchange, routing_key=event_type)
+        return queue
+
+    async def subscribe(self, subscriber: Subscriber) -> None:
+        if self._connection is None:
+            raise RuntimeError("transport not started")
+        channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self._prefetch)
+        queue = await self._declare_queue(channel, subscriber.service, subscriber.event_types)
+        queue_name = queue.name
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             try:

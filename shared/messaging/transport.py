@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from shared.events import CloudEvent
@@ -27,6 +27,11 @@ class Subscriber(Protocol):
 class Transport(ABC):
     @abstractmethod
     async def start(self) -> None: ...
+
+    @abstractmethod
+    async def declare(self, topology: Mapping[str, Iterable[str]]) -> None:
+        """Make sure every service's queue exists with its bindings (service -> event
+        types) before anything is published, so no event is routed to nowhere."""
 
     @abstractmethod
     async def publish(self, event: CloudEvent) -> None:

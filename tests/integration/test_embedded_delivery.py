@@ -15,41 +15,56 @@ from services.credit.domain.commands import RegisterCustomer
 from services.credit.domain.terms import Terms
 from services.ledger import handlers as ledger
 from services.ledger.domain.commands import PostInvoice
+from services.ledger.tables import LedgerCustomer
 from shared.auth import Keyring
 from shared.events import contracts as ev
 from shared.events import new_event
 from shared.messaging.consumer import ServiceConsumer
 from shared.messaging.inprocess import InProcessTransport
 from shared.runtime import ServiceRuntime
+from shared.settings import Settings
 from tests.support.api import eventually
 from tests.support.embedded import embedded_settings, running_app
 
 
+async def offline(settings: Settings, name: str) -> ServiceRuntime:
+    """A service's runtime with no relay running: what is on disk when the process dies
+    after a commit and before its relay published anything."""
+    (definition,) = services.load([name])
+    runtime = ServiceRuntime(definition, settings, Keyring(), InProcessTransport())
+    await runtime.migrate()
+    return runtime
+
+
 async def test_events_committed_before_a_crash_are_delivered_after_restart(tmp_path: Path) -> None:
     settings = embedded_settings(tmp_path)
+    # credit registers a customer and "crashes" before publishing: credit starts first on
+    # restart, so its relay must not run before the ledger consumes.
+    credit_offline = await offline(settings, "credit")
+    async with credit_offline.unit_of_work("test") as uow:
+        await credit.register_customer(uow, RegisterCustomer(
+            id="C1", name="Dealer", terms=Terms("net_days", days=30),
+            credit_limit_amount=1_000_000, credit_limit_currency="CNY"))
+        await uow.commit()
+    assert await credit_offline.relay.backlog() == 2  # registered, rating changed: unsent
+    await credit_offline.engine.dispose()
+
     async with running_app(settings) as app:
         runtimes = app.state.runtimes
-        async with runtimes["credit"].unit_of_work("test") as uow:
-            await credit.register_customer(uow, RegisterCustomer(
-                id="C1", name="Dealer", terms=Terms("net_days", days=30),
-                credit_limit_amount=1_000_000, credit_limit_currency="CNY"))
-            await uow.commit()
 
         async def ledger_knows_customer() -> None:
-            assert await runtimes["ledger"].relay.backlog() == 0
-            assert await runtimes["credit"].relay.backlog() == 0
+            async with runtimes["ledger"].sessions() as session:
+                assert await session.get(LedgerCustomer, "C1") is not None
         await eventually(ledger_knows_customer)
 
-    # The ledger books an invoice, then "crashes" before any relay ran: the invoice and
-    # its events are on disk, unpublished.
-    (definition,) = services.load(["ledger"])
-    offline = ServiceRuntime(definition, settings, Keyring(), InProcessTransport())
-    async with offline.unit_of_work("test") as uow:
+    # Now the ledger books an invoice and crashes before publishing.
+    ledger_offline = await offline(settings, "ledger")
+    async with ledger_offline.unit_of_work("test") as uow:
         await ledger.post_invoice(uow, PostInvoice(
             id="I1", customer_id="C1", amount=250_000, currency="CNY", issue_date=date(2026, 1, 1)))
         await uow.commit()
-    assert await offline.relay.backlog() == 2  # invoice posted, balance changed: unsent
-    await offline.engine.dispose()
+    assert await ledger_offline.relay.backlog() == 2  # invoice posted, balance changed: unsent
+    await ledger_offline.engine.dispose()
 
     async with running_app(settings) as app:
         runtimes = app.state.runtimes

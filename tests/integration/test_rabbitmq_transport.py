@@ -86,6 +86,20 @@ async def test_published_messages_are_persistent_and_typed(transport: RabbitMQTr
     assert CloudEvent.model_validate_json(message.body) == event
 
 
+async def test_an_event_published_before_its_consumer_starts_is_kept(
+    transport: RabbitMQTransport,
+) -> None:
+    await transport.declare({"probe": RecordingSubscriber.event_types})
+    early = signal_event()
+    await transport.publish(early)  # the consuming service is not running yet
+    subscriber = RecordingSubscriber()
+    await transport.subscribe(subscriber)
+
+    async def handled() -> None:
+        assert subscriber.handled == [early.id]
+    await eventually(handled)
+
+
 async def test_a_failed_handler_is_retried_then_succeeds(transport: RabbitMQTransport) -> None:
     event = signal_event()
     subscriber = RecordingSubscriber({event.id: 1})
