@@ -73,7 +73,8 @@ def report_round(r: Round, base: dict[str, float]) -> None:
           f"{during}")
     print(f"    sweep as of {sweep.get('as_of')}: {sweep.get('events')} events reported "
           f"({sweep.get('payment_missed')} payment.missed, "
-          f"{sweep.get('invoice_aged')} invoice.aged);")
+          f"{sweep.get('invoice_aged')} invoice.aged, "
+          f"{sweep.get('balance_changed')} balance.changed);")
     print(f"    missed payments written {ms(r.event_written_after_sent * 1000)} ms and HTTP answer "
           f"{ms(r.sweep_seconds * 1000)} ms after sending it")
     print(f"    {'(milliseconds)':<64}{'p50':>8}{'p99':>8}{'max':>8}{'p50/base':>9}{'p99/base':>9}")

@@ -66,7 +66,8 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
         raise Invalid("the due date is before the issue date", field="due_date")
     customer = await _customer(uow, cmd.customer_id)
     content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
-                   issue_date=cmd.issue_date)
+                   issue_date=cmd.issue_date, shipment_id=cmd.shipment_id,
+                   salesperson=cmd.salesperson)
     existing = await uow.session.get(Invoice, cmd.id)
     if existing is not None:
         # A retry without due_date matches whatever the terms gave the first time.
@@ -81,8 +82,8 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
             raise Invalid(str(exc), field="due_date") from exc
 
     invoice = Invoice(
-        id=cmd.id, **content, due_date=due, open_amount=cmd.amount, shipment_id=cmd.shipment_id,
-        salesperson=cmd.salesperson, recorded_by=uow.actor, recorded_at=now(),
+        id=cmd.id, **content, due_date=due, open_amount=cmd.amount,
+        recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(invoice)
     _journal(uow, "invoice", cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
@@ -105,14 +106,16 @@ def _terms(customer: LedgerCustomer) -> Terms:
 async def post_payment(uow: UnitOfWork, cmd: PostPayment) -> tuple[CreditDocument, bool]:
     return await _post_credit(
         uow, "payment", cmd.id, cmd.customer_id, cmd.amount, cmd.currency, cmd.received_on,
-        method=cmd.method, requested=list(cmd.allocations) if cmd.allocations else None,
+        method=cmd.method,
+        requested=list(cmd.allocations) if cmd.allocations is not None else None,
     )
 
 
 async def post_credit_note(uow: UnitOfWork, cmd: PostCreditNote) -> tuple[CreditDocument, bool]:
+    await _customer(uow, cmd.customer_id)  # lock first: the invoice's open amount is read below
     requested = None
     if cmd.invoice_id is not None:
-        invoice = await uow.session.get(Invoice, cmd.invoice_id)
+        invoice = await uow.session.get(Invoice, cmd.invoice_id, populate_existing=True)
         if invoice is None or invoice.customer_id != cmd.customer_id:
             raise Invalid(f"invoice {cmd.invoice_id} is not an invoice of this customer",
                           field="invoice_id")
@@ -132,10 +135,14 @@ async def _post_credit(
     requested: list[alloc.Allocation] | None,
 ) -> tuple[CreditDocument, bool]:
     customer = await _customer(uow, customer_id)
-    content = dict(customer_id=customer_id, amount=amount, currency=currency, document_date=on)
+    content = dict(customer_id=customer_id, amount=amount, currency=currency, document_date=on,
+                   method=method, invoice_id=invoice_id)
     existing = await uow.session.get(CreditDocument, (kind, doc_id))
     if existing is not None:
-        if _same(existing, content):
+        if _same(existing, content) and (
+            requested is None or kind == "credit_note"  # its share was derived, not sent
+            or await _allocated(uow, kind, doc_id) == sorted((a.invoice_id, a.amount) for a in requested)
+        ):
             return existing, False
         raise Conflict(f"{kind.replace('_', ' ')} {doc_id} exists with different content",
                        field="id")
@@ -144,6 +151,7 @@ async def _post_credit(
         i.id: i for i in (await uow.session.execute(
             select(Invoice).where(Invoice.customer_id == customer_id,
                                   Invoice.currency == currency, Invoice.open_amount > 0)
+            .execution_options(populate_existing=True)  # as of now, under the customer's lock
         )).scalars()
     }
     views = {
@@ -166,7 +174,7 @@ async def _post_credit(
             settled.append(invoice)
     allocated = sum(a.amount for a in allocations)
     document = CreditDocument(
-        kind=kind, id=doc_id, **content, method=method, invoice_id=invoice_id,
+        kind=kind, id=doc_id, **content,
         unapplied=amount - allocated, recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(document)
@@ -192,6 +200,13 @@ async def _post_credit(
                                    currency=currency, settled_on=on))
     await _emit_balance(uow, customer, as_of=on)
     return document, True
+
+
+async def _allocated(uow: UnitOfWork, kind: str, doc_id: str) -> list[tuple[str, int]]:
+    return sorted((await uow.session.execute(
+        select(Allocation.invoice_id, Allocation.amount)
+        .where(Allocation.document_kind == kind, Allocation.document_id == doc_id)
+    )).tuples())
 
 
 # --- the customer's position ---------------------------------------------------------------
@@ -239,47 +254,58 @@ async def run_sweep(uow: UnitOfWork, cmd: RunSweep) -> dict[str, Any]:
     if s.bind.dialect.name == "postgresql":  # concurrent sweeps take turns
         await s.execute(text("SELECT pg_advisory_xact_lock(:k)"),
                         {"k": zlib.crc32(b"recoup-ledger-sweep")})
-    overdue = (await s.execute(
-        select(Invoice).where(Invoice.open_amount > 0, Invoice.due_date < cmd.as_of)
-        .order_by(Invoice.customer_id, Invoice.due_date, Invoice.id)
+    customer_ids = (await s.execute(
+        select(Invoice.customer_id).where(Invoice.open_amount > 0, Invoice.due_date < cmd.as_of)
+        .distinct().order_by(Invoice.customer_id)
     )).scalars().all()
-    announced: dict[str, set[int]] = defaultdict(set)
-    for invoice_id, threshold in (await s.execute(
-        select(OverdueNotice.invoice_id, OverdueNotice.threshold_days)
-        .join(Invoice, Invoice.id == OverdueNotice.invoice_id)
-        .where(Invoice.open_amount > 0, Invoice.due_date < cmd.as_of)
-    )).all():
-        announced[invoice_id].add(threshold)
-
-    news: dict[str, list[tuple[type[ev.EventData], dict[str, Any]]]] = defaultdict(list)
-    for invoice in overdue:
-        days = days_past_due(invoice.due_date, cmd.as_of)
-        new = [t for t in thresholds_crossed(days) if t not in announced[invoice.id]]
-        if not new:
-            continue
-        for threshold in new:
-            s.add(OverdueNotice(invoice_id=invoice.id, threshold_days=threshold, as_of=cmd.as_of))
-        common = dict(customer_id=invoice.customer_id, invoice_id=invoice.id,
-                      currency=invoice.currency, open_amount=invoice.open_amount,
-                      due_date=invoice.due_date, as_of=cmd.as_of, days_past_due=days)
-        if 1 in new:
-            news[invoice.customer_id].append((ev.PaymentMissed, common))
-        later = [t for t in new if t > 1]
-        if later:  # one event for the highest threshold newly crossed
-            news[invoice.customer_id].append((ev.InvoiceAged, {**common, "threshold_days": max(later)}))
-
-    missed = aged = 0
-    for customer_id, items in sorted(news.items()):
+    missed = aged = positions = 0
+    for customer_id in customer_ids:
+        # Under the customer's lock a payment cannot slip between reading and announcing.
         customer = await _customer(uow, customer_id)
-        if any(kind is ev.PaymentMissed for kind, _ in items):
+        news = await _overdue_news(uow, customer_id, cmd.as_of)
+        if any(kind is ev.PaymentMissed for kind, _ in news):
             # The new position goes first, so the news below carries its version.
             await _emit_balance(uow, customer, as_of=cmd.as_of)
-        for kind, data in items:
+            positions += 1
+        for kind, data in news:
             uow.emit(kind(**data, balance_version=customer.balance_version))
             missed += kind is ev.PaymentMissed
             aged += kind is ev.InvoiceAged
     return {"as_of": cmd.as_of, "payment_missed": missed, "invoice_aged": aged,
-            "events": missed + aged}
+            "balance_changed": positions, "events": missed + aged + positions}
+
+
+async def _overdue_news(
+    uow: UnitOfWork, customer_id: str, as_of: date
+) -> list[tuple[type[ev.EventData], dict[str, Any]]]:
+    """Record and answer what is news about this customer's overdue invoices: the missed
+    payment once per invoice, and the highest age threshold newly crossed."""
+    s = uow.session
+    invoices = (await s.execute(
+        select(Invoice).where(Invoice.customer_id == customer_id, Invoice.open_amount > 0,
+                              Invoice.due_date < as_of)
+        .order_by(Invoice.due_date, Invoice.id).execution_options(populate_existing=True)
+    )).scalars().all()
+    announced: dict[str, set[int]] = defaultdict(set)
+    for invoice_id, threshold in (await s.execute(
+        select(OverdueNotice.invoice_id, OverdueNotice.threshold_days)
+        .where(OverdueNotice.invoice_id.in_([i.id for i in invoices]))
+    )).all():
+        announced[invoice_id].add(threshold)
+    news: list[tuple[type[ev.EventData], dict[str, Any]]] = []
+    for invoice in invoices:
+        days = days_past_due(invoice.due_date, as_of)
+        new = [t for t in thresholds_crossed(days) if t not in announced[invoice.id]]
+        for threshold in new:
+            s.add(OverdueNotice(invoice_id=invoice.id, threshold_days=threshold, as_of=as_of))
+        common = dict(customer_id=customer_id, invoice_id=invoice.id, currency=invoice.currency,
+                      open_amount=invoice.open_amount, due_date=invoice.due_date, as_of=as_of,
+                      days_past_due=days)
+        if 1 in new:
+            news.append((ev.PaymentMissed, common))
+        if later := [t for t in new if t > 1]:
+            news.append((ev.InvoiceAged, {**common, "threshold_days": max(later)}))
+    return news
 
 
 # --- events from credit ----------------------------------------------------------------------

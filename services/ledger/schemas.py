@@ -79,4 +79,5 @@ class SweepOut(BaseModel):
     as_of: date
     payment_missed: int
     invoice_aged: int
-    events: int
+    balance_changed: int
+    events: int = Field(description="all events the sweep emitted")

@@ -54,9 +54,10 @@ async def totals(runtime: object) -> dict[str, int]:
         invoice = await session.get(Invoice, "I1")
         allocated = (await session.execute(select(func.sum(Allocation.amount)))).scalar_one()
         unapplied = (await session.execute(select(func.sum(CreditDocument.unapplied)))).scalar_one()
+        received = (await session.execute(select(func.sum(CreditDocument.amount)))).scalar_one()
         journal = (await session.execute(select(func.sum(JournalLine.amount)))).scalar_one()
     return {"open": invoice.open_amount, "allocated": allocated or 0,
-            "unapplied": unapplied or 0, "journal": journal}
+            "unapplied": unapplied or 0, "received": received or 0, "journal": journal}
 
 
 async def test_explicit_allocations_racing_never_overpay_an_invoice(ledger: tuple) -> None:
@@ -66,7 +67,7 @@ async def test_explicit_allocations_racing_never_overpay_an_invoice(ledger: tupl
     codes = sorted(r.status_code for r in answers)
     assert codes == [201] * 3 + [422] * 7, [r.text for r in answers]
     assert await totals(runtime) == {"open": 10_000, "allocated": 90_000, "unapplied": 0,
-                                     "journal": 0}
+                                     "received": 90_000, "journal": 0}
 
 
 async def test_oldest_first_payments_racing_keep_every_cent(ledger: tuple) -> None:
@@ -75,4 +76,28 @@ async def test_oldest_first_payments_racing_keep_every_cent(ledger: tuple) -> No
                                      for n in range(10)))
     assert {r.status_code for r in answers} == {201}
     assert await totals(runtime) == {"open": 0, "allocated": 100_000, "unapplied": 200_000,
-                                     "journal": 0}
+                                     "received": 300_000, "journal": 0}
+
+
+async def test_a_credit_note_racing_a_payment_never_overallocates(ledger: tuple) -> None:
+    api, runtime = ledger
+    for n in range(2, 12):  # several rounds: the race has to be lost at least once to matter
+        await api.ok("POST", "/ledger/v1/invoices", {
+            "id": f"I{n}", "customer_id": "C1", "amount": 100_000, "currency": "CNY",
+            "issue_date": "2026-01-01"})
+        pay = api.post("/ledger/v1/payments", {
+            "id": f"P{n}", "customer_id": "C1", "amount": 60_000, "currency": "CNY",
+            "received_on": "2026-01-15", "allocations": [{"invoice_id": f"I{n}", "amount": 60_000}]})
+        note = api.post("/ledger/v1/credit-notes", {
+            "id": f"CN{n}", "customer_id": "C1", "amount": 100_000, "currency": "CNY",
+            "issue_date": "2026-01-15", "invoice_id": f"I{n}"})
+        answers = await asyncio.gather(pay, note)
+        async with runtime.sessions() as session:
+            invoice = await session.get(Invoice, f"I{n}")
+            allocated = (await session.execute(select(func.sum(Allocation.amount))
+                         .where(Allocation.invoice_id == f"I{n}"))).scalar_one()
+        assert allocated + invoice.open_amount == 100_000, [a.text for a in answers]
+    totals_now = await totals(runtime)
+    assert totals_now["journal"] == 0
+    # Every cent received is either allocated or still the customer's.
+    assert totals_now["allocated"] + totals_now["unapplied"] == totals_now["received"]
