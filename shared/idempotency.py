@@ -2,8 +2,8 @@
 - the same key and body replays the stored first answer;
 - the same key with another body is refused (422);
 - a request still running with that key gets 409.
-Keys are per caller and live `idempotency_ttl_hours` (24 by default). A 5xx answer is
-not stored, so the client may retry with the same key.
+Keys are per authenticated caller and live `idempotency_ttl_hours` (24 by default). A 5xx,
+401 or 403 answer is not stored, so the client may retry with the same key.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import hash_secret
 from shared.clock import now
 from shared.web import problem
 
@@ -31,13 +30,14 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
-        auth = headers.get("authorization", "")
-        if scope["type"] != "http" or scope["method"] != "POST" or not key or not auth:
-            await self.app(scope, receive, send)
-            return
+        scheme, _, token = headers.get("authorization", "").partition(" ")
         runtime = scope["app"].state.runtime
+        caller = runtime.keyring.authenticate(token) if scheme.lower() == "bearer" else None
+        if scope["type"] != "http" or scope["method"] != "POST" or not key or caller is None:
+            await self.app(scope, receive, send)  # unauthenticated: the route answers 401
+            return
         body = await _read_body(receive)
-        principal = hash_secret(auth)[:32]
+        principal = caller.name
         fingerprint = hashlib.sha256(
             scope["path"].encode() + b"\n" + body
         ).hexdigest()
@@ -75,7 +75,8 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            if captured["status"] >= 500:
+            # A failure may be retried, and a refused scope may be granted later.
+            if captured["status"] >= 500 or captured["status"] in (401, 403):
                 await store.forget(principal, key)
             else:
                 await store.remember(principal, key, captured)
@@ -112,6 +113,8 @@ class _KeyStore:
         t = self._table
         moment = now()
         async with self._sessions() as session, session.begin():
+            await session.execute(delete(t).where(  # this caller's expired keys go
+                t.c.principal == principal, t.c.created_at < moment - timedelta(hours=ttl_hours)))
             dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
             inserted = await session.execute(
                 dialect.insert(t)
@@ -124,9 +127,7 @@ class _KeyStore:
             row = (await session.execute(
                 select(t).where(t.c.principal == principal, t.c.key == key).with_for_update()
             )).one()
-            expired = _aware(row.created_at) < moment - timedelta(hours=ttl_hours)
-            abandoned = row.status_code is None and _aware(row.locked_until) < moment
-            if expired or abandoned:
+            if row.status_code is None and _aware(row.locked_until) < moment:  # abandoned
                 await session.execute(
                     update(t).where(t.c.principal == principal, t.c.key == key)
                     .values(request_hash=fingerprint, created_at=moment, status_code=None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictInt
@@ -11,6 +12,9 @@ MinorUnits = Annotated[StrictInt, Field(gt=0, le=10**15, description="amount in 
 SignedMinorUnits = Annotated[StrictInt, Field(description="amount in minor units")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s/]+$")]
+# Business dates stay far from the calendar's ends, so date arithmetic cannot overflow.
+BusinessDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
+Days = Annotated[int, Field(ge=0, le=3650)]
 
 
 class MoneyOut(BaseModel):

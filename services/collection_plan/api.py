@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -9,6 +8,7 @@ from services.collection_plan import queries
 from shared import clock
 from shared.auth import Principal
 from shared.runtime import ServiceRuntime
+from shared.schemas import BusinessDate
 from shared.web import get_runtime, require
 
 router = APIRouter(prefix="/v1", tags=["collections"])
@@ -29,7 +29,7 @@ async def list_cases(
 @router.get("/worklist")
 async def get_worklist(
     runtime: Runtime, _: Reader,
-    as_of: Annotated[date | None, Query()] = None,
+    as_of: Annotated[BusinessDate | None, Query()] = None,
     collector: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     async with runtime.sessions() as session:

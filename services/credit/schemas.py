@@ -1,13 +1,21 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from services.credit.domain.holds import KINDS
 from services.credit.domain.terms import MODES
-from shared.schemas import Currency, Identifier, MinorUnits, MoneyIn, MoneyOut
+from shared.schemas import (
+    BusinessDate,
+    Currency,
+    Days,
+    Identifier,
+    MinorUnits,
+    MoneyIn,
+    MoneyOut,
+)
 
 HoldKind = Literal[KINDS]  # type: ignore[valid-type]
 TermsMode = Literal[MODES]  # type: ignore[valid-type]
@@ -15,14 +23,14 @@ TermsMode = Literal[MODES]  # type: ignore[valid-type]
 
 class DiscountIn(BaseModel):
     percent: int = Field(gt=0, lt=100)
-    within_days: int = Field(ge=0)
+    within_days: Days
 
 
 class TermsIn(BaseModel):
     mode: TermsMode
-    days: int | None = Field(None, ge=0, description="net_days (and deliver_two_settle_one)")
+    days: Days | None = Field(None, description="net_days (and deliver_two_settle_one)")
     day_of_month: int | None = Field(None, ge=1, le=31, description="monthly")
-    due_date: date | None = Field(None, description="one_off")
+    due_date: BusinessDate | None = Field(None, description="one_off")
     early_payment_discount: DiscountIn | None = None
 
 
@@ -31,7 +39,7 @@ class CustomerIn(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     salesperson: str | None = Field(None, max_length=128)
     region: str | None = Field(None, max_length=128)
-    distance_km: int | None = Field(None, ge=0)
+    distance_km: int | None = Field(None, ge=0, le=100_000)
     legal_representative: str | None = Field(None, max_length=255)
     financials: dict[str, Any] = Field(default_factory=dict)
     terms: TermsIn
@@ -88,7 +96,7 @@ class CheckIn(BaseModel):
     currency: Currency
     order_id: Identifier | None = None
     lines: list[OrderLineIn] = Field(default_factory=list)
-    as_of: date | None = None
+    as_of: BusinessDate | None = None
 
 
 class CheckOut(BaseModel):
@@ -102,7 +110,7 @@ class CheckOut(BaseModel):
 
 class SignalIn(BaseModel):
     kind: str = Field(min_length=1, max_length=64, examples=["bankruptcy", "change_of_legal_representative"])
-    observed_on: date
+    observed_on: BusinessDate
     note: str | None = Field(None, max_length=2000)
 
 
@@ -110,7 +118,7 @@ class SignalOut(BaseModel):
     id: str
     customer_id: str
     kind: str
-    observed_on: date
+    observed_on: BusinessDate
     note: str | None
     serious: bool
     recorded_by: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -23,8 +23,9 @@ from services.ledger.schemas import (
 from services.ledger.tables import Allocation, CreditDocument, Invoice
 from shared import clock
 from shared.auth import Principal
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.runtime import ServiceRuntime
+from shared.schemas import BusinessDate
 from shared.web import get_runtime, require
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
@@ -92,14 +93,14 @@ async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> di
 
 @router.get("/customers/{customer_id}/account")
 async def get_account(customer_id: str, runtime: Runtime, _: Reader,
-                      as_of: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+                      as_of: Annotated[BusinessDate | None, Query()] = None) -> dict[str, Any]:
     async with runtime.sessions() as session:
         return await queries.account(session, customer_id, as_of or clock.today())
 
 
 @router.get("/aging")
 async def get_aging(runtime: Runtime, _: Reader,
-                    as_of: Annotated[date | None, Query()] = None) -> dict[str, Any]:
+                    as_of: Annotated[BusinessDate | None, Query()] = None) -> dict[str, Any]:
     async with runtime.sessions() as session:
         return await queries.aging(session, as_of or clock.today())
 
@@ -107,6 +108,9 @@ async def get_aging(runtime: Runtime, _: Reader,
 @router.post("/sweeps", response_model=SweepOut)
 async def post_sweep(runtime: Runtime, caller: Writer, body: SweepIn | None = None) -> Any:
     as_of = (body.as_of if body else None) or clock.today()
+    if as_of > clock.today() + timedelta(days=1):  # a day's grace for callers east of UTC
+        raise Invalid("the sweep cannot run for a date that has not come: it would announce "
+                      "defaults that have not happened", field="as_of")
     async with runtime.unit_of_work(caller.name) as uow:
         result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
         await uow.commit()

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from shared.schemas import Currency, Identifier, MinorUnits
+from shared.schemas import BusinessDate, Currency, Identifier, MinorUnits
 
 
 class InvoiceIn(BaseModel):
@@ -12,8 +12,9 @@ class InvoiceIn(BaseModel):
     customer_id: Identifier
     amount: MinorUnits
     currency: Currency
-    issue_date: date
-    due_date: date | None = Field(None, description="computed from the customer's terms when absent")
+    issue_date: BusinessDate
+    due_date: BusinessDate | None = Field(
+        None, description="computed from the customer's terms when absent")
     shipment_id: Identifier | None = None
     salesperson: str | None = Field(None, max_length=128)
 
@@ -43,7 +44,7 @@ class PaymentIn(BaseModel):
     customer_id: Identifier
     amount: MinorUnits
     currency: Currency
-    received_on: date
+    received_on: BusinessDate
     method: str | None = Field(None, max_length=32, description="bank_transfer, cash, cheque, ...")
     allocations: list[AllocationIn] | None = Field(
         None, description="without allocations the oldest due invoices are paid first"
@@ -55,7 +56,7 @@ class CreditNoteIn(BaseModel):
     customer_id: Identifier
     amount: MinorUnits
     currency: Currency
-    issue_date: date
+    issue_date: BusinessDate
     invoice_id: Identifier | None = None
 
 
@@ -72,7 +73,7 @@ class CreditDocumentOut(BaseModel):
 
 
 class SweepIn(BaseModel):
-    as_of: date | None = Field(None, description="defaults to today")
+    as_of: BusinessDate | None = Field(None, description="defaults to today; never in the future")
 
 
 class SweepOut(BaseModel):

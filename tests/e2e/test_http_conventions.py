@@ -30,6 +30,12 @@ async def registered(api: Api) -> None:
     ("/credit/v1/customers", {**CUSTOMER, "terms": {"mode": "whenever"}}, "terms.mode"),
     ("/credit/v1/customers", {**CUSTOMER, "terms": {"mode": "one_off"}}, "terms.due_date"),
     ("/credit/v1/checks", {"customer_id": "D-1", "amount": "100", "currency": "CNY"}, "amount"),
+    # Out of range: refused up front rather than overflowing in date arithmetic later.
+    ("/credit/v1/customers", {**CUSTOMER, "terms": {"mode": "net_days", "days": 10**12}}, "terms.days"),
+    ("/credit/v1/customers", {**CUSTOMER, "distance_km": 10**30}, "distance_km"),
+    ("/ledger/v1/invoices", {"id": "I", "customer_id": "D-1", "amount": 5, "currency": "CNY",
+                             "issue_date": "9999-12-31"}, "issue_date"),
+    ("/ledger/v1/sweeps", {"as_of": "2999-01-01"}, "as_of"),
 ])
 async def test_bad_body_is_a_422_problem_naming_the_field(
     api: Api, path: str, body: dict, field: str
@@ -59,6 +65,12 @@ async def test_business_rule_refusals_name_the_field_and_change_nothing(api: Api
 
     mismatch = await api.post("/credit/v1/checks", {"customer_id": "D-1", "amount": 1, "currency": "USD"})
     assert mismatch.status_code == 422 and mismatch.json()["errors"][0]["field"] == "currency"
+
+
+async def test_out_of_range_query_dates_are_refused(api: Api) -> None:
+    response = await api.get("/ledger/v1/aging?as_of=0001-01-01")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "query.as_of"
 
 
 async def test_unknown_resource_is_a_404_problem(api: Api) -> None:
@@ -96,6 +108,18 @@ async def test_idempotent_post_replays_the_first_answer(api: Api) -> None:
     # Without the key, the same POST is an update (200), not a replay.
     update = await api.post("/credit/v1/customers", CUSTOMER)
     assert update.status_code == 200 and "idempotent-replayed" not in update.headers
+
+
+async def test_a_refusal_is_not_replayed(api: Api) -> None:
+    headers = {"Idempotency-Key": "sweep-1"}
+    refused = await api.post("/ledger/v1/sweeps", {"as_of": "2026-01-01"}, headers=headers,
+                             key=KEYS["ledger_reader"])
+    assert refused.status_code == 403
+    again = await api.post("/ledger/v1/sweeps", {"as_of": "2026-01-01"}, headers=headers,
+                           key=KEYS["ledger_reader"])
+    assert again.status_code == 403 and "idempotent-replayed" not in again.headers
+    unknown = await api.post("/credit/v1/customers", CUSTOMER, headers=headers, key="nobody")
+    assert unknown.status_code == 401
 
 
 async def test_idempotency_keys_are_per_caller(api: Api) -> None:

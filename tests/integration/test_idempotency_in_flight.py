@@ -19,7 +19,8 @@ from tests.support.embedded import embedded_settings
 
 async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: Path) -> None:
     (definition,) = services.load(["credit"])
-    runtime = ServiceRuntime(definition, embedded_settings(tmp_path), Keyring(), InProcessTransport())
+    runtime = ServiceRuntime(definition, embedded_settings(tmp_path), Keyring.parse("k=admin"),
+                             InProcessTransport())
     await runtime.migrate()
     release, started = asyncio.Event(), asyncio.Event()
     calls = 0
@@ -49,4 +50,31 @@ async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: 
         replay = await client.post("/slow", json={"a": 1}, headers=headers)
         assert (replay.status_code, replay.json()) == (201, {"call": 1})
         assert calls == 1
+    await runtime.engine.dispose()
+
+
+async def test_expired_keys_are_forgotten(tmp_path: Path) -> None:
+    (definition,) = services.load(["credit"])
+    settings = embedded_settings(tmp_path, idempotency_ttl_hours=0)
+    runtime = ServiceRuntime(definition, settings, Keyring.parse("k=admin"), InProcessTransport())
+    await runtime.migrate()
+    calls = 0
+    app = FastAPI()
+    app.state.runtime = runtime
+    app.add_middleware(IdempotencyMiddleware)
+
+    @app.post("/count", status_code=201)
+    async def count() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        return {"call": calls}
+
+    headers = {"Authorization": "Bearer k", "Idempotency-Key": "K1"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        assert (await client.post("/count", json={}, headers=headers)).json() == {"call": 1}
+        assert (await client.post("/count", json={}, headers=headers)).json() == {"call": 2}
+    idempotency = runtime.infra.idempotency_keys
+    async with runtime.sessions() as session:
+        rows = (await session.execute(idempotency.select())).all()
+    assert len(rows) == 1  # the expired one was pruned, not piled up
     await runtime.engine.dispose()
