@@ -68,6 +68,7 @@ class ServiceRuntime:
         self.database_url = settings.database_url(definition.name)
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
+        self.read_sessions = sessionmaker(self.engine, read_only=True)
         self.relay = OutboxRelay(
             self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
@@ -78,9 +79,10 @@ class ServiceRuntime:
     def name(self) -> str:
         return self.definition.name
 
-    def unit_of_work(self, actor: str = "system") -> UnitOfWork:
+    def unit_of_work(self, actor: str = "system", *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(
-            self.sessions, source=f"recoup/{self.name}", outbox=self.infra.outbox,
+            self.read_sessions if read_only else self.sessions,
+            source=f"recoup/{self.name}", outbox=self.infra.outbox,
             actor=actor, on_commit=self.relay.notify,
         )
 
@@ -122,8 +124,8 @@ class ServiceRuntime:
 
     async def database_ready(self) -> bool:
         try:
-            async with self.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            async with self.read_sessions() as session:
+                await session.execute(text("SELECT 1"))
             return True
         except Exception:
             log.warning("database not reachable", service=self.name)

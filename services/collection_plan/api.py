@@ -22,7 +22,7 @@ async def list_cases(
     customer_id: Annotated[str | None, Query()] = None,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         return await queries.cases(session, customer_id, status)
 
 
@@ -32,5 +32,5 @@ async def get_worklist(
     as_of: Annotated[BusinessDate | None, Query()] = None,
     collector: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         return await queries.worklist(session, as_of or clock.today(), collector)

@@ -88,7 +88,7 @@ async def register_customer(body: CustomerIn, runtime: Runtime, caller: Writer,
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut, response_model_by_alias=True)
 async def get_customer(customer_id: str, runtime: Runtime, _: Reader) -> Any:
-    async with runtime.unit_of_work() as uow:
+    async with runtime.unit_of_work(read_only=True) as uow:
         return await _customer_out(uow, await handlers.get_customer(uow, customer_id))
 
 
@@ -118,7 +118,7 @@ async def record_signal(customer_id: str, body: SignalIn, runtime: Runtime, call
 
 @router.get("/customers/{customer_id}/holds", response_model=list[HoldOut])
 async def list_holds(customer_id: str, runtime: Runtime, _: Reader) -> Any:
-    async with runtime.unit_of_work() as uow:
+    async with runtime.unit_of_work(read_only=True) as uow:
         await handlers.get_customer(uow, customer_id)
         return _holds_out(await handlers.active_holds(uow, customer_id))
 

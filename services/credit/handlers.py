@@ -107,7 +107,7 @@ async def rerate(uow: UnitOfWork, customer: Customer) -> None:
         other_signals=tuple(k for k, serious in signals if not serious),
         has_legal_representative=bool(customer.legal_representative),
     ))
-    previous = customer.rating_class if customer.rating_score else None
+    previous = customer.rating_class if customer.rating_reasons else None  # None: first rating
     customer.rating_class, customer.rating_score = rating.rating_class, rating.score
     customer.rating_reasons = list(rating.reasons)
     if previous != rating.rating_class:

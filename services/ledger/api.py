@@ -46,7 +46,7 @@ async def post_invoice(body: InvoiceIn, runtime: Runtime, caller: Writer, respon
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
 async def get_invoice(invoice_id: str, runtime: Runtime, _: Reader) -> Any:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         invoice = await session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"invoice {invoice_id!r} not found")
@@ -78,7 +78,7 @@ async def post_credit_note(body: CreditNoteIn, runtime: Runtime, caller: Writer,
 
 
 async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         allocations = (await session.execute(
             select(Allocation).where(Allocation.document_kind == document.kind,
                                      Allocation.document_id == document.id).order_by(Allocation.id)
@@ -94,14 +94,14 @@ async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> di
 @router.get("/customers/{customer_id}/account")
 async def get_account(customer_id: str, runtime: Runtime, _: Reader,
                       as_of: Annotated[BusinessDate | None, Query()] = None) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         return await queries.account(session, customer_id, as_of or clock.today())
 
 
 @router.get("/aging")
 async def get_aging(runtime: Runtime, _: Reader,
                     as_of: Annotated[BusinessDate | None, Query()] = None) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         return await queries.aging(session, as_of or clock.today())
 
 

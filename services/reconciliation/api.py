@@ -40,7 +40,7 @@ async def issue_statement(body: StatementIn, runtime: Runtime, caller: Writer) -
 
 @router.get("/statements/{statement_id}")
 async def get_statement(statement_id: str, runtime: Runtime, _: Reader) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.read_sessions() as session:
         statement = await session.get(Statement, statement_id)
     if statement is None:
         raise NotFound(f"statement {statement_id!r} not found")

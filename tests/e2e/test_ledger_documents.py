@@ -83,6 +83,15 @@ async def test_allocations_overpayment_and_credit_notes(api: Api) -> None:
     assert aging["totals"] == [{"currency": "CNY", "buckets": row["buckets"], "total": 260_000}]
 
 
+async def test_an_empty_allocation_list_leaves_the_money_unapplied(api: Api) -> None:
+    await dealer(api)
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))
+    payment = await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 400, "currency": "CNY",
+        "received_on": "2026-01-05", "allocations": []})
+    assert (payment["allocations"], payment["unapplied"]) == ([], 400)
+
+
 async def test_payment_refusals(api: Api) -> None:
     await dealer(api)
     await api.ok("POST", "/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from services.credit import handlers
-from services.credit.domain.commands import RegisterCustomer
+from services.credit.domain.commands import RecordSignal, RegisterCustomer
 from services.credit.domain.terms import Terms
 from services.credit.tables import Hold
 from shared.events import contracts as ev
@@ -50,3 +52,23 @@ async def test_redelivered_event_changes_nothing(db: str, tmp_path: Path) -> Non
             await consumer.handle(missed)
             assert first == (2, 2)  # cash_only and suspend_incentives, each announced once
             assert await counts() == first
+
+
+async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path: Path) -> None:
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        runtime = app.state.runtimes["credit"]
+        async with runtime.unit_of_work("test") as uow:
+            await handlers.register_customer(uow, RegisterCustomer(
+                id="C1", name="Dealer", terms=Terms("net_days", days=30),
+                credit_limit_amount=100_000, credit_limit_currency="CNY"))
+            await uow.commit()
+        for kind in ("bankruptcy", "closure", "bankruptcy"):  # the last leaves the score at 0
+            async with runtime.unit_of_work("test") as uow:
+                await handlers.record_signal(uow, RecordSignal("C1", kind, date(2026, 1, 1)))
+                await uow.commit()
+        outbox = runtime.infra.outbox
+        async with runtime.sessions() as session:
+            changes = (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id)
+                       .where(outbox.c.type == "credit.rating.changed"))).scalars()
+            classes = [json.loads(e)["data"]["class"] for e in changes]
+    assert classes == ["A", "C", "E"]  # registered, first serious signal, second; no fourth
