@@ -62,7 +62,7 @@ async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path
                 id="C1", name="Dealer", terms=Terms("net_days", days=30),
                 credit_limit_amount=100_000, credit_limit_currency="CNY"))
             await uow.commit()
-        for kind in ("bankruptcy", "closure", "bankruptcy"):  # the last leaves the score at 0
+        for kind in ("bankruptcy", "closure", "bankruptcy", "closure"):  # score 0 from the third
             async with runtime.unit_of_work("test") as uow:
                 await handlers.record_signal(uow, RecordSignal("C1", kind, date(2026, 1, 1)))
                 await uow.commit()
@@ -71,4 +71,4 @@ async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path
             changes = (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id)
                        .where(outbox.c.type == "credit.rating.changed"))).scalars()
             classes = [json.loads(e)["data"]["class"] for e in changes]
-    assert classes == ["A", "C", "E"]  # registered, first serious signal, second; no fourth
+    assert classes == ["A", "C", "E"]  # registered, first serious signal, second; no more
