@@ -32,8 +32,10 @@ def make_transport(settings: Settings) -> Transport:
         return RabbitMQTransport(
             settings.amqp_url, namespace=settings.amqp_namespace,
             prefetch=settings.prefetch, delivery_limit=settings.delivery_limit,
+            retry_base_seconds=settings.retry_base_seconds,
         )
-    return InProcessTransport(delivery_limit=settings.delivery_limit)
+    return InProcessTransport(delivery_limit=settings.delivery_limit,
+                              retry_base_seconds=settings.retry_base_seconds)
 
 
 def topology() -> dict[str, list[str]]:

@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     migrate_on_start: bool | None = None
 
     # Messaging
-    delivery_limit: int = 5
+    delivery_limit: int = 5  # redeliveries after the first, then the dead-letter queue
+    retry_base_seconds: float = 0.5  # back-off before redelivery n: base * 2**(n-1), at most 30 s
     prefetch: int = 16
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200

@@ -1,8 +1,9 @@
 """In-process transport for the embedded mode.
 
 `publish` hands the event to every subscribed service and returns once each has
-committed it (or dead-lettered it after the delivery limit), so the outbox row is
-marked sent only when every consumer has the event on disk: a crash loses nothing.
+committed it (or dead-lettered it after the delivery limit, retrying with back-off), so
+the outbox row is marked sent only when every consumer has the event on disk: a crash
+loses nothing.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 import structlog
 
 from shared.events import CloudEvent
-from shared.messaging.transport import Subscriber, Transport
+from shared.messaging.transport import Subscriber, Transport, backoff
 
 log = structlog.get_logger(__name__)
 
 
 class InProcessTransport(Transport):
-    def __init__(self, *, delivery_limit: int = 5, retry_delay: float = 0.05) -> None:
+    def __init__(self, *, delivery_limit: int = 5, retry_base_seconds: float = 0.5) -> None:
         self._subscribers: list[Subscriber] = []
         self._delivery_limit = delivery_limit
-        self._retry_delay = retry_delay
+        self._retry_base_seconds = retry_base_seconds
 
     async def start(self) -> None:
         return None
@@ -60,7 +61,10 @@ class InProcessTransport(Transport):
         return len(events), None
 
     async def _deliver(self, subscriber: Subscriber, event: CloudEvent) -> None:
-        for attempt in range(1, self._delivery_limit + 1):
+        """The first delivery and up to `delivery_limit` redeliveries, as RabbitMQ counts."""
+        for redelivery in range(self._delivery_limit + 1):
+            if redelivery:
+                await asyncio.sleep(backoff(self._retry_base_seconds, redelivery))
             try:
                 await subscriber.handle(event)
                 return
@@ -68,12 +72,10 @@ class InProcessTransport(Transport):
                 log.warning(
                     "event handler failed",
                     consumer=subscriber.service, event_id=event.id, type=event.type,
-                    attempt=attempt, error=repr(exc),
+                    redelivery=redelivery, error=repr(exc),
                 )
-                if attempt == self._delivery_limit:
-                    await subscriber.dead_letter(event, f"{type(exc).__name__}: {exc}")
-                    return
-                await asyncio.sleep(self._retry_delay * attempt)
+                error = f"{type(exc).__name__}: {exc}"
+        await subscriber.dead_letter(event, error)
 
     async def is_ready(self) -> bool:
         return True

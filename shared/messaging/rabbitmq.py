@@ -7,8 +7,8 @@ idempotent), so that no service publishes before the queues of the others exist:
   with an explicit delivery limit (RabbitMQ 3.x has no default) and a dead-letter
   exchange `<ns>.events.dlx` that routes to `<ns>.<service>.dead`.
 Messages are persistent and published with confirms. A message is acked only after
-its handler committed; a failure is nacked with requeue, so the broker counts the
-delivery and dead-letters it past the limit. An unreadable message is rejected
+its handler committed; a failure is nacked with requeue after an exponential pause, so
+the broker counts the delivery and dead-letters it past the limit. An unreadable message is rejected
 straight to the dead-letter queue.
 """
 
@@ -29,7 +29,7 @@ from aio_pika.abc import (
 from pydantic import ValidationError
 
 from shared.events import CloudEvent
-from shared.messaging.transport import Subscriber, Transport
+from shared.messaging.transport import Subscriber, Transport, backoff
 
 log = structlog.get_logger(__name__)
 
@@ -44,12 +44,14 @@ class RabbitMQTransport(Transport):
         namespace: str = "recoup",
         prefetch: int = 16,
         delivery_limit: int = 5,
+        retry_base_seconds: float = 0.5,
         publish_timeout: float = 10.0,
     ) -> None:
         self._url = url
         self.namespace = namespace
         self._prefetch = prefetch
         self._delivery_limit = delivery_limit
+        self._retry_base_seconds = retry_base_seconds
         self._publish_timeout = publish_timeout
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractChannel | None = None
@@ -153,11 +155,15 @@ class RabbitMQTransport(Transport):
             try:
                 await subscriber.handle(event)
             except Exception as exc:
+                redelivery = int((message.headers or {}).get("x-delivery-count", 0)) + 1
                 log.warning(
-                    "event handler failed; requeued",
+                    "event handler failed; requeued after a pause",
                     consumer=subscriber.service, event_id=event.id, type=event.type,
-                    error=repr(exc),
+                    redelivery=redelivery, error=repr(exc),
                 )
+                # Holding the message (unacked) while waiting slows a failing consumer
+                # down instead of burning its redeliveries in milliseconds.
+                await asyncio.sleep(backoff(self._retry_base_seconds, redelivery))
                 await message.nack(requeue=True)
                 return
             await message.ack()

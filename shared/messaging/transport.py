@@ -24,6 +24,15 @@ class Subscriber(Protocol):
         """Keep an event that failed every delivery, for a person to look at."""
 
 
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def backoff(base_seconds: float, redelivery: int) -> float:
+    """How long to wait before redelivery number `redelivery` (1, 2, ...): long enough for
+    a database failover to pass before an event is given up as poison."""
+    return min(base_seconds * 2 ** (redelivery - 1), MAX_BACKOFF_SECONDS)
+
+
 class Transport(ABC):
     @abstractmethod
     async def start(self) -> None: ...

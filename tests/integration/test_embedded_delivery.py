@@ -91,7 +91,7 @@ async def test_a_poisoned_event_is_dead_lettered_and_the_next_one_handled(tmp_pa
         consumer = ServiceConsumer("probe", {"credit.signal.recorded": fragile},
                                    runtime.unit_of_work, inbox=runtime.infra.inbox,
                                    dead_letters=runtime.infra.dead_letters)
-        transport = InProcessTransport(delivery_limit=3, retry_delay=0)
+        transport = InProcessTransport(delivery_limit=2, retry_base_seconds=0)
         await transport.subscribe(consumer)
         poison, good = (new_event("test", ev.SignalRecorded(
             customer_id="C1", signal_id=note, kind="closure", observed_on="2026-01-01",

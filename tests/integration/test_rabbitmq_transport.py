@@ -4,6 +4,7 @@ poison messages dead-lettered while the consumer goes on."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -20,6 +21,7 @@ from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.rabbitmq
 DELIVERY_LIMIT = 2
+RETRY_BASE = 0.2
 
 
 class RecordingSubscriber:
@@ -28,17 +30,23 @@ class RecordingSubscriber:
 
     def __init__(self, failures_before_success: dict[str, int] | None = None) -> None:
         self.attempts: dict[str, int] = {}
+        self._times: dict[str, list[float]] = {}
         self.handled: list[str] = []
         self._failures = failures_before_success or {}
 
     async def handle(self, event: CloudEvent) -> None:
         self.attempts[event.id] = self.attempts.get(event.id, 0) + 1
+        self._times.setdefault(event.id, []).append(time.monotonic())
         if self.attempts[event.id] <= self._failures.get(event.id, 0):
             raise RuntimeError("handler failed")
         self.handled.append(event.id)
 
     async def dead_letter(self, event: CloudEvent, error: str) -> None:
         raise AssertionError("the broker dead-letters, not the subscriber")
+
+    def seconds_to_last_attempt(self, event_id: str) -> float:
+        times = self._times[event_id]
+        return times[-1] - times[0]
 
 
 def signal_event(note: str = "") -> CloudEvent:
@@ -51,7 +59,8 @@ def signal_event(note: str = "") -> CloudEvent:
 async def transport() -> AsyncIterator[RabbitMQTransport]:
     require_rabbitmq()
     namespace = f"test-{uuid.uuid4().hex[:8]}"
-    transport = RabbitMQTransport(AMQP_URL, namespace=namespace, delivery_limit=DELIVERY_LIMIT)
+    transport = RabbitMQTransport(AMQP_URL, namespace=namespace, delivery_limit=DELIVERY_LIMIT,
+                                  retry_base_seconds=RETRY_BASE)
     await transport.start()
     yield transport
     await transport.close()
@@ -127,8 +136,10 @@ async def test_poison_message_is_dead_lettered_and_the_consumer_goes_on(
         (message,) = await dead_lettered(transport, 1)
         assert json.loads(message.body)["id"] == poison.id
     await eventually(settled)
-    # The broker counted the deliveries: the first one plus the allowed redeliveries.
+    # The broker counted the deliveries: the first one plus the allowed redeliveries,
+    # each after a growing pause (0.2 s, then 0.4 s, before the dead-letter queue).
     assert subscriber.attempts[poison.id] == DELIVERY_LIMIT + 1
+    assert subscriber.seconds_to_last_attempt(poison.id) >= RETRY_BASE * (1 + 2)
 
 
 async def test_unreadable_message_goes_straight_to_dead_letters(transport: RabbitMQTransport) -> None:

@@ -30,7 +30,7 @@ class Subscriber:
 
 
 async def test_each_subscriber_takes_the_batch_in_order_and_poison_is_set_aside() -> None:
-    transport = InProcessTransport(delivery_limit=2, retry_delay=0)
+    transport = InProcessTransport(delivery_limit=1, retry_base_seconds=0)
     steady, picky = Subscriber("steady"), Subscriber("picky", broken_case="1")
     await transport.subscribe(steady)
     await transport.subscribe(picky)
@@ -40,7 +40,7 @@ async def test_each_subscriber_takes_the_batch_in_order_and_poison_is_set_aside(
 
 
 async def test_an_event_nobody_could_take_is_retried_with_everything_after_it() -> None:
-    transport = InProcessTransport(delivery_limit=1, retry_delay=0)
+    transport = InProcessTransport(delivery_limit=0, retry_base_seconds=0)
     await transport.subscribe(Subscriber("steady"))
     await transport.subscribe(Subscriber("fragile", broken_case="1"))
     outcome = await transport.publish_batch([event(n) for n in range(3)])
