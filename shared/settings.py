@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = 1.0
     relay_batch_size: int = 200
 
-    # Scheduling: the daily overdue sweep in the embedded mode, local time HH:MM
+    # Scheduling: the daily overdue sweep in the embedded mode, HH:MM in UTC
     sweep_at: str = "00:30"
     scheduler_enabled: bool = True
 

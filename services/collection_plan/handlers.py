@@ -36,6 +36,11 @@ async def open_case_of(uow: UnitOfWork, customer_id: str) -> Case | None:
 async def on_customer_registered(uow: UnitOfWork, data: ev.CustomerRegistered, _: CloudEvent) -> None:
     view = await _customer(uow, data.customer_id)
     view.name, view.salesperson = data.name, data.salesperson
+    # Overdue news can overtake the registration: give such tasks their collector now.
+    for task in (await uow.session.execute(
+        select(Task).where(Task.customer_id == data.customer_id, Task.collector.is_(None))
+    )).scalars():
+        task.collector = data.salesperson
 
 
 async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
@@ -77,6 +82,18 @@ async def _escalate(uow: UnitOfWork, case: Case, view: CustomerView, days: int, 
         receivable_class=step.receivable_class, step=step.name, days_past_due=case.max_days_past_due,
         as_of=as_of, balance_version=balance_version,
     ))
+
+
+async def on_money_allocated(uow: UnitOfWork, data: Any, _: CloudEvent) -> None:
+    """ledger.payment.received and ledger.credit_note.posted: what a case still chases
+    shrinks with every allocation, partial ones included."""
+    for allocation in data.allocations:
+        for item in (await uow.session.execute(
+            select(CaseInvoice).where(CaseInvoice.invoice_id == allocation.invoice_id,
+                                      CaseInvoice.settled.is_(False))
+        )).scalars():
+            item.open_amount = max(item.open_amount - allocation.amount, 0)
+            item.settled = item.open_amount == 0
 
 
 async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, _: CloudEvent) -> None:

@@ -13,6 +13,8 @@ def subscriptions() -> Mapping[str, EventHandler]:
         "credit.customer.registered": handlers.on_customer_registered,
         "ledger.payment.missed": handlers.on_overdue,
         "ledger.invoice.aged": handlers.on_overdue,
+        "ledger.payment.received": handlers.on_money_allocated,
+        "ledger.credit_note.posted": handlers.on_money_allocated,
         "ledger.invoice.settled": handlers.on_invoice_settled,
         "ledger.balance.changed": handlers.on_balance_changed,
     }

@@ -97,7 +97,8 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
     cmd = CheckCredit(
         customer_id=body.customer_id, amount=body.amount, currency=body.currency,
         as_of=body.as_of or clock.today(), order_id=body.order_id,
-        lines=tuple(OrderLine(line.amount, line.key_product, line.sku) for line in body.lines),
+        lines=tuple(OrderLine(line.amount, line.key_product, line.sku, line.debt_free_only)
+                    for line in body.lines),
     )
     async with runtime.unit_of_work(caller.name) as uow:
         check_id, decision, holds = await handlers.check_credit(

@@ -88,6 +88,8 @@ class OrderLineIn(BaseModel):
     sku: str | None = Field(None, max_length=64)
     amount: MinorUnits
     key_product: bool = Field(False, description="a popular key product (withheld under pressure)")
+    debt_free_only: bool = Field(
+        False, description="a product or promotion reserved for customers owing nothing overdue")
 
 
 class CheckIn(BaseModel):

@@ -84,6 +84,8 @@ async def play_missed_payment_flow(api: Api, customer_id: str) -> None:
     async def partial_seen() -> None:
         customer = await api.ok("GET", f"/credit/v1/customers/{customer_id}")
         assert customer["exposure"]["amount"] == 200_000, customer
+        case = await case_of(api, customer_id)
+        assert case["overdue"] == [{"amount": 200_000, "currency": "CNY"}], case
     await eventually(partial_seen)
     assert (await check(api, customer_id, 100_000))["decision"] == "block"
     assert (await case_of(api, customer_id))["status"] == "open"

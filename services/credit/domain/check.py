@@ -13,6 +13,7 @@ class OrderLine:
     amount: int
     key_product: bool = False
     sku: str | None = None
+    debt_free_only: bool = False  # new high-margin products, promotions
 
 
 @dataclass(frozen=True)
@@ -54,10 +55,13 @@ def decide(req: CheckRequest) -> Decision:
     available = req.limit_amount - req.exposure
     allowed = req.amount
     reasons: list[str] = []
-    if "withhold_key_products" in holds and any(line.key_product for line in req.lines):
-        key_total = sum(line.amount for line in req.lines if line.key_product)
-        allowed = min(allowed, req.amount - key_total)
-        reasons.append(f"key products withheld: {holds['withhold_key_products']}")
+    for hold, withheld, what in (
+        ("withhold_key_products", lambda line: line.key_product, "key products withheld"),
+        ("debt_free_only", lambda line: line.debt_free_only, "reserved for debt-free customers"),
+    ):
+        if hold in holds and any(withheld(line) for line in req.lines):
+            allowed = min(allowed, req.amount - sum(ln.amount for ln in req.lines if withheld(ln)))
+            reasons.append(f"{what}: {holds[hold]}")
     if "reduced_batches" in holds:
         cap = req.limit_amount * req.reduced_batch_percent // 100
         if allowed > cap:

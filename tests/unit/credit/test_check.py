@@ -51,6 +51,14 @@ def test_key_products_are_taken_out_of_the_order() -> None:
     assert (answer.decision, answer.max_amount) == ("reduce", 40_000)
 
 
+def test_debt_free_only_lines_are_refused_under_that_hold() -> None:
+    lines = (OrderLine(30_000, debt_free_only=True), OrderLine(70_000))
+    held = decide(request(lines=lines, active_holds={"debt_free_only": "overdue"}))
+    assert (held.decision, held.max_amount) == ("reduce", 70_000)
+    assert any("debt-free" in r for r in held.reasons)
+    assert decide(request(lines=lines)).decision == "approve"
+
+
 def test_suspended_incentives_are_reported_with_an_approval() -> None:
     answer = decide(request(active_holds={"suspend_incentives": "15+"}))
     assert answer.decision == "approve"
