@@ -28,19 +28,20 @@ class IdempotencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
         scheme, _, token = headers.get("authorization", "").partition(" ")
         runtime = scope["app"].state.runtime
         caller = runtime.keyring.authenticate(token) if scheme.lower() == "bearer" else None
-        if scope["type"] != "http" or scope["method"] != "POST" or not key or caller is None:
+        if not key or caller is None:
             await self.app(scope, receive, send)  # unauthenticated: the route answers 401
             return
         body = await _read_body(receive)
         principal = caller.name
-        fingerprint = hashlib.sha256(
-            scope["path"].encode() + b"\n" + body
-        ).hexdigest()
+        fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + body).hexdigest()
         store = _KeyStore(runtime)
 
         existing = await store.claim(principal, key, fingerprint, runtime.settings.idempotency_ttl_hours)

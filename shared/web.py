@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import Principal
@@ -45,6 +46,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             return problem(exc.status, exc.title, exc.detail)
         return problem(exc.status, exc.title, f"{exc.field}: {exc.detail}",
                        errors=[{"field": exc.field, "message": exc.detail}])
+
+    @app.exception_handler(IntegrityError)
+    async def _race(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Two requests created the same thing at once; the loser changed nothing.
+        return problem(409, "Conflict", "A concurrent change got there first; nothing was "
+                       "changed by this request. Retry it.")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

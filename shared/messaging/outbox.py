@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import now
@@ -24,6 +24,8 @@ from shared.messaging.transport import Transport
 
 log = structlog.get_logger(__name__)
 
+# How long a relay owns the rows it took. Rows of a relay that died mid-round go out
+# again once their lease ends (consumers drop the duplicates by event id).
 LEASE = timedelta(seconds=30)
 
 
@@ -104,7 +106,7 @@ class OutboxRelay:
         if failures:  # the broker is down or refused: these go again next round
             PUBLISH_FAILURES.labels(self._service).inc(len(failures))
             log.warning("outbox publish failed", rows=len(failures), error=failures[0][1])
-        await self._settle(published, failures, [row_id for row_id, _ in batch])
+        await self._settle(published, failures)
         return len(published)
 
     async def _lease_batch(self) -> list[tuple[int, str]]:
@@ -129,10 +131,8 @@ class OutboxRelay:
                 )
         return [(r.id, r.envelope) for r in rows]
 
-    async def _settle(
-        self, published: list[int], failures: list[tuple[int, str]], leased: list[int]
-    ) -> None:
-        if not leased:
+    async def _settle(self, published: list[int], failures: list[tuple[int, str]]) -> None:
+        if not published and not failures:
             return
         t = self._outbox
         async with self._sessions() as session, session.begin():
@@ -148,8 +148,6 @@ class OutboxRelay:
                 )
 
     async def backlog(self) -> int:
-        from sqlalchemy import func
-
         t = self._outbox
         async with self._sessions() as session:
             return (

@@ -101,3 +101,4 @@ async def test_a_credit_note_racing_a_payment_never_overallocates(ledger: tuple)
     assert totals_now["journal"] == 0
     # Every cent received is either allocated or still the customer's.
     assert totals_now["allocated"] + totals_now["unapplied"] == totals_now["received"]
+
