@@ -15,6 +15,7 @@ def subscriptions() -> Mapping[str, EventHandler]:
         "ledger.invoice.aged": handlers.on_overdue,
         "ledger.payment.received": handlers.on_money_allocated,
         "ledger.credit_note.posted": handlers.on_money_allocated,
+        "ledger.credit.applied": handlers.on_money_allocated,
         "ledger.invoice.settled": handlers.on_invoice_settled,
         "ledger.balance.changed": handlers.on_balance_changed,
     }

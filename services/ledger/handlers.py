@@ -93,13 +93,14 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
         currency=cmd.currency, issue_date=cmd.issue_date, due_date=due,
         salesperson=cmd.salesperson, shipment_id=cmd.shipment_id,
     ))
+    await _apply_unapplied_credit(uow, invoice)
     await _emit_balance(uow, customer, as_of=cmd.issue_date)
     return invoice, True
 
 
 def _terms(customer: LedgerCustomer) -> Terms:
     return Terms(customer.terms_mode, customer.terms_days, customer.terms_day_of_month,
-                 customer.terms_due_date)
+                 customer.terms_due_date, customer.discount_percent, customer.discount_within_days)
 
 
 # --- payments and credit notes -------------------------------------------------------------
@@ -154,8 +155,12 @@ async def _post_credit(
             .execution_options(populate_existing=True)  # as of now, under the customer's lock
         )).scalars()
     }
+    terms = _terms(customer)
     views = {
-        i.id: alloc.OpenInvoice(i.id, i.issue_date, i.due_date, i.open_amount)
+        i.id: alloc.OpenInvoice(
+            i.id, i.issue_date, i.due_date, i.open_amount,
+            discount=terms.early_payment_discount(i.amount, i.issue_date, on)
+            if kind == "payment" else 0)
         for i in open_invoices.values()
     }
     if requested is None:
@@ -169,6 +174,8 @@ async def _post_credit(
         invoice.open_amount -= a.amount
         uow.session.add(Allocation(document_kind=kind, document_id=doc_id,
                                    invoice_id=a.invoice_id, amount=a.amount, effective_on=on))
+        if a.discount:
+            _book_discount(uow, invoice, a.discount, on)
         if invoice.open_amount == 0:
             invoice.settled_on = on
             settled.append(invoice)
@@ -189,6 +196,8 @@ async def _post_credit(
             customer_id=customer_id, payment_id=doc_id, amount=amount, currency=currency,
             received_on=on, method=method, allocations=allocation_data,
             unapplied=document.unapplied,
+            discounts=[ev.Allocation(invoice_id=a.invoice_id, amount=a.discount)
+                       for a in allocations if a.discount],
         ))
     else:
         uow.emit(ev.CreditNotePosted(
@@ -200,6 +209,49 @@ async def _post_credit(
                                    currency=currency, settled_on=on))
     await _emit_balance(uow, customer, as_of=on)
     return document, True
+
+
+def _book_discount(uow: UnitOfWork, invoice: Invoice, discount: int, on: date) -> None:
+    """The early-payment discount as a document of its own (id = the invoice's)."""
+    invoice.open_amount -= discount
+    uow.session.add(CreditDocument(
+        kind="discount", id=invoice.id, customer_id=invoice.customer_id, amount=discount,
+        currency=invoice.currency, document_date=on, invoice_id=invoice.id, unapplied=0,
+        recorded_by=uow.actor, recorded_at=now()))
+    uow.session.add(Allocation(document_kind="discount", document_id=invoice.id,
+                               invoice_id=invoice.id, amount=discount, effective_on=on))
+    _journal(uow, "discount", invoice.id, invoice.customer_id, invoice.currency, on,
+             [("sales_discounts", discount), ("receivable", -discount)])
+
+
+async def _apply_unapplied_credit(uow: UnitOfWork, invoice: Invoice) -> None:
+    """Money the customer already has with us pays a new invoice, oldest credit first."""
+    credits = (await uow.session.execute(
+        select(CreditDocument).where(
+            CreditDocument.customer_id == invoice.customer_id,
+            CreditDocument.currency == invoice.currency, CreditDocument.unapplied > 0)
+        .order_by(CreditDocument.document_date, CreditDocument.kind, CreditDocument.id)
+        .execution_options(populate_existing=True)
+    )).scalars().all()
+    for credit in credits:
+        if invoice.open_amount == 0:
+            break
+        share = min(credit.unapplied, invoice.open_amount)
+        on = max(invoice.issue_date, credit.document_date)
+        credit.unapplied -= share
+        invoice.open_amount -= share
+        uow.session.add(Allocation(document_kind=credit.kind, document_id=credit.id,
+                                   invoice_id=invoice.id, amount=share, effective_on=on))
+        _journal(uow, "application", f"{credit.kind}:{credit.id}:{invoice.id}",
+                 invoice.customer_id, invoice.currency, on,
+                 [("customer_credit", share), ("receivable", -share)])
+        uow.emit(ev.CreditApplied(
+            customer_id=invoice.customer_id, document_kind=credit.kind, document_id=credit.id,
+            invoice_id=invoice.id, amount=share, currency=invoice.currency, applied_on=on))
+        if invoice.open_amount == 0:
+            invoice.settled_on = on
+            uow.emit(ev.InvoiceSettled(customer_id=invoice.customer_id, invoice_id=invoice.id,
+                                       currency=invoice.currency, settled_on=on))
 
 
 async def _allocated(uow: UnitOfWork, kind: str, doc_id: str) -> list[tuple[str, int]]:
@@ -324,4 +376,7 @@ async def on_customer_terms(uow: UnitOfWork, data: Any, _event: CloudEvent) -> N
     customer.terms_days = terms.days
     customer.terms_day_of_month = terms.day_of_month
     customer.terms_due_date = terms.due_date
+    discount = terms.early_payment_discount or {}
+    customer.discount_percent = discount.get("percent")
+    customer.discount_within_days = discount.get("within_days")
     customer.terms_version = version

@@ -30,6 +30,8 @@ class LedgerCustomer(LedgerTable, table=True):
     terms_days: int | None = None
     terms_day_of_month: int | None = None
     terms_due_date: date | None = None
+    discount_percent: int | None = None  # early-payment discount, if the terms grant one
+    discount_within_days: int | None = None
     terms_version: int = 0
     balance_version: int = 0
 
@@ -57,15 +59,16 @@ class Invoice(LedgerTable, table=True):
 
 
 class CreditDocument(LedgerTable, table=True):
-    """Money for the customer: a payment or a credit note. What is not allocated stays
-    as `unapplied` credit on the account."""
+    """Money for the customer: a payment, a credit note, or an early-payment discount
+    earned on an invoice (id = the invoice's). What is not allocated stays as `unapplied`
+    credit on the account, and is applied to the next invoices."""
 
     __tablename__ = "credit_document"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
     )
-    kind: str = Field(primary_key=True, max_length=16)  # payment | credit_note
+    kind: str = Field(primary_key=True, max_length=16)  # payment | credit_note | discount
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
     amount: int

@@ -39,6 +39,18 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, _: CloudEve
 async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: CloudEvent) -> None:
     await _record(uow, "payment", data.payment_id, data.customer_id, data.currency,
                   data.received_on, data.amount, allocations=data.allocations)
+    for discount in data.discounts:  # a line of its own on the statement
+        await _record(uow, "discount", discount.invoice_id, data.customer_id, data.currency,
+                      data.received_on, discount.amount, allocations=[discount])
+
+
+async def on_credit_applied(uow: UnitOfWork, data: ev.CreditApplied, _: CloudEvent) -> None:
+    """Earlier credit settles a new invoice: no new line, but the invoice ages no more."""
+    if await uow.session.get(ItemSettlement, (data.document_kind, data.document_id,
+                                              data.invoice_id)) is None:
+        uow.session.add(ItemSettlement(doc_kind=data.document_kind, doc_id=data.document_id,
+                                       invoice_id=data.invoice_id, amount=data.amount,
+                                       settled_on=data.applied_on))
 
 
 async def on_credit_note_posted(uow: UnitOfWork, data: ev.CreditNotePosted, _: CloudEvent) -> None:

@@ -12,5 +12,6 @@ def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "ledger.invoice.posted": handlers.on_invoice_posted,
         "ledger.payment.received": handlers.on_payment_received,
+        "ledger.credit.applied": handlers.on_credit_applied,
         "ledger.credit_note.posted": handlers.on_credit_note_posted,
     }

@@ -119,6 +119,21 @@ class PaymentReceived(EventData):
     method: str | None = None
     allocations: list[Allocation]
     unapplied: int
+    discounts: list[Allocation] = Field(
+        default_factory=list, description="early-payment discounts earned, per invoice")
+
+
+class CreditApplied(EventData):
+    """Unapplied credit (a payment or credit note) applied to an invoice later."""
+
+    event_type = "ledger.credit.applied"
+    customer_id: str
+    document_kind: str
+    document_id: str
+    invoice_id: str
+    amount: int
+    currency: str
+    applied_on: date
 
 
 class CreditNotePosted(EventData):
@@ -266,7 +281,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
     for cls in (
         CustomerRegistered, TermsChanged, RatingChanged, SignalRecorded, HoldPlaced,
-        HoldReleased, InvoicePosted, PaymentReceived, CreditNotePosted, InvoiceSettled,
+        HoldReleased, InvoicePosted, PaymentReceived, CreditApplied, CreditNotePosted,
+        InvoiceSettled,
         PaymentMissed, InvoiceAged, BalanceChanged, CaseOpened, CaseEscalated, CaseClosed,
         PromiseBroken, AgreementSigned, StatementIssued, StatementConfirmed,
         StatementDisputed, PaymentIdentified,

@@ -107,3 +107,55 @@ async def test_payment_refusals(api: Api) -> None:
     assert wrong_currency.json()["errors"][0]["field"] == "allocations.0.invoice_id"
     account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-01-05")
     assert account["balance"] == [{"amount": 1000, "currency": "CNY"}]  # nothing half-booked
+
+
+async def test_early_payment_discount_is_booked_and_shows_on_the_statement(api: Api) -> None:
+    await dealer(api, {"mode": "net_days", "days": 30,
+                       "early_payment_discount": {"percent": 2, "within_days": 10}})
+
+    async def discount_terms_known() -> None:
+        probe = await api.ok("POST", "/ledger/v1/invoices", invoice(99, 1, "2025-12-01"))
+        assert probe["due_date"] == "2025-12-31"
+    await eventually(discount_terms_known)
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-0", "customer_id": "D-9", "amount": 1, "currency": "CNY", "received_on": "2025-12-01"})
+
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 100_000, "2026-01-01"))
+    paid = await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 98_000, "currency": "CNY",
+        "received_on": "2026-01-08"})
+    assert paid["allocations"] == [{"invoice_id": "INV-1", "amount": 98_000}]
+    assert (await api.ok("GET", "/ledger/v1/invoices/INV-1"))["settled_on"] == "2026-01-08"
+    account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-01-08")
+    assert account["balance"] == [{"amount": 0, "currency": "CNY"}]
+
+    async def statement_shows_discount() -> None:
+        statement = await api.ok("POST", "/reconciliation/v1/statements",
+                                 {"customer_id": "D-9", "period": "2026-01"})
+        lines = [(line["kind"], line["credit"]) for line in statement["lines"]]
+        assert lines == [("invoice", 0), ("payment", 98_000), ("discount", 2_000)], lines
+        assert statement["closing_balance"] == 0
+    await eventually(statement_shows_discount)
+
+
+async def test_unapplied_credit_pays_the_next_invoice(api: Api) -> None:
+    await dealer(api)
+    advance = await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 50_000, "currency": "CNY",
+        "received_on": "2026-01-02"})
+    assert advance["unapplied"] == 50_000
+    billed = await api.ok("POST", "/ledger/v1/invoices", invoice(1, 30_000, "2026-01-05"))
+    assert (billed["open_amount"], billed["settled_on"]) == (0, "2026-01-05")
+    account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-01-05")
+    assert account["balance"] == [{"amount": -20_000, "currency": "CNY"}]
+    assert account["unapplied"] == [{"amount": 20_000, "currency": "CNY"}]
+    # The books of 2026-01-03, before the invoice: all 50,000 unapplied.
+    before = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-01-03")
+    assert before["unapplied"] == [{"amount": 50_000, "currency": "CNY"}]
+
+    async def statement_ages_nothing() -> None:
+        statement = await api.ok("POST", "/reconciliation/v1/statements",
+                                 {"customer_id": "D-9", "period": "2026-01"})
+        assert statement["closing_balance"] == -20_000
+        assert sum(statement["aging"].values()) == 0
+    await eventually(statement_ages_nothing)

@@ -4,7 +4,8 @@
 - a payment's or credit note's unapplied rest is its amount less its allocations, >= 0;
 - a customer's balance equals its open items less its unapplied credit, and equals the
   receivable and customer-credit accounts of the journal;
-- a refused posting changes nothing."""
+- a refused posting changes nothing.
+Customer A earns early-payment discounts; unapplied credit pays later invoices."""
 
 from __future__ import annotations
 
@@ -67,8 +68,9 @@ async def _play(ops: list[tuple[Any, ...]]) -> None:
                 await conn.run_sync(metadata.create_all)
             sessions = sessionmaker(engine)
             async with sessions() as s, s.begin():
-                for customer in CUSTOMERS:
-                    s.add(LedgerCustomer(customer_id=customer, terms_mode="net_days", terms_days=30))
+                s.add(LedgerCustomer(customer_id="A", terms_mode="net_days", terms_days=30,
+                                     discount_percent=2, discount_within_days=10))
+                s.add(LedgerCustomer(customer_id="B", terms_mode="net_days", terms_days=30))
             posted: list[str] = []
             for n, op in enumerate(ops):
                 before = await _books(sessions)

@@ -14,22 +14,35 @@ class OpenInvoice:
     issue_date: date
     due_date: date
     open_amount: int
+    discount: int = 0  # granted if this money settles the invoice now (see terms)
+
+    @property
+    def settles_with(self) -> int:
+        """What settles it: the open amount less the discount earned."""
+        return self.open_amount - self.discount if 0 < self.discount < self.open_amount \
+            else self.open_amount
 
 
 @dataclass(frozen=True)
 class Allocation:
     invoice_id: str
     amount: int
+    discount: int = 0
 
 
 def allocate_oldest_first(amount: int, open_invoices: list[OpenInvoice]) -> list[Allocation]:
     """Oldest due first (then oldest issued, then id): the usual rule when the payer
-    did not say what the money is for."""
+    did not say what the money is for. An invoice settled in time earns its discount."""
     allocations = []
     remaining = amount
     for invoice in sorted(open_invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_id)):
         if remaining == 0:
             break
+        if invoice.settles_with < invoice.open_amount and remaining >= invoice.settles_with:
+            allocations.append(Allocation(invoice.invoice_id, invoice.settles_with,
+                                          invoice.open_amount - invoice.settles_with))
+            remaining -= invoice.settles_with
+            continue
         share = min(remaining, invoice.open_amount)
         if share > 0:
             allocations.append(Allocation(invoice.invoice_id, share))
@@ -63,4 +76,9 @@ def check_explicit(
             )
     if sum(a.amount for a in requested) > amount:
         raise Invalid("allocations add up to more than the payment", field="allocations")
-    return requested
+    return [
+        Allocation(a.invoice_id, a.amount, invoice.open_amount - a.amount)
+        if (invoice := open_invoices[a.invoice_id]).settles_with == a.amount < invoice.open_amount
+        else a
+        for a in requested
+    ]

@@ -23,6 +23,17 @@ class Terms:
     days: int | None = None
     day_of_month: int | None = None
     due_date: date | None = None
+    discount_percent: int | None = None
+    discount_within_days: int | None = None
+
+    def early_payment_discount(self, invoice_amount: int, issue_date: date, paid_on: date) -> int:
+        """The settlement-day reward: a percent of the invoice, rounded down, for money
+        received within the agreed days of the issue date."""
+        if not self.discount_percent or self.discount_within_days is None:
+            return 0
+        if paid_on > issue_date + timedelta(days=self.discount_within_days):
+            return 0
+        return invoice_amount * self.discount_percent // 100
 
 
 def due_date_for(terms: Terms, issue_date: date) -> date:

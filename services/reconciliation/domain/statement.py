@@ -14,12 +14,15 @@ from typing import Any
 from shared.aging import LABELS, bucket_for
 from shared.errors import Invalid
 
+# Within a day: what was billed, then what was paid, then what the payment earned.
+LINE_ORDER = {"invoice": 0, "payment": 1, "credit_note": 2, "discount": 3}
+
 
 @dataclass(frozen=True)
 class Item:
     """A document on the customer's account: invoices debit, payments and credit notes credit."""
 
-    kind: str  # invoice | payment | credit_note
+    kind: str  # invoice | payment | credit_note | discount
     doc_id: str
     on: date
     amount: int  # positive; the kind says which side
@@ -49,7 +52,7 @@ def period_bounds(period: str) -> tuple[date, date]:
 def build_statement(customer_id: str, period: str, currency: str, items: list[Item],
                     settlements: list[Settlement]) -> dict[str, Any]:
     first, last = period_bounds(period)
-    ordered = sorted(items, key=lambda i: (i.on, i.kind != "invoice", i.doc_id))
+    ordered = sorted(items, key=lambda i: (i.on, LINE_ORDER.get(i.kind, len(LINE_ORDER)), i.doc_id))
     opening = sum(i.signed for i in ordered if i.on < first)
     running = opening
     lines = []

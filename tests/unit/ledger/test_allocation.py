@@ -49,3 +49,17 @@ def test_explicit_allocations_must_make_sense(requested: list[Allocation], field
     with pytest.raises(Invalid) as refused:
         check_explicit(500, requested, open_invoices)
     assert refused.value.field == field
+
+
+def test_an_invoice_settled_in_time_earns_its_discount() -> None:
+    invoices = [OpenInvoice("a", D, D + timedelta(days=30), 1000, discount=20),
+                OpenInvoice("b", D, D + timedelta(days=40), 500, discount=10)]
+    assert allocate_oldest_first(1470, invoices) == [Allocation("a", 980, 20), Allocation("b", 490, 10)]
+    # Not enough to settle "b" net of its discount: a plain partial payment, no discount.
+    assert allocate_oldest_first(1200, invoices) == [Allocation("a", 980, 20), Allocation("b", 220)]
+
+
+def test_an_explicit_allocation_of_the_net_amount_earns_the_discount() -> None:
+    open_invoices = {"a": OpenInvoice("a", D, D, 1000, discount=20)}
+    assert check_explicit(980, [Allocation("a", 980)], open_invoices) == [Allocation("a", 980, 20)]
+    assert check_explicit(900, [Allocation("a", 900)], open_invoices) == [Allocation("a", 900)]

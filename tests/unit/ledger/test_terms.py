@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -32,3 +32,10 @@ def test_monthly_day_31_means_month_end() -> None:
 def test_vague_or_impossible_terms_are_refused(terms: Terms) -> None:
     with pytest.raises(TermsError):
         due_date_for(terms, ISSUED)
+
+
+def test_early_payment_discount_within_the_window_only() -> None:
+    terms = Terms("net_days", days=30, discount_percent=2, discount_within_days=10)
+    assert terms.early_payment_discount(99_999, ISSUED, ISSUED + timedelta(days=10)) == 1_999
+    assert terms.early_payment_discount(99_999, ISSUED, ISSUED + timedelta(days=11)) == 0
+    assert Terms("net_days", days=30).early_payment_discount(1000, ISSUED, ISSUED) == 0
