@@ -109,6 +109,7 @@ async def post_payment(uow: UnitOfWork, cmd: PostPayment) -> tuple[CreditDocumen
         uow, "payment", cmd.id, cmd.customer_id, cmd.amount, cmd.currency, cmd.received_on,
         method=cmd.method,
         requested=list(cmd.allocations) if cmd.allocations is not None else None,
+        only_invoices=cmd.invoice_ids,
     )
 
 
@@ -133,7 +134,7 @@ async def post_credit_note(uow: UnitOfWork, cmd: PostCreditNote) -> tuple[Credit
 async def _post_credit(
     uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, amount: int, currency: str,
     on: date, *, method: str | None = None, invoice_id: str | None = None,
-    requested: list[alloc.Allocation] | None,
+    requested: list[alloc.Allocation] | None, only_invoices: tuple[str, ...] | None = None,
 ) -> tuple[CreditDocument, bool]:
     customer = await _customer(uow, customer_id)
     content = dict(customer_id=customer_id, amount=amount, currency=currency, document_date=on,
@@ -164,7 +165,8 @@ async def _post_credit(
         for i in open_invoices.values()
     }
     if requested is None:
-        allocations = alloc.allocate_oldest_first(amount, list(views.values()))
+        eligible = [v for i, v in views.items() if only_invoices is None or i in only_invoices]
+        allocations = alloc.allocate_oldest_first(amount, eligible)
     else:
         allocations = alloc.check_explicit(amount, requested, views)
 
@@ -255,10 +257,10 @@ async def _apply_unapplied_credit(uow: UnitOfWork, invoice: Invoice) -> None:
 
 
 async def _allocated(uow: UnitOfWork, kind: str, doc_id: str) -> list[tuple[str, int]]:
-    return sorted((await uow.session.execute(
+    return sorted(tuple(row) for row in (await uow.session.execute(
         select(Allocation.invoice_id, Allocation.amount)
         .where(Allocation.document_kind == kind, Allocation.document_id == doc_id)
-    )).tuples())
+    )).all())
 
 
 # --- the customer's position ---------------------------------------------------------------
@@ -358,6 +360,16 @@ async def _overdue_news(
         if later := [t for t in new if t > 1]:
             news.append((ev.InvoiceAged, {**common, "threshold_days": max(later)}))
     return news
+
+
+# --- events from reconciliation ----------------------------------------------------------
+async def on_payment_identified(uow: UnitOfWork, data: ev.PaymentIdentified, _: CloudEvent) -> None:
+    """A bank line matched to a customer (and invoices): booked like any payment."""
+    await post_payment(uow, PostPayment(
+        id=data.bank_line_id, customer_id=data.customer_id, amount=data.amount,
+        currency=data.currency, received_on=data.received_on, method="bank_transfer",
+        invoice_ids=tuple(data.invoice_ids) or None,
+    ))
 
 
 # --- events from credit ----------------------------------------------------------------------

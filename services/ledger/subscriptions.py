@@ -12,4 +12,5 @@ def subscriptions() -> Mapping[str, EventHandler]:
     return {
         "credit.customer.registered": handlers.on_customer_terms,
         "credit.terms.changed": handlers.on_customer_terms,
+        "reconciliation.payment.identified": handlers.on_payment_identified,
     }

@@ -29,6 +29,9 @@ class PostPayment:
     received_on: date
     method: str | None = None
     allocations: tuple[Allocation, ...] | None = None
+    # Pay only these invoices, oldest due first (a bank line matched to them); the rest
+    # stays unapplied. Ignored when `allocations` says exactly what to pay.
+    invoice_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
