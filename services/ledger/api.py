@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from services.ledger.schemas import (
 )
 from services.ledger.tables import Allocation, CreditDocument, Invoice
 from shared import clock
+from shared.aging import DEFAULT_EDGES, buckets_from_edges
 from shared.auth import Principal
 from shared.errors import Invalid, NotFound
 from shared.runtime import ServiceRuntime
@@ -99,10 +100,47 @@ async def get_account(customer_id: str, runtime: Runtime, _: Reader,
 
 
 @router.get("/aging")
-async def get_aging(runtime: Runtime, _: Reader,
-                    as_of: Annotated[BusinessDate | None, Query()] = None) -> dict[str, Any]:
+async def get_aging(
+    runtime: Runtime, _: Reader,
+    as_of: Annotated[BusinessDate | None, Query()] = None,
+    group_by: Annotated[Literal["customer", "salesperson"], Query()] = "customer",
+    buckets: Annotated[str | None, Query(
+        description="upper edges in days of the overdue buckets, e.g. 30,60,90 "
+                    "(default 30,60,90,180,365)", examples=["30,60,90"])] = None,
+) -> dict[str, Any]:
+    try:
+        edges = tuple(int(e) for e in buckets.split(",")) if buckets else DEFAULT_EDGES
+        chosen = buckets_from_edges(edges)
+    except ValueError as exc:
+        raise Invalid("buckets must be increasing whole days, e.g. 30,60,90",
+                      field="query.buckets") from exc
     async with runtime.read_sessions() as session:
-        return await queries.aging(session, as_of or clock.today())
+        return await queries.aging(session, as_of or clock.today(), group_by=group_by,
+                                   buckets=chosen)
+
+
+@router.get("/customers/{customer_id}/history")
+async def get_history(
+    customer_id: str, runtime: Runtime, _: Reader,
+    date_from: Annotated[BusinessDate, Query(alias="from")],
+    date_to: Annotated[BusinessDate | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    async with runtime.read_sessions() as session:
+        return await queries.history(session, customer_id, date_from, date_to or clock.today())
+
+
+@router.get("/metrics")
+async def get_metrics(
+    runtime: Runtime, _: Reader,
+    as_of: Annotated[BusinessDate | None, Query()] = None,
+    months: Annotated[int, Query(ge=1, le=24)] = 3,
+    customer_id: Annotated[str | None, Query()] = None,
+    salesperson: Annotated[str | None, Query()] = None,
+) -> dict[str, Any]:
+    """DSO (count-back), best possible DSO, average days delinquent, CEI, share within terms."""
+    async with runtime.read_sessions() as session:
+        return await queries.metrics(session, as_of or clock.today(), months=months,
+                                     customer_id=customer_id, salesperson=salesperson)
 
 
 @router.post("/sweeps", response_model=SweepOut)

@@ -381,6 +381,8 @@ async def on_customer_terms(uow: UnitOfWork, data: Any, _event: CloudEvent) -> N
         customer = LedgerCustomer(customer_id=data.customer_id, terms_mode=data.terms.mode,
                                   terms_version=-1)
         uow.session.add(customer)
+    if isinstance(data, ev.CustomerRegistered):
+        customer.salesperson = data.salesperson
     if version < customer.terms_version:
         return  # stale news: a later change already arrived
     terms = data.terms

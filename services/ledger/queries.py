@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.ledger.domain.aging import BUCKETS, bucket_earliest_due_dates, days_past_due
-from services.ledger.tables import Allocation, CreditDocument, Invoice, LedgerCustomer
+from services.ledger.domain.aging import bucket_earliest_due_dates, days_past_due
+from services.ledger.domain.metrics import Period, collection_effectiveness, count_back_dso
+from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine, LedgerCustomer
+from shared.aging import BUCKETS, Bucket
 from shared.errors import NotFound
 
 
@@ -89,34 +91,149 @@ async def account(session: AsyncSession, customer_id: str, as_of: date) -> dict[
     }
 
 
-async def aging(session: AsyncSession, as_of: date) -> dict[str, Any]:
-    """Open amounts per customer and currency in the aging buckets, bucketed by the
-    database through date boundaries (one pass, no per-row Python)."""
-    open_rows = _open_invoices_as_of(as_of).subquery()
+async def aging(session: AsyncSession, as_of: date, *, group_by: str = "customer",
+                buckets: tuple[Bucket, ...] = BUCKETS) -> dict[str, Any]:
+    """Open amounts per customer (or salesperson) and currency in the aging buckets,
+    bucketed by the database through date boundaries (one pass, no per-row Python)."""
+    open_rows = _open_invoices_as_of(as_of).add_columns(
+        func.coalesce(Invoice.salesperson, LedgerCustomer.salesperson).label("owner")
+    ).join(LedgerCustomer, LedgerCustomer.customer_id == Invoice.customer_id).subquery()
     whens = [(open_rows.c.due_date >= earliest, literal(label))
-             for label, earliest in bucket_earliest_due_dates(as_of)]
-    bucket = case(*whens, else_=literal(BUCKETS[-1][0])).label("bucket")
+             for label, earliest in bucket_earliest_due_dates(as_of, buckets)]
+    bucket = case(*whens, else_=literal(buckets[-1][0])).label("bucket")
+    key = open_rows.c.customer_id if group_by == "customer" else open_rows.c.owner
     rows = (await session.execute(
-        select(open_rows.c.customer_id, open_rows.c.currency, bucket,
-               func.sum(open_rows.c.open_amount))
-        .group_by(open_rows.c.customer_id, open_rows.c.currency, bucket)
-        .order_by(open_rows.c.customer_id, open_rows.c.currency)
+        select(key, open_rows.c.currency, bucket, func.sum(open_rows.c.open_amount))
+        .group_by(key, open_rows.c.currency, bucket)
     )).all()
-    labels = [label for label, _, _ in BUCKETS]
-    per_customer: dict[tuple[str, str], dict[str, int]] = {}
+    labels = [label for label, _, _ in buckets]
+    groups: dict[tuple[str | None, str], dict[str, int]] = {}
     totals: dict[str, dict[str, int]] = {}
-    for customer_id, currency, label, amount in rows:
-        per_customer.setdefault((customer_id, currency), dict.fromkeys(labels, 0))[label] += amount
+    for owner, currency, label, amount in rows:
+        groups.setdefault((owner, currency), dict.fromkeys(labels, 0))[label] += amount
         totals.setdefault(currency, dict.fromkeys(labels, 0))[label] += amount
+    rows_key, id_key = ("customers", "customer_id") if group_by == "customer" else (
+        "salespeople", "salesperson")
     return {
         "as_of": as_of,
         "buckets": labels,
-        "customers": [
-            {"customer_id": c, "currency": cur, "buckets": b, "total": sum(b.values())}
-            for (c, cur), b in per_customer.items()
+        rows_key: [
+            {id_key: owner, "currency": cur, "buckets": b, "total": sum(b.values())}
+            for (owner, cur), b in sorted(groups.items(), key=lambda g: (g[0][0] or "", g[0][1]))
         ],
         "totals": [
             {"currency": cur, "buckets": b, "total": sum(b.values())}
             for cur, b in sorted(totals.items())
         ],
     }
+
+
+# The accounts that make up what the customer owes us (or we owe the customer).
+CUSTOMER_ACCOUNTS = ("receivable", "customer_credit")
+
+
+async def history(session: AsyncSession, customer_id: str, date_from: date,
+                  date_to: date) -> dict[str, Any]:
+    """Every entry on the customer's account between two dates, with a running balance
+    per currency; an application of earlier credit moves nothing and is left out."""
+    if await session.get(LedgerCustomer, customer_id) is None:
+        raise NotFound(f"customer {customer_id!r} has no account in the ledger")
+    on_account = (JournalLine.customer_id == customer_id) & JournalLine.account.in_(CUSTOMER_ACCOUNTS)
+    opening = dict((await session.execute(
+        select(JournalLine.currency, func.sum(JournalLine.amount))
+        .where(on_account, JournalLine.booked_on < date_from).group_by(JournalLine.currency)
+    )).all())
+    entries = (await session.execute(
+        select(JournalLine.currency, JournalLine.booked_on, JournalLine.document_kind,
+               JournalLine.document_id, func.sum(JournalLine.amount), func.min(JournalLine.id))
+        .where(on_account, JournalLine.booked_on >= date_from, JournalLine.booked_on <= date_to)
+        .group_by(JournalLine.currency, JournalLine.booked_on, JournalLine.document_kind,
+                  JournalLine.document_id)
+        .having(func.sum(JournalLine.amount) != 0)
+        .order_by(JournalLine.booked_on, func.min(JournalLine.id))
+    )).all()
+    per_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    running = dict(opening)
+    for currency, booked_on, kind, document_id, amount, _ in entries:
+        running[currency] = running.get(currency, 0) + amount
+        per_currency[currency].append({
+            "date": booked_on, "document_kind": kind, "document_id": document_id,
+            "debit": max(amount, 0), "credit": max(-amount, 0), "balance": running[currency],
+        })
+    return {
+        "customer_id": customer_id, "from": date_from, "to": date_to,
+        "currencies": [
+            {"currency": c, "opening_balance": opening.get(c, 0), "entries": per_currency[c],
+             "closing_balance": running.get(c, 0)}
+            for c in sorted(set(opening) | set(per_currency))
+        ],
+    }
+
+
+async def metrics(session: AsyncSession, as_of: date, *, months: int = 3,
+                  customer_id: str | None = None, salesperson: str | None = None
+                  ) -> dict[str, Any]:
+    """DSO (count-back), best possible DSO, average days delinquent and CEI over the last
+    `months` calendar months (the current one to date included), per currency, for all
+    customers or one customer or one salesperson; with the inputs, for collection-plan."""
+    periods = _month_periods(as_of, months)
+    start = periods[-1][0]
+
+    def scoped(query: Any) -> Any:
+        if customer_id:
+            query = query.where(Invoice.customer_id == customer_id)
+        if salesperson:
+            query = query.join(LedgerCustomer, LedgerCustomer.customer_id == Invoice.customer_id) \
+                .where(func.coalesce(Invoice.salesperson, LedgerCustomer.salesperson) == salesperson)
+        return query
+
+    async def receivables(on: date) -> dict[str, tuple[int, int]]:
+        """(total, not yet due) per currency, as the books stood at the end of `on`."""
+        open_rows = scoped(_open_invoices_as_of(on)).subquery()
+        rows = (await session.execute(
+            select(open_rows.c.currency, func.sum(open_rows.c.open_amount),
+                   func.sum(open_rows.c.open_amount).filter(open_rows.c.due_date >= on))
+            .group_by(open_rows.c.currency))).all()
+        return {currency: (total, current or 0) for currency, total, current in rows}
+
+    sales = defaultdict(lambda: [0] * len(periods))
+    for index, (first, last) in enumerate(periods):
+        for currency, amount in (await session.execute(scoped(
+            select(Invoice.currency, func.sum(Invoice.amount))
+            .where(Invoice.issue_date >= first, Invoice.issue_date <= last)
+            .group_by(Invoice.currency)))).all():
+            sales[currency][index] = amount
+    closing = await receivables(as_of)
+    opening = await receivables(start - timedelta(days=1))
+    figures = []
+    for currency in sorted(set(closing) | set(opening) | set(sales)):
+        total, current = closing.get(currency, (0, 0))
+        month_sales = [Period((last - first).days + 1, amount)
+                       for (first, last), amount in zip(periods, sales[currency], strict=True)]
+        dso = count_back_dso(total, month_sales)
+        best = count_back_dso(current, month_sales)
+        period_sales = sum(sales[currency])
+        figures.append({
+            "currency": currency,
+            "receivables": total, "current": current, "overdue": total - current,
+            "within_terms_percent": round(100 * current / total, 1) if total else None,
+            "dso_days": dso, "best_possible_dso_days": best,
+            "average_days_delinquent": round(dso - best, 1) if dso is not None
+            and best is not None else None,
+            "cei_percent": collection_effectiveness(opening.get(currency, (0, 0))[0], period_sales,
+                                                    total, current),
+            "cei_inputs": {"opening_receivables": opening.get(currency, (0, 0))[0],
+                           "sales": period_sales, "closing_receivables": total,
+                           "closing_current": current},
+        })
+    return {"as_of": as_of, "period_start": start, "months": months, "customer_id": customer_id,
+            "salesperson": salesperson, "currencies": figures}
+
+
+def _month_periods(as_of: date, months: int) -> list[tuple[date, date]]:
+    """The current month to date, then whole months before it, newest first."""
+    periods = [(as_of.replace(day=1), as_of)]
+    while len(periods) < months:
+        last = periods[-1][0] - timedelta(days=1)
+        periods.append((last.replace(day=1), last))
+    return periods

@@ -26,6 +26,7 @@ class LedgerCustomer(LedgerTable, table=True):
 
     __tablename__ = "ledger_customer"
     customer_id: str = Field(primary_key=True, max_length=64)
+    salesperson: str | None = Field(default=None, max_length=128)  # answers for collecting
     terms_mode: str = Field(max_length=32)
     terms_days: int | None = None
     terms_day_of_month: int | None = None

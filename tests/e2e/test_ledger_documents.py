@@ -8,7 +8,8 @@ from tests.support.api import Api, eventually
 
 async def dealer(api: Api, terms: dict | None = None) -> None:
     await api.ok("POST", "/credit/v1/customers", {
-        "id": "D-9", "name": "Dealer", "terms": terms or {"mode": "net_days", "days": 30},
+        "id": "D-9", "name": "Dealer", "salesperson": "li.na",
+        "terms": terms or {"mode": "net_days", "days": 30},
         "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
 
     async def known() -> None:
@@ -159,3 +160,42 @@ async def test_unapplied_credit_pays_the_next_invoice(api: Api) -> None:
         assert statement["closing_balance"] == -20_000
         assert sum(statement["aging"].values()) == 0
     await eventually(statement_ages_nothing)
+
+
+async def test_reports_history_aging_by_salesperson_and_metrics(api: Api) -> None:
+    await dealer(api)  # salesperson li.na, from the dossier, when an invoice names none
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 90_000, "2026-01-10"))
+    await api.ok("POST", "/ledger/v1/invoices", invoice(2, 60_000, "2026-02-10", salesperson="wang"))
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 30_000, "currency": "CNY",
+        "received_on": "2026-02-20"})
+
+    history = await api.ok("GET", "/ledger/v1/customers/D-9/history?from=2026-02-01&to=2026-02-28")
+    (cny,) = history["currencies"]
+    assert cny["opening_balance"] == 90_000
+    assert [(e["document_id"], e["debit"], e["credit"], e["balance"]) for e in cny["entries"]] == [
+        ("INV-2", 60_000, 0, 150_000), ("P-1", 0, 30_000, 120_000)]
+    assert cny["closing_balance"] == 120_000
+
+    async def owners_known() -> None:
+        aging = await api.ok("GET", "/ledger/v1/aging?as_of=2026-03-15&group_by=salesperson"
+                                    "&buckets=15,45")
+        assert aging["buckets"] == ["current", "1-15", "16-45", "45+"]
+        assert {(r["salesperson"], r["total"]) for r in aging["salespeople"]} == {
+            ("li.na", 60_000), ("wang", 60_000)}
+        li_na = next(r for r in aging["salespeople"] if r["salesperson"] == "li.na")
+        assert li_na["buckets"]["16-45"] == 60_000  # INV-1 due 02-09: 34 days past due
+    await eventually(owners_known)
+    bad = await api.get("/ledger/v1/aging?buckets=60,30")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.buckets"
+
+    figures = await api.ok("GET", "/ledger/v1/metrics?as_of=2026-02-28&months=2&customer_id=D-9")
+    (m,) = figures["currencies"]
+    # Receivables 120,000: February's sales (60,000 over 28 days), then 60,000 of January's
+    # 90,000 (31 days): 28 + 31 x 2/3 = 48.7 days. Not yet due: INV-2's 60,000 -> 28 days.
+    assert (m["receivables"], m["current"], m["dso_days"], m["best_possible_dso_days"]) == (
+        120_000, 60_000, 48.7, 28.0)
+    assert m["average_days_delinquent"] == 20.7
+    assert m["within_terms_percent"] == 50.0
+    # CEI: opening 0 + sales 150,000; collected 30,000 of the 90,000 collectible -> 33.3 %.
+    assert m["cei_percent"] == 33.3

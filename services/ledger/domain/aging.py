@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from shared.aging import BUCKETS
+from shared.aging import BUCKETS, Bucket
 
 # Days past due at which the sweep tells the others: 1 is the missed payment itself.
 THRESHOLDS = (1, 15, 30, 60, 90, 180)
@@ -15,11 +15,13 @@ def days_past_due(due_date: date, as_of: date) -> int:
     return (as_of - due_date).days
 
 
-def bucket_earliest_due_dates(as_of: date) -> list[tuple[str, date]]:
+def bucket_earliest_due_dates(
+    as_of: date, buckets: tuple[Bucket, ...] = BUCKETS
+) -> list[tuple[str, date]]:
     """For each bounded bucket, youngest first, the earliest due date that still falls
     in it: an invoice belongs to the first bucket whose date its due date is on or after;
     past the last one it is in the open-ended oldest bucket."""
-    return [(label, as_of - timedelta(days=high)) for label, _, high in BUCKETS if high is not None]
+    return [(label, as_of - timedelta(days=high)) for label, _, high in buckets if high is not None]
 
 
 def thresholds_crossed(days: int) -> list[int]:
