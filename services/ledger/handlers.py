@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 import zlib
 from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from services.ledger.domain import allocation as alloc
 from services.ledger.domain.aging import days_past_due, thresholds_crossed
@@ -17,6 +18,7 @@ from services.ledger.tables import (
     Allocation,
     CreditDocument,
     Invoice,
+    JournalEntry,
     JournalLine,
     LedgerCustomer,
     OverdueNotice,
@@ -43,16 +45,18 @@ async def _customer(uow: UnitOfWork, customer_id: str) -> LedgerCustomer:
     return customer
 
 
-def _journal(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, currency: str,
-             booked_on: date, lines: list[tuple[str, int]]) -> None:
-    if sum(amount for _, amount in lines) != 0:
-        raise AssertionError(f"unbalanced journal for {kind} {doc_id}: {lines}")
-    for account, amount in lines:
-        if amount:
-            uow.session.add(JournalLine(
-                document_kind=kind, document_id=doc_id, customer_id=customer_id,
-                account=account, currency=currency, amount=amount, booked_on=booked_on,
-            ))
+async def _journal(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, currency: str,
+                   booked_on: date, lines: list[tuple[str, int]]) -> None:
+    """Book the lines, then seal them with their entry: in that order, because the
+    database checks the balance when the entry arrives and refuses later lines."""
+    entry_id = f"{kind}:{doc_id}"
+    rows = [dict(entry_id=entry_id, document_kind=kind, document_id=doc_id,
+                 customer_id=customer_id, account=account, currency=currency, amount=amount,
+                 booked_on=booked_on) for account, amount in lines if amount]
+    await uow.session.execute(insert(JournalLine), rows)
+    await uow.session.execute(insert(JournalEntry).values(
+        id=entry_id, document_kind=kind, document_id=doc_id, customer_id=customer_id,
+        booked_on=booked_on, recorded_by=uow.actor, recorded_at=now()))
 
 
 def _same(existing: Any, fields: dict[str, Any]) -> bool:
@@ -86,7 +90,7 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
         recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(invoice)
-    _journal(uow, "invoice", cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
+    await _journal(uow, "invoice", cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
              [("receivable", cmd.amount), ("revenue", -cmd.amount)])
     uow.emit(ev.InvoicePosted(
         customer_id=cmd.customer_id, invoice_id=cmd.id, amount=cmd.amount,
@@ -177,7 +181,7 @@ async def _post_credit(
         uow.session.add(Allocation(document_kind=kind, document_id=doc_id,
                                    invoice_id=a.invoice_id, amount=a.amount, effective_on=on))
         if a.discount:
-            _book_discount(uow, invoice, a.discount, on)
+            await _book_discount(uow, invoice, a.discount, on)
         if invoice.open_amount == 0:
             invoice.settled_on = on
             settled.append(invoice)
@@ -188,7 +192,7 @@ async def _post_credit(
     )
     uow.session.add(document)
     debit_account = "cash" if kind == "payment" else "sales_returns"
-    _journal(uow, kind, doc_id, customer_id, currency, on, [
+    await _journal(uow, kind, doc_id, customer_id, currency, on, [
         (debit_account, amount), ("receivable", -allocated), ("customer_credit", -(amount - allocated)),
     ])
 
@@ -213,7 +217,7 @@ async def _post_credit(
     return document, True
 
 
-def _book_discount(uow: UnitOfWork, invoice: Invoice, discount: int, on: date) -> None:
+async def _book_discount(uow: UnitOfWork, invoice: Invoice, discount: int, on: date) -> None:
     """The early-payment discount as a document of its own (id = the invoice's)."""
     invoice.open_amount -= discount
     uow.session.add(CreditDocument(
@@ -222,7 +226,7 @@ def _book_discount(uow: UnitOfWork, invoice: Invoice, discount: int, on: date) -
         recorded_by=uow.actor, recorded_at=now()))
     uow.session.add(Allocation(document_kind="discount", document_id=invoice.id,
                                invoice_id=invoice.id, amount=discount, effective_on=on))
-    _journal(uow, "discount", invoice.id, invoice.customer_id, invoice.currency, on,
+    await _journal(uow, "discount", invoice.id, invoice.customer_id, invoice.currency, on,
              [("sales_discounts", discount), ("receivable", -discount)])
 
 
@@ -244,7 +248,7 @@ async def _apply_unapplied_credit(uow: UnitOfWork, invoice: Invoice) -> None:
         invoice.open_amount -= share
         uow.session.add(Allocation(document_kind=credit.kind, document_id=credit.id,
                                    invoice_id=invoice.id, amount=share, effective_on=on))
-        _journal(uow, "application", f"{credit.kind}:{credit.id}:{invoice.id}",
+        await _journal(uow, "application", uuid.uuid4().hex,  # credit and invoice in the allocation
                  invoice.customer_id, invoice.currency, on,
                  [("customer_credit", share), ("receivable", -share)])
         uow.emit(ev.CreditApplied(

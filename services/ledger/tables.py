@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
@@ -93,12 +93,31 @@ class Allocation(LedgerTable, table=True):
     effective_on: date
 
 
+class JournalEntry(LedgerTable, table=True):
+    """The seal on a document's journal lines, written after them. The database refuses
+    an entry whose lines do not sum to zero per currency, lines added to a sealed entry,
+    and any update or delete of either (see the migration "journal entries"): corrections
+    are new entries."""
+
+    __tablename__ = "journal_entry"
+    id: str = Field(primary_key=True, max_length=100)  # "<kind>:<document id>"
+    document_kind: str = Field(max_length=16)
+    document_id: str = Field(max_length=64)
+    customer_id: str = Field(max_length=64, index=True)
+    booked_on: date
+    recorded_by: str = Field(max_length=64)
+    recorded_at: datetime
+
+
 class JournalLine(LedgerTable, table=True):
-    """Double entry: the lines of one document sum to zero per currency
+    """Double entry: the lines of one entry sum to zero per currency
     (debit positive, credit negative)."""
 
     __tablename__ = "journal_line"
     id: int | None = Field(default=None, primary_key=True)
+    entry_id: str = Field(sa_column=Column(
+        String(100), ForeignKey("journal_entry.id", deferrable=True, initially="DEFERRED"),
+        nullable=False, index=True))
     document_kind: str = Field(max_length=16, index=True)
     document_id: str = Field(max_length=64)
     customer_id: str = Field(max_length=64, index=True)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from services.ledger import handlers, queries
+from services.ledger.app import definition as ledger_definition
 from services.ledger.domain.allocation import Allocation as Alloc
 from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment
 from services.ledger.tables import (
@@ -34,6 +35,7 @@ from services.ledger.tables import (
 )
 from shared.db import UnitOfWork, create_engine, sessionmaker
 from shared.errors import RecoupError
+from shared.migrations import upgrade
 
 START = date(2026, 1, 1)
 CUSTOMERS = ("A", "B")
@@ -64,8 +66,8 @@ async def _play(ops: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'ledger.sqlite3'}")
         try:
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
+            # Through the migrations: the database's own bookkeeping checks run too.
+            await upgrade(engine, ledger_definition().migrations, metadata)
             sessions = sessionmaker(engine)
             async with sessions() as s, s.begin():
                 s.add(LedgerCustomer(customer_id="A", terms_mode="net_days", terms_days=30,

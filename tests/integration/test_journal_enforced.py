@@ -1,0 +1,65 @@
+"""The database itself keeps the journal honest (not only Python): an entry must balance
+per currency, a sealed entry takes no more lines, and booked rows never change."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, insert, update
+from sqlalchemy.exc import DBAPIError
+
+from services.ledger.app import definition
+from services.ledger.tables import JournalEntry, JournalLine
+from shared.clock import now
+from shared.db import create_engine
+from shared.migrations import upgrade
+from tests.support.databases import database_url
+
+DAY = date(2026, 1, 1)
+
+
+def lines(entry_id: str, *amounts: tuple[str, int]) -> list[dict[str, Any]]:
+    return [dict(entry_id=entry_id, document_kind="test", document_id=entry_id, customer_id="C",
+                 account=account, currency="CNY", amount=amount, booked_on=DAY)
+            for account, amount in amounts]
+
+
+def entry(entry_id: str) -> dict[str, Any]:
+    return dict(id=entry_id, document_kind="test", document_id=entry_id, customer_id="C",
+                booked_on=DAY, recorded_by="test", recorded_at=now())
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_the_database_refuses_bad_bookkeeping(db: str, tmp_path: Path) -> None:
+    async with database_url(db, tmp_path, "ledger") as url:
+        engine = create_engine(url)
+        ledger = definition()
+        await upgrade(engine, ledger.migrations, ledger.metadata)
+        try:
+            async def refused(*statements: Any) -> None:
+                with pytest.raises(DBAPIError):
+                    async with engine.begin() as conn:
+                        for statement in statements:
+                            await conn.execute(statement)
+
+            async with engine.begin() as conn:  # a balanced entry is fine
+                await conn.execute(insert(JournalLine), lines("ok", ("receivable", 100),
+                                                             ("revenue", -100)))
+                await conn.execute(insert(JournalEntry).values(entry("ok")))
+
+            await refused(insert(JournalLine).values(lines("bad", ("receivable", 100),
+                                                           ("revenue", -99))),
+                          insert(JournalEntry).values(entry("bad")))
+            await refused(insert(JournalEntry).values(entry("empty")))
+            await refused(insert(JournalLine).values(lines("ok", ("receivable", 5))))
+            await refused(update(JournalLine).values(amount=1))
+            await refused(delete(JournalLine))
+            await refused(update(JournalEntry).values(recorded_by="someone else"))
+            await refused(delete(JournalEntry))
+            # A line whose entry never comes fails at commit (the deferred foreign key).
+            await refused(insert(JournalLine).values(lines("orphan", ("receivable", 0))))
+        finally:
+            await engine.dispose()
