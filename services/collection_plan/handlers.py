@@ -85,10 +85,10 @@ async def _escalate(uow: UnitOfWork, case: Case, view: CustomerView, days: int, 
 
 
 async def on_money_allocated(uow: UnitOfWork, data: Any, _: CloudEvent) -> None:
-    """ledger.payment.received, ledger.credit_note.posted and ledger.credit.applied: what a
-    case still chases shrinks with every allocation and discount, partial ones included."""
+    """ledger.payment.received, .credit_note.posted, .credit.applied, .invoice.written_off:
+    what a case still chases shrinks with every allocation, partial ones included."""
     reductions = [*getattr(data, "allocations", ()), *getattr(data, "discounts", ())]
-    if isinstance(data, ev.CreditApplied):
+    if isinstance(data, ev.CreditApplied | ev.InvoiceWrittenOff):
         reductions.append(ev.Allocation(invoice_id=data.invoice_id, amount=data.amount))
     for allocation in reductions:
         for item in (await uow.session.execute(

@@ -16,6 +16,7 @@ def subscriptions() -> Mapping[str, EventHandler]:
         "ledger.payment.received": handlers.on_money_allocated,
         "ledger.credit_note.posted": handlers.on_money_allocated,
         "ledger.credit.applied": handlers.on_money_allocated,
+        "ledger.invoice.written_off": handlers.on_money_allocated,
         "ledger.invoice.settled": handlers.on_invoice_settled,
         "ledger.balance.changed": handlers.on_balance_changed,
     }

@@ -10,15 +10,24 @@ from sqlalchemy import select
 
 from services.ledger import handlers, queries
 from services.ledger.domain.allocation import Allocation as AllocationCmd
-from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, RunSweep
+from services.ledger.domain.commands import (
+    PostCreditNote,
+    PostInvoice,
+    PostPayment,
+    RunSweep,
+    WriteOff,
+)
 from services.ledger.schemas import (
+    ChargeIn,
     CreditDocumentOut,
     CreditNoteIn,
     InvoiceIn,
     InvoiceOut,
     PaymentIn,
+    RefundIn,
     SweepIn,
     SweepOut,
+    WriteOffIn,
 )
 from services.ledger.tables import Allocation, CreditDocument, Invoice
 from shared import clock
@@ -43,6 +52,45 @@ async def post_invoice(body: InvoiceIn, runtime: Runtime, caller: Writer, respon
     if not created:
         response.status_code = 200
     return invoice
+
+
+@router.post("/charges", status_code=201, response_model=InvoiceOut)
+async def post_charge(body: ChargeIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
+    cmd = PostInvoice(id=body.id, customer_id=body.customer_id, amount=body.amount,
+                      currency=body.currency, issue_date=body.issue_date, due_date=body.due_date,
+                      kind=body.kind, reference_id=body.invoice_id, memo=body.reason)
+    return await _post_debit(runtime, caller, cmd, response)
+
+
+@router.post("/refunds", status_code=201, response_model=InvoiceOut)
+async def post_refund(body: RefundIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
+    cmd = PostInvoice(id=body.id, customer_id=body.customer_id, amount=body.amount,
+                      currency=body.currency, issue_date=body.refunded_on, kind="refund",
+                      memo=body.reason)
+    return await _post_debit(runtime, caller, cmd, response)
+
+
+async def _post_debit(runtime: ServiceRuntime, caller: Principal, cmd: PostInvoice,
+                      response: Response) -> Any:
+    async with runtime.unit_of_work(caller.name) as uow:
+        document, created = await handlers.post_invoice(uow, cmd)
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return document
+
+
+@router.post("/write-offs", status_code=201, response_model=CreditDocumentOut)
+async def post_write_off(body: WriteOffIn, runtime: Runtime, caller: Writer,
+                         response: Response) -> Any:
+    async with runtime.unit_of_work(caller.name) as uow:
+        document, created = await handlers.write_off(uow, WriteOff(
+            id=body.id, invoice_id=body.invoice_id, written_off_on=body.written_off_on,
+            reason=body.reason, amount=body.amount))
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return await _document_out(runtime, document)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
@@ -87,7 +135,7 @@ async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> di
     return {
         "id": document.id, "customer_id": document.customer_id, "amount": document.amount,
         "currency": document.currency, "date": document.document_date, "method": document.method,
-        "invoice_id": document.invoice_id, "unapplied": document.unapplied,
+        "invoice_id": document.invoice_id, "unapplied": document.unapplied, "memo": document.memo,
         "allocations": [{"invoice_id": a.invoice_id, "amount": a.amount} for a in allocations],
     }
 

@@ -12,7 +12,13 @@ from sqlalchemy import func, insert, select, text
 
 from services.ledger.domain import allocation as alloc
 from services.ledger.domain.aging import days_past_due, thresholds_crossed
-from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, RunSweep
+from services.ledger.domain.commands import (
+    PostCreditNote,
+    PostInvoice,
+    PostPayment,
+    RunSweep,
+    WriteOff,
+)
 from services.ledger.domain.terms import Terms, TermsError, due_date_for
 from services.ledger.tables import (
     Allocation,
@@ -25,7 +31,7 @@ from services.ledger.tables import (
 )
 from shared.clock import now
 from shared.db import UnitOfWork
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import CloudEvent
 from shared.events import contracts as ev
 
@@ -63,22 +69,30 @@ def _same(existing: Any, fields: dict[str, Any]) -> bool:
     return all(getattr(existing, k) == v for k, v in fields.items())
 
 
-# --- invoices -----------------------------------------------------------------------------
+# --- invoices, charges and refunds ----------------------------------------------------------
+# Where the other side of a debit document goes.
+INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "fee_income",
+                   "refund": "cash"}
+
+
 async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool]:
-    """Book an invoice; answers (invoice, created). Re-posting the same invoice is a no-op."""
+    """Book what the customer owes: an invoice, an interest or fee charge, or a refund of
+    its unapplied credit. Answers (document, created); re-posting the same is a no-op."""
     if cmd.due_date is not None and cmd.due_date < cmd.issue_date:
         raise Invalid("the due date is before the issue date", field="due_date")
     customer = await _customer(uow, cmd.customer_id)
-    content = dict(customer_id=cmd.customer_id, amount=cmd.amount, currency=cmd.currency,
-                   issue_date=cmd.issue_date, shipment_id=cmd.shipment_id,
-                   salesperson=cmd.salesperson)
+    content = dict(kind=cmd.kind, customer_id=cmd.customer_id, amount=cmd.amount,
+                   currency=cmd.currency, issue_date=cmd.issue_date, shipment_id=cmd.shipment_id,
+                   salesperson=cmd.salesperson, reference_id=cmd.reference_id, memo=cmd.memo)
     existing = await uow.session.get(Invoice, cmd.id)
     if existing is not None:
         # A retry without due_date matches whatever the terms gave the first time.
         if _same(existing, content) and cmd.due_date in (None, existing.due_date):
             return existing, False
-        raise Conflict(f"invoice {cmd.id} exists with different content", field="id")
+        raise Conflict(f"{cmd.kind} {cmd.id} exists with different content", field="id")
     due = cmd.due_date
+    if due is None and cmd.kind != "invoice":
+        due = cmd.issue_date  # charges and refunds are due at once
     if due is None:
         try:
             due = due_date_for(_terms(customer), cmd.issue_date)
@@ -90,14 +104,19 @@ async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool
         recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(invoice)
-    await _journal(uow, "invoice", cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
-             [("receivable", cmd.amount), ("revenue", -cmd.amount)])
+    await _journal(uow, cmd.kind, cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
+                   [("receivable", cmd.amount), (INCOME_ACCOUNTS[cmd.kind], -cmd.amount)])
     uow.emit(ev.InvoicePosted(
         customer_id=cmd.customer_id, invoice_id=cmd.id, amount=cmd.amount,
         currency=cmd.currency, issue_date=cmd.issue_date, due_date=due,
-        salesperson=cmd.salesperson, shipment_id=cmd.shipment_id,
+        salesperson=cmd.salesperson, shipment_id=cmd.shipment_id, kind=cmd.kind,
+        reference_id=cmd.reference_id,
     ))
     await _apply_unapplied_credit(uow, invoice)
+    if cmd.kind == "refund" and invoice.open_amount:
+        raise Invalid(f"a refund pays back credit the customer has with us; "
+                      f"{cmd.amount - invoice.open_amount} {cmd.currency} is all there is",
+                      field="amount")
     await _emit_balance(uow, customer, as_of=cmd.issue_date)
     return invoice, True
 
@@ -135,18 +154,44 @@ async def post_credit_note(uow: UnitOfWork, cmd: PostCreditNote) -> tuple[Credit
     )
 
 
+async def write_off(uow: UnitOfWork, cmd: WriteOff) -> tuple[CreditDocument, bool]:
+    """Book an invoice (or part of it) as bad debt, with the reason: a document of its own,
+    never an edit of the invoice."""
+    invoice = await uow.session.get(Invoice, cmd.invoice_id)
+    if invoice is None:
+        raise NotFound(f"invoice {cmd.invoice_id!r} not found", field="invoice_id")
+    await _customer(uow, invoice.customer_id)  # lock, then read the invoice as it is now
+    await uow.session.refresh(invoice)
+    existing = await uow.session.get(CreditDocument, ("write_off", cmd.id))
+    amount = cmd.amount if cmd.amount is not None else (
+        existing.amount if existing is not None else invoice.open_amount)
+    if existing is None and amount == 0:
+        raise Invalid(f"invoice {cmd.invoice_id} has nothing open to write off", field="invoice_id")
+    return await _post_credit(
+        uow, "write_off", cmd.id, invoice.customer_id, amount, invoice.currency,
+        cmd.written_off_on, invoice_id=cmd.invoice_id, memo=cmd.reason,
+        requested=[alloc.Allocation(cmd.invoice_id, amount)],
+    )
+
+
+# The account a credit document's money comes from.
+DEBIT_ACCOUNTS = {"payment": "cash", "credit_note": "sales_returns",
+                  "write_off": "bad_debt_expense"}
+
+
 async def _post_credit(
     uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, amount: int, currency: str,
     on: date, *, method: str | None = None, invoice_id: str | None = None,
+    memo: str | None = None,
     requested: list[alloc.Allocation] | None, only_invoices: tuple[str, ...] | None = None,
 ) -> tuple[CreditDocument, bool]:
     customer = await _customer(uow, customer_id)
     content = dict(customer_id=customer_id, amount=amount, currency=currency, document_date=on,
-                   method=method, invoice_id=invoice_id)
+                   method=method, invoice_id=invoice_id, memo=memo)
     existing = await uow.session.get(CreditDocument, (kind, doc_id))
     if existing is not None:
         if _same(existing, content) and (
-            requested is None or kind == "credit_note"  # its share was derived, not sent
+            requested is None or kind != "payment"  # their allocations were derived, not sent
             or await _allocated(uow, kind, doc_id) == sorted((a.invoice_id, a.amount) for a in requested)
         ):
             return existing, False
@@ -191,9 +236,9 @@ async def _post_credit(
         unapplied=amount - allocated, recorded_by=uow.actor, recorded_at=now(),
     )
     uow.session.add(document)
-    debit_account = "cash" if kind == "payment" else "sales_returns"
     await _journal(uow, kind, doc_id, customer_id, currency, on, [
-        (debit_account, amount), ("receivable", -allocated), ("customer_credit", -(amount - allocated)),
+        (DEBIT_ACCOUNTS[kind], amount), ("receivable", -allocated),
+        ("customer_credit", -(amount - allocated)),
     ])
 
     allocation_data = [ev.Allocation(invoice_id=a.invoice_id, amount=a.amount) for a in allocations]
@@ -205,10 +250,15 @@ async def _post_credit(
             discounts=[ev.Allocation(invoice_id=a.invoice_id, amount=a.discount)
                        for a in allocations if a.discount],
         ))
-    else:
+    elif kind == "credit_note":
         uow.emit(ev.CreditNotePosted(
             customer_id=customer_id, credit_note_id=doc_id, amount=amount, currency=currency,
             issue_date=on, invoice_id=invoice_id, allocations=allocation_data,
+        ))
+    else:
+        uow.emit(ev.InvoiceWrittenOff(
+            customer_id=customer_id, write_off_id=doc_id, invoice_id=invoice_id or "",
+            amount=amount, currency=currency, written_off_on=on, reason=memo or "",
         ))
     for invoice in settled:
         uow.emit(ev.InvoiceSettled(customer_id=customer_id, invoice_id=invoice.id,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +22,7 @@ class InvoiceIn(BaseModel):
 
 class InvoiceOut(BaseModel):
     id: str
+    kind: str
     customer_id: str
     amount: int
     currency: str
@@ -30,8 +32,43 @@ class InvoiceOut(BaseModel):
     settled_on: date | None
     shipment_id: str | None
     salesperson: str | None
+    reference_id: str | None = None
+    memo: str | None = None
     recorded_by: str
     recorded_at: datetime
+
+
+class ChargeIn(BaseModel):
+    """Late interest or a fee, after a written notice: an open item of its own."""
+
+    id: Identifier
+    customer_id: Identifier
+    kind: Literal["interest", "fee"]
+    amount: MinorUnits
+    currency: Currency
+    issue_date: BusinessDate
+    due_date: BusinessDate | None = Field(None, description="default: due at once")
+    invoice_id: Identifier | None = Field(None, description="the overdue invoice it is charged on")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RefundIn(BaseModel):
+    """Money paid back to the customer out of its unapplied credit."""
+
+    id: Identifier
+    customer_id: Identifier
+    amount: MinorUnits
+    currency: Currency
+    refunded_on: BusinessDate
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class WriteOffIn(BaseModel):
+    id: Identifier
+    invoice_id: Identifier
+    amount: MinorUnits | None = Field(None, description="default: all that is open")
+    written_off_on: BusinessDate
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class AllocationIn(BaseModel):
@@ -70,6 +107,7 @@ class CreditDocumentOut(BaseModel):
     invoice_id: str | None = None
     allocations: list[AllocationIn]
     unapplied: int
+    memo: str | None = None
 
 
 class SweepIn(BaseModel):

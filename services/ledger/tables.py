@@ -38,6 +38,9 @@ class LedgerCustomer(LedgerTable, table=True):
 
 
 class Invoice(LedgerTable, table=True):
+    """What the customer owes: an invoice, an interest or fee charge, or a refund of its
+    credit (paid at once from that credit)."""
+
     __tablename__ = "invoice"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
@@ -46,12 +49,15 @@ class Invoice(LedgerTable, table=True):
         Index("ix_invoice_open_due", "customer_id", "currency", "due_date"),
     )
     id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(default="invoice", max_length=16, sa_column_kwargs={"server_default": "invoice"})
     customer_id: str = Field(index=True, max_length=64)
     amount: int
     currency: str = Field(max_length=3)
     issue_date: date
     due_date: date = Field(index=True)
     open_amount: int
+    reference_id: str | None = Field(default=None, max_length=64)  # the invoice a charge is for
+    memo: str | None = None
     shipment_id: str | None = Field(default=None, max_length=64)
     salesperson: str | None = Field(default=None, max_length=128)
     settled_on: date | None = None
@@ -60,16 +66,16 @@ class Invoice(LedgerTable, table=True):
 
 
 class CreditDocument(LedgerTable, table=True):
-    """Money for the customer: a payment, a credit note, or an early-payment discount
-    earned on an invoice (id = the invoice's). What is not allocated stays as `unapplied`
-    credit on the account, and is applied to the next invoices."""
+    """Money for the customer: a payment, a credit note, an early-payment discount earned
+    on an invoice (id = the invoice's), or a write-off of an invoice. What is not allocated
+    stays as `unapplied` credit on the account, and is applied to the next invoices."""
 
     __tablename__ = "credit_document"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
     )
-    kind: str = Field(primary_key=True, max_length=16)  # payment | credit_note | discount
+    kind: str = Field(primary_key=True, max_length=16)  # payment|credit_note|discount|write_off
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
     amount: int
@@ -78,6 +84,7 @@ class CreditDocument(LedgerTable, table=True):
     method: str | None = Field(default=None, max_length=32)
     invoice_id: str | None = Field(default=None, max_length=64)
     unapplied: int
+    memo: str | None = None  # why: a write-off's reason
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime
 

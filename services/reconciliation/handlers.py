@@ -32,8 +32,14 @@ async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, cur
 
 
 async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, _: CloudEvent) -> None:
-    await _record(uow, "invoice", data.invoice_id, data.customer_id, data.currency,
+    await _record(uow, data.kind, data.invoice_id, data.customer_id, data.currency,
                   data.issue_date, data.amount, data.due_date)
+
+
+async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, _: CloudEvent) -> None:
+    await _record(uow, "write_off", data.write_off_id, data.customer_id, data.currency,
+                  data.written_off_on, data.amount,
+                  allocations=[ev.Allocation(invoice_id=data.invoice_id, amount=data.amount)])
 
 
 async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: CloudEvent) -> None:

@@ -107,6 +107,19 @@ class InvoicePosted(EventData):
     due_date: date
     salesperson: str | None = None
     shipment_id: str | None = None
+    kind: str = Field("invoice", description="invoice, interest, fee or refund")
+    reference_id: str | None = None
+
+
+class InvoiceWrittenOff(EventData):
+    event_type = "ledger.invoice.written_off"
+    customer_id: str
+    write_off_id: str
+    invoice_id: str
+    amount: int
+    currency: str
+    written_off_on: date
+    reason: str
 
 
 class PaymentReceived(EventData):
@@ -281,7 +294,8 @@ EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
     for cls in (
         CustomerRegistered, TermsChanged, RatingChanged, SignalRecorded, HoldPlaced,
-        HoldReleased, InvoicePosted, PaymentReceived, CreditApplied, CreditNotePosted,
+        HoldReleased, InvoicePosted, InvoiceWrittenOff, PaymentReceived, CreditApplied,
+        CreditNotePosted,
         InvoiceSettled,
         PaymentMissed, InvoiceAged, BalanceChanged, CaseOpened, CaseEscalated, CaseClosed,
         PromiseBroken, AgreementSigned, StatementIssued, StatementConfirmed,

@@ -199,3 +199,50 @@ async def test_reports_history_aging_by_salesperson_and_metrics(api: Api) -> Non
     assert m["within_terms_percent"] == 50.0
     # CEI: opening 0 + sales 150,000; collected 30,000 of the 90,000 collectible -> 33.3 %.
     assert m["cei_percent"] == 33.3
+
+
+async def test_charges_refunds_and_write_offs(api: Api) -> None:
+    await dealer(api)
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 100_000, "2026-01-01"))
+    interest = await api.ok("POST", "/ledger/v1/charges", {
+        "id": "INT-1", "customer_id": "D-9", "kind": "interest", "amount": 1_500,
+        "currency": "CNY", "issue_date": "2026-03-01", "invoice_id": "INV-1",
+        "reason": "late interest after the written notice of 2026-02-15"})
+    assert (interest["kind"], interest["due_date"], interest["reference_id"]) == (
+        "interest", "2026-03-01", "INV-1")
+
+    # The invoice goes bad in part; who and why are kept.
+    write_off = await api.ok("POST", "/ledger/v1/write-offs", {
+        "id": "WO-1", "invoice_id": "INV-1", "amount": 40_000, "written_off_on": "2026-09-30",
+        "reason": "court ruling: 60 % recoverable"})
+    assert write_off["allocations"] == [{"invoice_id": "INV-1", "amount": 40_000}]
+    assert write_off["memo"] == "court ruling: 60 % recoverable"
+    too_much = await api.post("/ledger/v1/write-offs", {
+        "id": "WO-2", "invoice_id": "INV-1", "amount": 60_001, "written_off_on": "2026-09-30",
+        "reason": "x"})
+    assert too_much.status_code == 422
+
+    # The customer overpays; the rest is refunded, and no more than that.
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 70_000, "currency": "CNY",
+        "received_on": "2026-10-01"})
+    greedy = await api.post("/ledger/v1/refunds", {
+        "id": "R-1", "customer_id": "D-9", "amount": 8_501, "currency": "CNY",
+        "refunded_on": "2026-10-05", "reason": "overpaid"})
+    assert greedy.status_code == 422 and greedy.json()["errors"][0]["field"] == "amount"
+    refund = await api.ok("POST", "/ledger/v1/refunds", {
+        "id": "R-1", "customer_id": "D-9", "amount": 8_500, "currency": "CNY",
+        "refunded_on": "2026-10-05", "reason": "overpaid"})
+    assert (refund["kind"], refund["open_amount"]) == ("refund", 0)
+
+    account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-10-05")
+    assert account["balance"] == [{"amount": 0, "currency": "CNY"}]
+
+    async def statement_lines() -> None:
+        statement = await api.ok("POST", "/reconciliation/v1/statements",
+                                 {"customer_id": "D-9", "period": "2026-10"})
+        assert statement["opening_balance"] == 61_500
+        assert [(line["kind"], line["debit"], line["credit"]) for line in statement["lines"]] == [
+            ("payment", 0, 70_000), ("refund", 8_500, 0)]
+        assert statement["closing_balance"] == 0
+    await eventually(statement_lines)

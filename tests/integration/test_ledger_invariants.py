@@ -5,7 +5,8 @@
 - a customer's balance equals its open items less its unapplied credit, and equals the
   receivable and customer-credit accounts of the journal;
 - a refused posting changes nothing.
-Customer A earns early-payment discounts; unapplied credit pays later invoices."""
+Customer A earns early-payment discounts; unapplied credit pays later invoices; charges,
+refunds and write-offs come in between."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from services.ledger import handlers, queries
 from services.ledger.app import definition as ledger_definition
 from services.ledger.domain.allocation import Allocation as Alloc
-from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment
+from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, WriteOff
 from services.ledger.tables import (
     Allocation,
     CreditDocument,
@@ -53,7 +54,15 @@ payment_op = st.tuples(st.just("payment"), st.sampled_from(CUSTOMERS), st.sample
 credit_note_op = st.tuples(st.just("credit_note"), st.sampled_from(CUSTOMERS),
                            st.sampled_from(CURRENCIES), amounts, days,
                            st.one_of(st.none(), invoice_refs))
-operations = st.lists(st.one_of(invoice_op, payment_op, credit_note_op), min_size=1, max_size=25)
+charge_op = st.tuples(st.just("charge"), st.sampled_from(CUSTOMERS), st.sampled_from(CURRENCIES),
+                      amounts, days, st.sampled_from(("interest", "fee")))
+refund_op = st.tuples(st.just("refund"), st.sampled_from(CUSTOMERS), st.sampled_from(CURRENCIES),
+                      amounts, days, st.none())
+write_off_op = st.tuples(st.just("write_off"), st.sampled_from(CUSTOMERS),
+                         st.sampled_from(CURRENCIES), st.one_of(st.none(), amounts), days,
+                         invoice_refs)
+operations = st.lists(st.one_of(invoice_op, payment_op, credit_note_op, charge_op, refund_op,
+                                write_off_op), min_size=1, max_size=25)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -100,10 +109,17 @@ async def _post(uow: UnitOfWork, n: int, op: tuple[Any, ...], posted: list[str])
             Alloc(posted[ref % len(posted)] if posted else "none", share) for ref, share in extra)
         await handlers.post_payment(uow, PostPayment(
             f"P{n}", customer, amount, currency, on, allocations=allocations))
-    else:
+    elif kind == "credit_note":
         target = posted[extra % len(posted)] if extra is not None and posted else None
         await handlers.post_credit_note(uow, PostCreditNote(
             f"C{n}", customer, amount, currency, on, invoice_id=target))
+    elif kind in ("charge", "refund"):
+        charge, _ = await handlers.post_invoice(uow, PostInvoice(
+            f"X{n}", customer, amount, currency, on, kind=extra or "refund", memo="test"))
+        posted.append(charge.id)
+    else:
+        target = posted[extra % len(posted)] if posted else "none"
+        await handlers.write_off(uow, WriteOff(f"W{n}", target, on, "test", amount=amount))
 
 
 async def _books(sessions: Any) -> tuple[Any, ...]:

@@ -18,6 +18,9 @@ class PostInvoice:
     due_date: date | None = None
     shipment_id: str | None = None
     salesperson: str | None = None
+    kind: str = "invoice"  # invoice | interest | fee | refund
+    reference_id: str | None = None
+    memo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,12 @@ class PostCreditNote:
 @dataclass(frozen=True)
 class RunSweep:
     as_of: date
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    id: str
+    invoice_id: str
+    written_off_on: date
+    reason: str
+    amount: int | None = None  # default: all that is open

@@ -14,15 +14,19 @@ from typing import Any
 from shared.aging import LABELS, bucket_for
 from shared.errors import Invalid
 
-# Within a day: what was billed, then what was paid, then what the payment earned.
-LINE_ORDER = {"invoice": 0, "payment": 1, "credit_note": 2, "discount": 3}
+# Within a day: what was billed or charged, then what was paid, then what it earned.
+LINE_ORDER = {"invoice": 0, "interest": 1, "fee": 2, "refund": 3, "payment": 4,
+              "credit_note": 5, "discount": 6, "write_off": 7}
+# What the customer owes (debits); everything else is a credit.
+DEBIT_KINDS = frozenset({"invoice", "interest", "fee", "refund"})
 
 
 @dataclass(frozen=True)
 class Item:
-    """A document on the customer's account: invoices debit, payments and credit notes credit."""
+    """A document on the customer's account: invoices, charges and refunds debit; payments,
+    credit notes, discounts and write-offs credit."""
 
-    kind: str  # invoice | payment | credit_note | discount
+    kind: str
     doc_id: str
     on: date
     amount: int  # positive; the kind says which side
@@ -30,7 +34,7 @@ class Item:
 
     @property
     def signed(self) -> int:
-        return self.amount if self.kind == "invoice" else -self.amount
+        return self.amount if self.kind in DEBIT_KINDS else -self.amount
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def aging_at(as_of: date, items: list[Item], settlements: list[Settlement]) -> d
             paid[s.invoice_id] = paid.get(s.invoice_id, 0) + s.amount
     buckets = dict.fromkeys(LABELS, 0)
     for item in items:
-        if item.kind == "invoice" and item.on <= as_of and item.due_date is not None:
+        if item.kind in DEBIT_KINDS and item.on <= as_of and item.due_date is not None:
             open_amount = item.amount - paid.get(item.doc_id, 0)
             if open_amount > 0:
                 buckets[bucket_for((as_of - item.due_date).days)] += open_amount
