@@ -7,7 +7,8 @@ BEGIN (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing with
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,17 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Part of the transaction that can fail alone: its changes and its events go."""
+        emitted = len(self._pending)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._pending[emitted:]
+            raise
 
     def emit(self, data: EventData, *, subject: str | None = None) -> None:
         self._pending.append(new_event(self._source, data, subject=subject))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from services.ledger import handlers, queries
+from services.ledger import batches, handlers, queries
 from services.ledger.domain.allocation import Allocation as AllocationCmd
 from services.ledger.domain.commands import (
     PostCreditNote,
@@ -91,6 +91,28 @@ async def post_write_off(body: WriteOffIn, runtime: Runtime, caller: Writer,
     if not created:
         response.status_code = 200
     return await _document_out(runtime, document)
+
+
+@router.post("/batches", openapi_extra={"requestBody": {"content": {
+    "application/x-ndjson": {"schema": {"type": "string"}},
+    "text/csv": {"schema": {"type": "string"}}}}})
+async def post_batch(request: Request, runtime: Runtime, caller: Writer,
+                     response: Response) -> dict[str, Any]:
+    """Invoices, payments and credit notes in one request: JSON lines (each with a `type`:
+    invoice, payment, credit_note, and that document's fields) or CSV with a header row.
+    All or nothing; every row is answered; sending it again books nothing twice."""
+    rows = batches.parse(await request.body(), request.headers.get("content-type", ""))
+    async with runtime.unit_of_work(caller.name) as uow:
+        ok, results = await batches.book(uow, rows)
+        if ok:
+            await uow.commit()
+    if not ok:  # nothing was booked: the good rows were only checked
+        results = [r if r["status"] == "error" else {**r, "status": "valid"} for r in results]
+    response.status_code = 200 if ok else 422
+    created = sum(r["status"] == "created" for r in results)
+    return {"rows": len(rows), "booked": ok, "created": created if ok else 0,
+            "unchanged": sum(r["status"] == "unchanged" for r in results),
+            "errors": sum(r["status"] == "error" for r in results), "results": results}
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
