@@ -11,6 +11,7 @@ from sqlalchemy import select
 from services.ledger import batches, handlers, queries
 from services.ledger.domain.allocation import Allocation as AllocationCmd
 from services.ledger.domain.commands import (
+    ApplyCredit,
     PostCreditNote,
     PostInvoice,
     PostPayment,
@@ -18,6 +19,7 @@ from services.ledger.domain.commands import (
     WriteOff,
 )
 from services.ledger.schemas import (
+    ApplicationIn,
     ChargeIn,
     CreditDocumentOut,
     CreditNoteIn,
@@ -134,6 +136,16 @@ async def post_payment(body: PaymentIn, runtime: Runtime, caller: Writer, respon
         await uow.commit()
     if not created:
         response.status_code = 200
+    return await _document_out(runtime, document)
+
+
+@router.post("/applications", response_model=CreditDocumentOut)
+async def post_application(body: ApplicationIn, runtime: Runtime, caller: Writer) -> Any:
+    cmd = ApplyCredit(body.document_kind, body.document_id, body.applied_on,
+                      tuple(AllocationCmd(a.invoice_id, a.amount) for a in body.allocations))
+    async with runtime.unit_of_work(caller.name) as uow:
+        document = await handlers.apply_credit(uow, cmd)
+        await uow.commit()
     return await _document_out(runtime, document)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select, text
 from services.ledger.domain import allocation as alloc
 from services.ledger.domain.aging import days_past_due, thresholds_crossed
 from services.ledger.domain.commands import (
+    ApplyCredit,
     PostCreditNote,
     PostInvoice,
     PostPayment,
@@ -292,22 +293,48 @@ async def _apply_unapplied_credit(uow: UnitOfWork, invoice: Invoice) -> None:
     for credit in credits:
         if invoice.open_amount == 0:
             break
-        share = min(credit.unapplied, invoice.open_amount)
-        on = max(invoice.issue_date, credit.document_date)
-        credit.unapplied -= share
-        invoice.open_amount -= share
-        uow.session.add(Allocation(document_kind=credit.kind, document_id=credit.id,
-                                   invoice_id=invoice.id, amount=share, effective_on=on))
-        await _journal(uow, "application", uuid.uuid4().hex,  # credit and invoice in the allocation
-                 invoice.customer_id, invoice.currency, on,
-                 [("customer_credit", share), ("receivable", -share)])
-        uow.emit(ev.CreditApplied(
-            customer_id=invoice.customer_id, document_kind=credit.kind, document_id=credit.id,
-            invoice_id=invoice.id, amount=share, currency=invoice.currency, applied_on=on))
-        if invoice.open_amount == 0:
-            invoice.settled_on = on
-            uow.emit(ev.InvoiceSettled(customer_id=invoice.customer_id, invoice_id=invoice.id,
-                                       currency=invoice.currency, settled_on=on))
+        await _apply(uow, credit, invoice, min(credit.unapplied, invoice.open_amount),
+                     max(invoice.issue_date, credit.document_date))
+
+
+async def apply_credit(uow: UnitOfWork, cmd: ApplyCredit) -> CreditDocument:
+    """Apply a payment's or credit note's unapplied rest to the invoices the customer names."""
+    credit = await uow.session.get(CreditDocument, (cmd.document_kind, cmd.document_id))
+    if credit is None or cmd.document_kind not in ("payment", "credit_note"):
+        raise NotFound(f"{cmd.document_kind} {cmd.document_id!r} not found", field="document_id")
+    await _customer(uow, credit.customer_id)  # lock, then read everything as it is now
+    await uow.session.refresh(credit)
+    if cmd.applied_on < credit.document_date:
+        raise Invalid("credit cannot be applied before it was received", field="applied_on")
+    invoices = {i.id: i for i in (await uow.session.execute(
+        select(Invoice).where(Invoice.customer_id == credit.customer_id,
+                              Invoice.currency == credit.currency, Invoice.open_amount > 0)
+        .execution_options(populate_existing=True))).scalars()}
+    allocations = alloc.check_explicit(credit.unapplied, list(cmd.allocations), {
+        i.id: alloc.OpenInvoice(i.id, i.issue_date, i.due_date, i.open_amount)
+        for i in invoices.values()})
+    for a in allocations:
+        await _apply(uow, credit, invoices[a.invoice_id], a.amount, cmd.applied_on)
+    await _emit_balance(uow, await _customer(uow, credit.customer_id), as_of=cmd.applied_on)
+    return credit
+
+
+async def _apply(uow: UnitOfWork, credit: CreditDocument, invoice: Invoice, share: int,
+                 on: date) -> None:
+    credit.unapplied -= share
+    invoice.open_amount -= share
+    uow.session.add(Allocation(document_kind=credit.kind, document_id=credit.id,
+                               invoice_id=invoice.id, amount=share, effective_on=on))
+    await _journal(uow, "application", uuid.uuid4().hex,  # credit and invoice in the allocation
+                   invoice.customer_id, invoice.currency, on,
+                   [("customer_credit", share), ("receivable", -share)])
+    uow.emit(ev.CreditApplied(
+        customer_id=invoice.customer_id, document_kind=credit.kind, document_id=credit.id,
+        invoice_id=invoice.id, amount=share, currency=invoice.currency, applied_on=on))
+    if invoice.open_amount == 0:
+        invoice.settled_on = on
+        uow.emit(ev.InvoiceSettled(customer_id=invoice.customer_id, invoice_id=invoice.id,
+                                   currency=invoice.currency, settled_on=on))
 
 
 async def _allocated(uow: UnitOfWork, kind: str, doc_id: str) -> list[tuple[str, int]]:

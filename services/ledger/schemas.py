@@ -76,6 +76,15 @@ class AllocationIn(BaseModel):
     amount: MinorUnits
 
 
+class ApplicationIn(BaseModel):
+    """Apply the unapplied rest of a payment or credit note to named invoices."""
+
+    document_kind: Literal["payment", "credit_note"]
+    document_id: Identifier
+    applied_on: BusinessDate
+    allocations: list[AllocationIn] = Field(min_length=1)
+
+
 class PaymentIn(BaseModel):
     id: Identifier
     customer_id: Identifier

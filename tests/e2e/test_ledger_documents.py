@@ -246,3 +246,24 @@ async def test_charges_refunds_and_write_offs(api: Api) -> None:
             ("payment", 0, 70_000), ("refund", 8_500, 0)]
         assert statement["closing_balance"] == 0
     await eventually(statement_lines)
+
+
+async def test_unapplied_credit_applied_as_told(api: Api) -> None:
+    await dealer(api)
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 10_000, "2026-01-01"))
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 30_000, "currency": "CNY",
+        "received_on": "2026-01-05", "allocations": []})
+    await api.ok("POST", "/ledger/v1/invoices", invoice(2, 15_000, "2026-01-02"))
+    # The new invoice took what it could of the unapplied credit by itself...
+    assert (await api.ok("GET", "/ledger/v1/invoices/INV-2"))["open_amount"] == 0
+    # ...and the customer says the rest (15,000) pays INV-1.
+    applied = await api.ok("POST", "/ledger/v1/applications", {
+        "document_kind": "payment", "document_id": "P-1", "applied_on": "2026-01-06",
+        "allocations": [{"invoice_id": "INV-1", "amount": 10_000}]})
+    assert applied["unapplied"] == 5_000
+    assert (await api.ok("GET", "/ledger/v1/invoices/INV-1"))["settled_on"] == "2026-01-06"
+    too_much = await api.post("/ledger/v1/applications", {
+        "document_kind": "payment", "document_id": "P-1", "applied_on": "2026-01-06",
+        "allocations": [{"invoice_id": "INV-2", "amount": 1}]})
+    assert too_much.status_code == 422  # INV-2 is settled: not an open invoice

@@ -59,3 +59,11 @@ class WriteOff:
     written_off_on: date
     reason: str
     amount: int | None = None  # default: all that is open
+
+
+@dataclass(frozen=True)
+class ApplyCredit:
+    document_kind: str  # payment | credit_note
+    document_id: str
+    applied_on: date
+    allocations: tuple[Allocation, ...]
