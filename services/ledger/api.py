@@ -15,6 +15,7 @@ from services.ledger.domain.commands import (
     PostCreditNote,
     PostInvoice,
     PostPayment,
+    ReversePayment,
     RunSweep,
     WriteOff,
 )
@@ -27,6 +28,7 @@ from services.ledger.schemas import (
     InvoiceOut,
     PaymentIn,
     RefundIn,
+    ReversalIn,
     SweepIn,
     SweepOut,
     WriteOffIn,
@@ -80,6 +82,19 @@ async def _post_debit(runtime: ServiceRuntime, caller: Principal, cmd: PostInvoi
     if not created:
         response.status_code = 200
     return document
+
+
+@router.post("/payments/{payment_id}/reversal", status_code=201, response_model=InvoiceOut)
+async def reverse_payment(payment_id: str, body: ReversalIn, runtime: Runtime, caller: Writer,
+                          response: Response) -> Any:
+    """A payment that bounced: the amount is owed again, with its original age."""
+    async with runtime.unit_of_work(caller.name) as uow:
+        reversal, created = await handlers.reverse_payment(
+            uow, ReversePayment(payment_id, body.reversed_on, body.reason))
+        await uow.commit()
+    if not created:
+        response.status_code = 200
+    return reversal
 
 
 @router.post("/write-offs", status_code=201, response_model=CreditDocumentOut)

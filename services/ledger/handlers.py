@@ -17,6 +17,7 @@ from services.ledger.domain.commands import (
     PostCreditNote,
     PostInvoice,
     PostPayment,
+    ReversePayment,
     RunSweep,
     WriteOff,
 )
@@ -73,13 +74,13 @@ def _same(existing: Any, fields: dict[str, Any]) -> bool:
 # --- invoices, charges and refunds ----------------------------------------------------------
 # Where the other side of a debit document goes.
 INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "fee_income",
-                   "refund": "cash"}
+                   "refund": "cash", "reversal": "cash"}
 
 
 async def post_invoice(uow: UnitOfWork, cmd: PostInvoice) -> tuple[Invoice, bool]:
     """Book what the customer owes: an invoice, an interest or fee charge, or a refund of
     its unapplied credit. Answers (document, created); re-posting the same is a no-op."""
-    if cmd.due_date is not None and cmd.due_date < cmd.issue_date:
+    if cmd.due_date is not None and cmd.due_date < cmd.issue_date and cmd.kind != "reversal":
         raise Invalid("the due date is before the issue date", field="due_date")
     customer = await _customer(uow, cmd.customer_id)
     content = dict(kind=cmd.kind, customer_id=cmd.customer_id, amount=cmd.amount,
@@ -153,6 +154,26 @@ async def post_credit_note(uow: UnitOfWork, cmd: PostCreditNote) -> tuple[Credit
         uow, "credit_note", cmd.id, cmd.customer_id, cmd.amount, cmd.currency, cmd.issue_date,
         invoice_id=cmd.invoice_id, requested=requested,
     )
+
+
+async def reverse_payment(uow: UnitOfWork, cmd: ReversePayment) -> tuple[Invoice, bool]:
+    """A payment that bounced: the customer owes its amount again. The payment and what it
+    settled stay on the books; a reversal item is added, due when the oldest invoice the
+    payment had settled was due, so the debt keeps its age (for aging, sweep, collection)."""
+    payment = await uow.session.get(CreditDocument, ("payment", cmd.payment_id))
+    if payment is None:
+        raise NotFound(f"payment {cmd.payment_id!r} not found")
+    if cmd.reversed_on < payment.document_date:
+        raise Invalid("a payment cannot bounce before it was received", field="reversed_on")
+    oldest_due = (await uow.session.execute(
+        select(func.min(Invoice.due_date)).join(Allocation, Allocation.invoice_id == Invoice.id)
+        .where(Allocation.document_kind == "payment", Allocation.document_id == payment.id)
+    )).scalar_one()
+    return await post_invoice(uow, PostInvoice(
+        id=f"REV-{payment.id}", customer_id=payment.customer_id, amount=payment.amount,
+        currency=payment.currency, issue_date=cmd.reversed_on,
+        due_date=min(oldest_due or cmd.reversed_on, cmd.reversed_on), kind="reversal",
+        reference_id=payment.id, memo=cmd.reason))
 
 
 async def write_off(uow: UnitOfWork, cmd: WriteOff) -> tuple[CreditDocument, bool]:

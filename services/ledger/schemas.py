@@ -63,6 +63,11 @@ class RefundIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ReversalIn(BaseModel):
+    reversed_on: BusinessDate
+    reason: str = Field(min_length=1, max_length=2000, examples=["cheque returned unpaid"])
+
+
 class WriteOffIn(BaseModel):
     id: Identifier
     invoice_id: Identifier

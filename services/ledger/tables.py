@@ -38,14 +38,15 @@ class LedgerCustomer(LedgerTable, table=True):
 
 
 class Invoice(LedgerTable, table=True):
-    """What the customer owes: an invoice, an interest or fee charge, or a refund of its
-    credit (paid at once from that credit)."""
+    """What the customer owes: an invoice, an interest or fee charge, a refund of its
+    credit (paid at once from that credit), or the reversal of a payment that bounced."""
 
     __tablename__ = "invoice"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("open_amount >= 0 AND open_amount <= amount", name="open_within_amount"),
-        CheckConstraint("due_date >= issue_date", name="due_not_before_issue"),
+        # A reversal keeps the due date of the debt it brings back.
+        CheckConstraint("due_date >= issue_date OR kind = 'reversal'", name="due_not_before_issue"),
         Index("ix_invoice_open_due", "customer_id", "currency", "due_date"),
     )
     id: str = Field(primary_key=True, max_length=64)

@@ -107,7 +107,7 @@ class InvoicePosted(EventData):
     due_date: date
     salesperson: str | None = None
     shipment_id: str | None = None
-    kind: str = Field("invoice", description="invoice, interest, fee or refund")
+    kind: str = Field("invoice", description="invoice, interest, fee, refund or reversal")
     reference_id: str | None = None
 
 

@@ -267,3 +267,26 @@ async def test_unapplied_credit_applied_as_told(api: Api) -> None:
         "document_kind": "payment", "document_id": "P-1", "applied_on": "2026-01-06",
         "allocations": [{"invoice_id": "INV-2", "amount": 1}]})
     assert too_much.status_code == 422  # INV-2 is settled: not an open invoice
+
+
+async def test_a_bounced_payment_brings_the_debt_back_with_its_age(api: Api) -> None:
+    await dealer(api)
+    await api.ok("POST", "/ledger/v1/invoices", invoice(1, 100_000, "2026-01-01"))  # due 01-31
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 100_000, "currency": "CNY",
+        "received_on": "2026-02-10", "method": "cheque"})
+    reversal = await api.ok("POST", "/ledger/v1/payments/P-1/reversal", {
+        "reversed_on": "2026-02-20", "reason": "cheque returned unpaid"})
+    assert (reversal["id"], reversal["kind"], reversal["due_date"], reversal["open_amount"]) == (
+        "REV-P-1", "reversal", "2026-01-31", 100_000)
+    assert (await api.post("/ledger/v1/payments/P-1/reversal", {
+        "reversed_on": "2026-02-20", "reason": "cheque returned unpaid"})).status_code == 200
+    assert (await api.post("/ledger/v1/payments/NOPE/reversal", {
+        "reversed_on": "2026-02-20", "reason": "x"})).status_code == 404
+
+    aging = await api.ok("GET", "/ledger/v1/aging?as_of=2026-02-20")
+    assert aging["customers"][0]["buckets"]["1-30"] == 100_000  # 20 days late, not "current"
+    sweep = await api.ok("POST", "/ledger/v1/sweeps", {"as_of": "2026-02-21"})
+    assert sweep["payment_missed"] == 1
+    # The payment and what it settled stay on the books, as history.
+    assert (await api.ok("GET", "/ledger/v1/invoices/INV-1"))["settled_on"] == "2026-02-10"

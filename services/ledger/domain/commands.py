@@ -18,7 +18,7 @@ class PostInvoice:
     due_date: date | None = None
     shipment_id: str | None = None
     salesperson: str | None = None
-    kind: str = "invoice"  # invoice | interest | fee | refund
+    kind: str = "invoice"  # invoice | interest | fee | refund | reversal
     reference_id: str | None = None
     memo: str | None = None
 
@@ -67,3 +67,10 @@ class ApplyCredit:
     document_id: str
     applied_on: date
     allocations: tuple[Allocation, ...]
+
+
+@dataclass(frozen=True)
+class ReversePayment:
+    payment_id: str
+    reversed_on: date
+    reason: str

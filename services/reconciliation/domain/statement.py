@@ -15,10 +15,10 @@ from shared.aging import LABELS, bucket_for
 from shared.errors import Invalid
 
 # Within a day: what was billed or charged, then what was paid, then what it earned.
-LINE_ORDER = {"invoice": 0, "interest": 1, "fee": 2, "refund": 3, "payment": 4,
-              "credit_note": 5, "discount": 6, "write_off": 7}
+LINE_ORDER = {"invoice": 0, "interest": 1, "fee": 2, "refund": 3, "reversal": 4, "payment": 5,
+              "credit_note": 6, "discount": 7, "write_off": 8}
 # What the customer owes (debits); everything else is a credit.
-DEBIT_KINDS = frozenset({"invoice", "interest", "fee", "refund"})
+DEBIT_KINDS = frozenset({"invoice", "interest", "fee", "refund", "reversal"})
 
 
 @dataclass(frozen=True)
