@@ -6,7 +6,7 @@
   receivable and customer-credit accounts of the journal;
 - a refused posting changes nothing.
 Customer A earns early-payment discounts; unapplied credit pays later invoices; charges,
-refunds and write-offs come in between."""
+refunds, write-offs, applications of credit and payment reversals come in between."""
 
 from __future__ import annotations
 
@@ -24,7 +24,14 @@ from sqlalchemy import func, select
 from services.ledger import handlers, queries
 from services.ledger.app import definition as ledger_definition
 from services.ledger.domain.allocation import Allocation as Alloc
-from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment, WriteOff
+from services.ledger.domain.commands import (
+    ApplyCredit,
+    PostCreditNote,
+    PostInvoice,
+    PostPayment,
+    ReversePayment,
+    WriteOff,
+)
 from services.ledger.tables import (
     Allocation,
     CreditDocument,
@@ -61,8 +68,12 @@ refund_op = st.tuples(st.just("refund"), st.sampled_from(CUSTOMERS), st.sampled_
 write_off_op = st.tuples(st.just("write_off"), st.sampled_from(CUSTOMERS),
                          st.sampled_from(CURRENCIES), st.one_of(st.none(), amounts), days,
                          invoice_refs)
+document_refs = st.integers(0, 30)  # an index into the payments/credit notes so far
+apply_op = st.tuples(st.just("apply"), st.none(), st.none(), amounts, days,
+                     st.tuples(document_refs, invoice_refs))
+reversal_op = st.tuples(st.just("reversal"), st.none(), st.none(), st.none(), days, document_refs)
 operations = st.lists(st.one_of(invoice_op, payment_op, credit_note_op, charge_op, refund_op,
-                                write_off_op), min_size=1, max_size=25)
+                                write_off_op, apply_op, reversal_op), min_size=1, max_size=25)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -83,11 +94,12 @@ async def _play(ops: list[tuple[Any, ...]]) -> None:
                                      discount_percent=2, discount_within_days=10))
                 s.add(LedgerCustomer(customer_id="B", terms_mode="net_days", terms_days=30))
             posted: list[str] = []
+            credits: list[tuple[str, str]] = []
             for n, op in enumerate(ops):
                 before = await _books(sessions)
                 try:
                     async with UnitOfWork(sessions, source="test", outbox=infra.outbox) as uow:
-                        await _post(uow, n, op, posted)
+                        await _post(uow, n, op, posted, credits)
                         await uow.commit()
                 except RecoupError:
                     assert await _books(sessions) == before, f"refused {op} changed the books"
@@ -96,9 +108,23 @@ async def _play(ops: list[tuple[Any, ...]]) -> None:
             await engine.dispose()
 
 
-async def _post(uow: UnitOfWork, n: int, op: tuple[Any, ...], posted: list[str]) -> None:
+async def _post(uow: UnitOfWork, n: int, op: tuple[Any, ...], posted: list[str],
+                credits: list[tuple[str, str]]) -> None:
     kind, customer, currency, amount, day, extra = op
     on = START + timedelta(days=day)
+    if kind == "apply":
+        document, invoice_ref = extra
+        doc_kind, doc_id = credits[document % len(credits)] if credits else ("payment", "none")
+        target = posted[invoice_ref % len(posted)] if posted else "none"
+        await handlers.apply_credit(uow, ApplyCredit(doc_kind, doc_id, on,
+                                                     (Alloc(target, amount),)))
+        return
+    if kind == "reversal":
+        payments = [doc_id for k, doc_id in credits if k == "payment"]
+        target = payments[extra % len(payments)] if payments else "none"
+        reversal, _ = await handlers.reverse_payment(uow, ReversePayment(target, on, "test"))
+        posted.append(reversal.id)
+        return
     if kind == "invoice":
         due = on + timedelta(days=extra) if extra is not None else None
         invoice, _ = await handlers.post_invoice(uow, PostInvoice(
@@ -109,10 +135,12 @@ async def _post(uow: UnitOfWork, n: int, op: tuple[Any, ...], posted: list[str])
             Alloc(posted[ref % len(posted)] if posted else "none", share) for ref, share in extra)
         await handlers.post_payment(uow, PostPayment(
             f"P{n}", customer, amount, currency, on, allocations=allocations))
+        credits.append(("payment", f"P{n}"))
     elif kind == "credit_note":
         target = posted[extra % len(posted)] if extra is not None and posted else None
         await handlers.post_credit_note(uow, PostCreditNote(
             f"C{n}", customer, amount, currency, on, invoice_id=target))
+        credits.append(("credit_note", f"C{n}"))
     elif kind in ("charge", "refund"):
         charge, _ = await handlers.post_invoice(uow, PostInvoice(
             f"X{n}", customer, amount, currency, on, kind=extra or "refund", memo="test"))
