@@ -97,6 +97,8 @@ class UnitOfWork:
         self._outbox = outbox
         self._on_commit = on_commit
         self.actor = actor
+        # Scratch space for one transaction, e.g. what a handler announces once at the end.
+        self.context: dict[str, Any] = {}
         self._pending: list[Any] = []
         self.session: AsyncSession
 

@@ -64,6 +64,7 @@ def _integer(cell: str) -> Any:
 
 async def book(uow: UnitOfWork, rows: list[dict[str, Any]]) -> tuple[bool, list[dict[str, Any]]]:
     """Answers (all went well, a result per row). The caller commits only if all did."""
+    handlers.defer_positions(uow)  # one ledger.balance.changed per customer, not per row
     results = []
     for number, row in enumerate(rows, start=1):
         kind = row.get("type") if isinstance(row, dict) else None
@@ -88,7 +89,10 @@ async def book(uow: UnitOfWork, rows: list[dict[str, Any]]) -> tuple[bool, list[
                             "errors": [{"field": exc.field or "", "message": exc.detail}]})
             continue
         results.append({**result, "status": "created" if created else "unchanged"})
-    return all(r["status"] != "error" for r in results), results
+    ok = all(r["status"] != "error" for r in results)
+    if ok:
+        await handlers.announce_deferred_positions(uow)
+    return ok, results
 
 
 async def _post(uow: UnitOfWork, kind: str, document: Any) -> bool:

@@ -366,9 +366,28 @@ async def _allocated(uow: UnitOfWork, kind: str, doc_id: str) -> list[tuple[str,
 
 
 # --- the customer's position ---------------------------------------------------------------
+DEFERRED_POSITIONS = "ledger.deferred_positions"
+
+
+def defer_positions(uow: UnitOfWork) -> None:
+    """From now on in this transaction, announce each customer's position once, by
+    `announce_deferred_positions` before the commit (a batch of many rows)."""
+    uow.context[DEFERRED_POSITIONS] = {}
+
+
+async def announce_deferred_positions(uow: UnitOfWork) -> None:
+    pending: dict[str, date] = uow.context.pop(DEFERRED_POSITIONS, {})
+    for customer_id, as_of in sorted(pending.items()):
+        await _emit_balance(uow, await _customer(uow, customer_id), as_of=as_of)
+
+
 async def _emit_balance(uow: UnitOfWork, customer: LedgerCustomer, *, as_of: date) -> None:
     """Tell the others the customer's whole position. `overdue` counts the open invoices
     the sweep has declared missed: the cause of automatic holds and collection cases."""
+    deferred = uow.context.get(DEFERRED_POSITIONS)
+    if deferred is not None:
+        deferred[customer.customer_id] = max(as_of, deferred.get(customer.customer_id, as_of))
+        return
     await uow.session.flush()
     customer.balance_version += 1
     s = uow.session

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import func, select
+
 from tests.e2e.test_ledger_documents import dealer
 from tests.support.api import Api
 
@@ -67,3 +69,23 @@ async def test_csv_batches(api: Api) -> None:
     bad = await api.post("/ledger/v1/batches", content="type,id\ninvoice,X\n",
                          headers={"Content-Type": "text/plain"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "Content-Type"
+
+
+async def test_a_batch_announces_each_customers_position_once(embedded: tuple) -> None:
+    api, app = embedded
+    await dealer(api)
+    runtime = app.state.runtimes["ledger"]
+    outbox = runtime.infra.outbox
+
+    async def positions() -> int:
+        async with runtime.read_sessions() as session:
+            return (await session.execute(select(func.count()).select_from(outbox)
+                    .where(outbox.c.type == "ledger.balance.changed"))).scalar_one()
+
+    before = await positions()
+    rows = [invoice_row(n % 9 + 1) | {"id": f"M-{n}"} for n in range(50)]
+    answer = await api.post("/ledger/v1/batches", content=ndjson(*rows), headers=NDJSON)
+    assert answer.json()["created"] == 50
+    assert await positions() == before + 1
+    account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-12-31")
+    assert account["balance"] == [{"amount": 500_000, "currency": "CNY"}]
