@@ -11,8 +11,6 @@ from sqlalchemy import select
 
 from recoup import services
 from services.credit import handlers as credit
-from services.credit.domain.commands import RegisterCustomer
-from services.credit.domain.terms import Terms
 from services.ledger import handlers as ledger
 from services.ledger.domain.commands import PostInvoice
 from services.ledger.tables import LedgerCustomer
@@ -25,6 +23,7 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from tests.support.api import eventually
 from tests.support.embedded import embedded_settings, running_app
+from tests.support.seed import register_dealer
 
 
 async def offline(settings: Settings, name: str) -> ServiceRuntime:
@@ -41,11 +40,7 @@ async def test_events_committed_before_a_crash_are_delivered_after_restart(tmp_p
     # credit registers a customer and "crashes" before publishing: credit starts first on
     # restart, so its relay must not run before the ledger consumes.
     credit_offline = await offline(settings, "credit")
-    async with credit_offline.unit_of_work("test") as uow:
-        await credit.register_customer(uow, RegisterCustomer(
-            id="C1", name="Dealer", terms=Terms("net_days", days=30),
-            credit_limit_amount=1_000_000, credit_limit_currency="CNY"))
-        await uow.commit()
+    await register_dealer(credit_offline)
     assert await credit_offline.relay.backlog() == 2  # registered, rating changed: unsent
     await credit_offline.engine.dispose()
 

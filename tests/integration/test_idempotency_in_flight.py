@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -16,18 +17,25 @@ from shared.messaging.inprocess import InProcessTransport
 from shared.runtime import ServiceRuntime
 from tests.support.embedded import embedded_settings
 
+HEADERS = {"Authorization": "Bearer k", "Idempotency-Key": "K1"}
 
-async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: Path) -> None:
+
+async def app_with_idempotency(tmp_path: Path, **settings: Any) -> tuple[FastAPI, ServiceRuntime]:
+    """A bare app behind the middleware, on a migrated credit database, key "k"."""
     (definition,) = services.load(["credit"])
-    runtime = ServiceRuntime(definition, embedded_settings(tmp_path), Keyring.parse("k=admin"),
-                             InProcessTransport())
+    runtime = ServiceRuntime(definition, embedded_settings(tmp_path, **settings),
+                             Keyring.parse("k=admin"), InProcessTransport())
     await runtime.migrate()
-    release, started = asyncio.Event(), asyncio.Event()
-    calls = 0
-
     app = FastAPI()
     app.state.runtime = runtime
     app.add_middleware(IdempotencyMiddleware)
+    return app, runtime
+
+
+async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: Path) -> None:
+    app, runtime = await app_with_idempotency(tmp_path)
+    release, started = asyncio.Event(), asyncio.Event()
+    calls = 0
 
     @app.post("/slow", status_code=201)
     async def slow() -> dict[str, int]:
@@ -37,7 +45,7 @@ async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: 
         await release.wait()
         return {"call": calls}
 
-    headers = {"Authorization": "Bearer k", "Idempotency-Key": "K1"}
+    headers = HEADERS
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         first = asyncio.create_task(client.post("/slow", json={"a": 1}, headers=headers))
@@ -54,14 +62,8 @@ async def test_in_flight_request_gets_409_then_the_answer_is_replayed(tmp_path: 
 
 
 async def test_expired_keys_are_forgotten(tmp_path: Path) -> None:
-    (definition,) = services.load(["credit"])
-    settings = embedded_settings(tmp_path, idempotency_ttl_hours=0)
-    runtime = ServiceRuntime(definition, settings, Keyring.parse("k=admin"), InProcessTransport())
-    await runtime.migrate()
+    app, runtime = await app_with_idempotency(tmp_path, idempotency_ttl_hours=0)
     calls = 0
-    app = FastAPI()
-    app.state.runtime = runtime
-    app.add_middleware(IdempotencyMiddleware)
 
     @app.post("/count", status_code=201)
     async def count() -> dict[str, int]:
@@ -69,7 +71,7 @@ async def test_expired_keys_are_forgotten(tmp_path: Path) -> None:
         calls += 1
         return {"call": calls}
 
-    headers = {"Authorization": "Bearer k", "Idempotency-Key": "K1"}
+    headers = HEADERS
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         assert (await client.post("/count", json={}, headers=headers)).json() == {"call": 1}
         assert (await client.post("/count", json={}, headers=headers)).json() == {"call": 2}

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 
 from services.credit import handlers
-from services.credit.domain.commands import RecordSignal, RegisterCustomer
-from services.credit.domain.terms import Terms
+from services.credit.domain.commands import RecordSignal
 from services.credit.tables import Hold
 from shared.events import contracts as ev
 from shared.events import new_event
 from shared.messaging.consumer import ServiceConsumer
 from tests.support.databases import database_url
 from tests.support.embedded import embedded_settings, running_app
+from tests.support.seed import register_dealer
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -26,11 +26,7 @@ async def test_redelivered_event_changes_nothing(db: str, tmp_path: Path) -> Non
         settings = embedded_settings(tmp_path, database_url_credit=url, migrate_on_start=True)
         async with running_app(settings, ["credit"]) as app:
             runtime = app.state.runtimes["credit"]
-            async with runtime.unit_of_work("test") as uow:
-                await handlers.register_customer(uow, RegisterCustomer(
-                    id="C1", name="Dealer", terms=Terms("net_days", days=30),
-                    credit_limit_amount=100_000, credit_limit_currency="CNY"))
-                await uow.commit()
+            await register_dealer(runtime)
             consumer = ServiceConsumer("credit", {"ledger.payment.missed": handlers.on_overdue},
                                        runtime.unit_of_work, inbox=runtime.infra.inbox,
                                        dead_letters=runtime.infra.dead_letters)
@@ -57,11 +53,7 @@ async def test_redelivered_event_changes_nothing(db: str, tmp_path: Path) -> Non
 async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path: Path) -> None:
     async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
         runtime = app.state.runtimes["credit"]
-        async with runtime.unit_of_work("test") as uow:
-            await handlers.register_customer(uow, RegisterCustomer(
-                id="C1", name="Dealer", terms=Terms("net_days", days=30),
-                credit_limit_amount=100_000, credit_limit_currency="CNY"))
-            await uow.commit()
+        await register_dealer(runtime)
         for kind in ("bankruptcy", "closure", "bankruptcy", "closure"):  # score 0 from the third
             async with runtime.unit_of_work("test") as uow:
                 await handlers.record_signal(uow, RecordSignal("C1", kind, date(2026, 1, 1)))

@@ -10,12 +10,10 @@ import aio_pika
 import pytest
 from sqlalchemy import select
 
-from services.credit import handlers
-from services.credit.domain.commands import RegisterCustomer
-from services.credit.domain.terms import Terms
 from tests.support.api import eventually
 from tests.support.distributed import delete_namespace
 from tests.support.embedded import embedded_settings, running_app
+from tests.support.seed import register_dealer
 from tests.support.servers import AMQP_URL, require_rabbitmq
 from tests.support.tcp_proxy import TcpProxy
 
@@ -40,11 +38,7 @@ async def test_event_waits_in_the_outbox_while_the_broker_is_down(tmp_path: Path
             runtime = app.state.runtimes["credit"]
             await proxy.cut()
 
-            async with runtime.unit_of_work("test") as uow:
-                await handlers.register_customer(uow, RegisterCustomer(
-                    id="C-OUTAGE", name="Dealer", terms=Terms("net_days", days=30),
-                    credit_limit_amount=100_000, credit_limit_currency="CNY"))
-                await uow.commit()
+            await register_dealer(runtime, "C-OUTAGE")  # commits while the broker is away
 
             outbox = runtime.infra.outbox
 
