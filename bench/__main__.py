@@ -1,7 +1,11 @@
-"""`python -m bench`: the hold-latency benchmark in the embedded and/or distributed mode.
+"""`python -m bench`: the benchmarks, each with ratios to a baseline measured in the same run.
 
-    python -m bench [--mode embedded|distributed|both] [--customers 300] [--probes 20]
-                    [--pollers 2] [--poll-interval 0.1] [--baseline-checks 300] [--timeout 120]
+    python -m bench [--bench hold|ledger|all]
+    hold latency:  [--mode embedded|distributed|both] [--customers 300] [--probes 20]
+                   [--pollers 2] [--poll-interval 0.1] [--baseline-checks 300] [--timeout 120]
+    ledger:        [--bulk-rows 4000] [--single-rows 1000] [--batch-size 2000]
+                   [--post-customers 100] [--concurrency 4] [--invoices 100000]
+                   [--invoice-customers N] [--repeat 3] [--no-sweep] [--profile]
 
 See bench/README.md for what is measured and how to read the figures.
 """
@@ -19,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
-from bench import hold_latency
+from bench import hold_latency, ledger_scale
 from bench.hold_latency import Result, Round
 from bench.stats import ms, percentile, ratio, summary
 from bench.systems import System, Unavailable, distributed, embedded
@@ -32,10 +36,16 @@ MODES: dict[str, Callable[[], AbstractAsyncContextManager[System]]] = {
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Time from the sweep's ledger.payment.missed to the hold being visible in "
-                    "the credit check, with a credit-check round trip as the baseline.")
-    parser.add_argument("--mode", choices=["embedded", "distributed", "both"], default="both")
-    parser.add_argument("--customers", type=int, default=300, help="customers (default 300)")
+        description="hold: time from the sweep's ledger.payment.missed to the hold being visible "
+                    "in the credit check, with a credit-check round trip as the baseline. "
+                    "ledger: posting throughput against raw inserts, and the aging report and "
+                    "overdue sweep over a large book against hand-written SQL (PostgreSQL).")
+    parser.add_argument("--bench", choices=["hold", "ledger", "all"], default="all",
+                        help="which benchmark(s) to run (default all: hold, then ledger)")
+    parser.add_argument("--mode", choices=["embedded", "distributed", "both"], default="both",
+                        help="hold: the mode(s) (default both)")
+    parser.add_argument("--customers", type=int, default=300,
+                        help="hold: customers per round (default 300)")
     parser.add_argument("--probes", type=int, default=20,
                         help="customers polled with credit checks, spread over the sweep's order; "
                              "0 = all (default 20; every customer is timed on the server clock)")
@@ -49,7 +59,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="skip the unobserved round (no polling) that runs first")
     parser.add_argument("--timeout", type=float, default=120,
                         help="seconds to wait for all holds after the sweep (default 120)")
+    ledger = parser.add_argument_group("ledger benchmark (bench/ledger_scale.py)")
+    ledger.add_argument("--bulk-rows", type=int, default=4_000,
+                        help="invoices, then as many payments, through POST /ledger/v1/batches "
+                             "(default 4000; 0 = skip); the raw-insert baseline inserts as many, "
+                             "at least 20000")
+    ledger.add_argument("--single-rows", type=int, default=1_000,
+                        help="invoices, then as many payments, through single POSTs "
+                             "(default 1000; 0 = skip)")
+    ledger.add_argument("--batch-size", type=int, default=2_000,
+                        help="rows per batch (default 2000; the endpoint allows 10000, but on "
+                             "PostgreSQL a batch fails once its events need more than 32,767 "
+                             "query arguments: about 3,200 payments or 6,400 invoices, see README)")
+    ledger.add_argument("--post-customers", type=int, default=100,
+                        help="customers the posted rows are spread over (default 100)")
+    ledger.add_argument("--concurrency", type=int, default=4,
+                        help="concurrent clients for the single POSTs (default 4)")
+    ledger.add_argument("--invoices", type=int, default=100_000,
+                        help="open invoices in the book for aging and sweep (default 100000; "
+                             "the issue's size is 1000000; 0 = skip)")
+    ledger.add_argument("--invoice-customers", type=int, default=None,
+                        help="customers in that book (default invoices / 100)")
+    ledger.add_argument("--repeat", type=int, default=3,
+                        help="runs of the aging report and of its SQL, and of the raw insert; "
+                             "the median counts (default 3)")
+    ledger.add_argument("--no-sweep", dest="sweep", action="store_false",
+                        help="skip the overdue sweep (the slow part at scale)")
+    ledger.add_argument("--profile", action="store_true",
+                        help="print cProfile tables for the first bulk batch, the aging report "
+                             "and the sweep")
     args = parser.parse_args(argv)
+    if args.invoice_customers is None:
+        args.invoice_customers = max(1, args.invoices // 100)
+    if min(args.bulk_rows, args.single_rows, args.invoices) < 0 or min(
+            args.batch_size, args.post_customers, args.concurrency, args.invoice_customers,
+            args.repeat) < 1:
+        parser.error("ledger sizes must not be negative; batch size, customers, concurrency and "
+                     "repeat at least 1")
     if args.customers < 1 or args.pollers < 1 or args.baseline_checks < 1 or args.probes < 0:
         parser.error("--customers, --pollers and --baseline-checks must be at least 1")
     if args.probes == 0 or args.probes > args.customers:
@@ -181,6 +227,44 @@ async def main(args: argparse.Namespace) -> int:
     if task is not None:
         with contextlib.suppress(NotImplementedError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    failed = False
+    if args.bench in ("hold", "all"):
+        failed |= await hold(args)
+    if args.bench in ("ledger", "all"):
+        failed |= await ledger(args)
+    return 1 if failed else 0
+
+
+async def ledger(args: argparse.Namespace) -> bool:
+    """The ledger benchmark; answers whether it failed (SKIPPED is no failure)."""
+    options = ledger_scale.Options(
+        bulk_rows=args.bulk_rows, single_rows=args.single_rows, batch_size=args.batch_size,
+        post_customers=args.post_customers, concurrency=args.concurrency,
+        invoices=args.invoices, invoice_customers=args.invoice_customers, repeat=args.repeat,
+        sweep=args.sweep, profile=args.profile)
+    started = time.perf_counter()
+    print(f"\nledger benchmark: bulk {options.bulk_rows:,} + single {options.single_rows:,} rows "
+          f"of each kind, {options.post_customers} customers; book of {options.invoices:,} "
+          f"invoices for {options.invoice_customers:,} customers", flush=True)
+    try:
+        result = await ledger_scale.run(options)
+    except ledger_scale.Unavailable as exc:
+        print(f"\n-- ledger: SKIPPED, {exc}")
+        return False
+    except Exception as exc:
+        print("\n-- ledger: FAILED", file=sys.stderr, flush=True)
+        # SQLAlchemy's messages carry whole statements: 10,000 rows of VALUES are no help.
+        print("".join(traceback.format_exception(exc))[-4000:], file=sys.stderr, flush=True)
+        return True
+    print(f"-- ledger: {time.perf_counter() - started:.0f} s from start to clean-up", flush=True)
+    failed = any(rate.error for rate in result.posting) or bool(result.problems)
+    if failed:
+        print("-- ledger: finished with failures (see !! and FAILED above)", flush=True)
+    return failed
+
+
+async def hold(args: argparse.Namespace) -> bool:
+    """The hold-latency benchmark in the chosen modes; answers whether a mode failed."""
     modes = ["embedded", "distributed"] if args.mode == "both" else [args.mode]
     results: list[Result] = []
     failed = False
@@ -197,7 +281,7 @@ async def main(args: argparse.Namespace) -> int:
             traceback.print_exc()
     if any(r.rounds for r in results):
         comparison(results)
-    return 1 if failed else 0
+    return failed
 
 
 if __name__ == "__main__":

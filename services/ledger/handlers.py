@@ -391,13 +391,17 @@ async def _emit_balance(uow: UnitOfWork, customer: LedgerCustomer, *, as_of: dat
     await uow.session.flush()
     customer.balance_version += 1
     s = uow.session
-    declared = select(OverdueNotice.invoice_id).where(OverdueNotice.threshold_days == 1)
+    declared = (  # the sweep has announced this invoice's missed payment (uses its index)
+        select(OverdueNotice.id)
+        .where(OverdueNotice.invoice_id == Invoice.id, OverdueNotice.threshold_days == 1)
+        .exists()
+    )
     open_rows = (await s.execute(
         select(
             Invoice.currency,
             func.sum(Invoice.open_amount),
-            func.sum(Invoice.open_amount).filter(Invoice.id.in_(declared)),
-            func.min(Invoice.due_date).filter(Invoice.id.in_(declared)),
+            func.sum(Invoice.open_amount).filter(declared),
+            func.min(Invoice.due_date).filter(declared),
         )
         .where(Invoice.customer_id == customer.customer_id, Invoice.open_amount > 0)
         .group_by(Invoice.currency)

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import now
@@ -29,20 +29,13 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=30)
 
 
-def outbox_insert(outbox: Table, events: Sequence[CloudEvent]) -> Any:
+def outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
     created = now()
-    return insert(outbox).values(
-        [
-            {
-                "event_id": e.id,
-                "type": e.type,
-                "envelope": e.to_json(),
-                "created_at": created,
-                "attempts": 0,
-            }
-            for e in events
-        ]
-    )
+    return [
+        {"event_id": e.id, "type": e.type, "envelope": e.to_json(), "created_at": created,
+         "attempts": 0}
+        for e in events
+    ]
 
 
 class OutboxRelay:
