@@ -472,11 +472,11 @@ async def _overdue_news(
     )).all():
         announced[invoice_id].add(threshold)
     news: list[tuple[type[ev.EventData], dict[str, Any]]] = []
+    notices: list[dict[str, Any]] = []
     for invoice in invoices:
         days = days_past_due(invoice.due_date, as_of)
         new = [t for t in thresholds_crossed(days) if t not in announced[invoice.id]]
-        for threshold in new:
-            s.add(OverdueNotice(invoice_id=invoice.id, threshold_days=threshold, as_of=as_of))
+        notices += [dict(invoice_id=invoice.id, threshold_days=t, as_of=as_of) for t in new]
         common = dict(customer_id=customer_id, invoice_id=invoice.id, currency=invoice.currency,
                       open_amount=invoice.open_amount, due_date=invoice.due_date, as_of=as_of,
                       days_past_due=days)
@@ -484,6 +484,8 @@ async def _overdue_news(
             news.append((ev.PaymentMissed, common))
         if later := [t for t in new if t > 1]:
             news.append((ev.InvoiceAged, {**common, "threshold_days": max(later)}))
+    if notices:  # plain rows in one statement: an ORM object per notice is costly at scale
+        await s.execute(insert(OverdueNotice), notices)
     return news
 
 
