@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field, StrictInt
 
 # StrictInt: 10.5 or "10" is refused rather than silently turned into minor units.
 MinorUnits = Annotated[StrictInt, Field(gt=0, le=10**15, description="amount in minor units")]
-SignedMinorUnits = Annotated[StrictInt, Field(description="amount in minor units")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s/]+$")]
 # Business dates stay far from the calendar's ends, so date arithmetic cannot overflow.

@@ -7,8 +7,6 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("credit", "ledger", "reconciliation", "collections")
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUP_", extra="ignore")
