@@ -15,39 +15,35 @@ from services.credit.tables import Hold
 from shared.events import contracts as ev
 from shared.events import new_event
 from shared.messaging.consumer import ServiceConsumer
-from tests.support.databases import database_url
-from tests.support.embedded import embedded_settings, running_app
+from tests.support.embedded import embedded_settings, running_app, service_on
 from tests.support.seed import register_dealer
 
 
 @pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def test_redelivered_event_changes_nothing(db: str, tmp_path: Path) -> None:
-    async with database_url(db, tmp_path, "credit") as url:
-        settings = embedded_settings(tmp_path, database_url_credit=url, migrate_on_start=True)
-        async with running_app(settings, ["credit"]) as app:
-            runtime = app.state.runtimes["credit"]
-            await register_dealer(runtime)
-            consumer = ServiceConsumer("credit", {"ledger.payment.missed": handlers.on_overdue},
-                                       runtime.unit_of_work, inbox=runtime.infra.inbox,
-                                       dead_letters=runtime.infra.dead_letters)
-            missed = new_event("recoup/ledger", ev.PaymentMissed(
-                customer_id="C1", invoice_id="I1", currency="CNY", open_amount=50_000,
-                due_date="2026-01-31", as_of="2026-02-20", days_past_due=20, balance_version=1))
+    async with service_on(db, tmp_path, "credit") as (_, runtime):
+        await register_dealer(runtime)
+        consumer = ServiceConsumer("credit", {"ledger.payment.missed": handlers.on_overdue},
+                                   runtime.unit_of_work, inbox=runtime.infra.inbox,
+                                   dead_letters=runtime.infra.dead_letters)
+        missed = new_event("recoup/ledger", ev.PaymentMissed(
+            customer_id="C1", invoice_id="I1", currency="CNY", open_amount=50_000,
+            due_date="2026-01-31", as_of="2026-02-20", days_past_due=20, balance_version=1))
 
-            async def counts() -> tuple[int, int]:
-                async with runtime.sessions() as session:
-                    holds = (await session.execute(select(func.count()).select_from(Hold))).scalar_one()
-                    outbox = runtime.infra.outbox
-                    placed = (await session.execute(select(func.count()).select_from(outbox)
-                              .where(outbox.c.type == "credit.hold.placed"))).scalar_one()
-                return holds, placed
+        async def counts() -> tuple[int, int]:
+            async with runtime.sessions() as session:
+                holds = (await session.execute(select(func.count()).select_from(Hold))).scalar_one()
+                outbox = runtime.infra.outbox
+                placed = (await session.execute(select(func.count()).select_from(outbox)
+                          .where(outbox.c.type == "credit.hold.placed"))).scalar_one()
+            return holds, placed
 
-            await consumer.handle(missed)
-            first = await counts()
-            await consumer.handle(missed)
-            await consumer.handle(missed)
-            assert first == (2, 2)  # cash_only and suspend_incentives, each announced once
-            assert await counts() == first
+        await consumer.handle(missed)
+        first = await counts()
+        await consumer.handle(missed)
+        await consumer.handle(missed)
+        assert first == (2, 2)  # cash_only and suspend_incentives, each announced once
+        assert await counts() == first
 
 
 async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path: Path) -> None:

@@ -16,31 +16,27 @@ from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalL
 from shared.events import contracts as ev
 from shared.events import new_event
 from tests.support.api import Api
-from tests.support.databases import database_url
-from tests.support.embedded import embedded_settings, running_app
+from tests.support.embedded import service_on
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def ledger(tmp_path: Path) -> AsyncIterator[tuple[Api, object]]:
-    async with database_url("postgres", tmp_path, "ledger") as url:
-        settings = embedded_settings(tmp_path, database_url_ledger=url, migrate_on_start=True)
-        async with running_app(settings, ["ledger"]) as app:
-            runtime = app.state.runtimes["ledger"]
-            registered = ev.CustomerRegistered(
-                customer_id="C1", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
-                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
-            async with runtime.unit_of_work() as uow:
-                await on_customer_terms(uow, registered, new_event("test", registered))
-                await uow.commit()
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
-                api = Api({"/": client})
-                await api.ok("POST", "/ledger/v1/invoices", {
-                    "id": "I1", "customer_id": "C1", "amount": 100_000, "currency": "CNY",
-                    "issue_date": "2026-01-01"})
-                yield api, runtime
+    async with service_on("postgres", tmp_path, "ledger") as (app, runtime):
+        registered = ev.CustomerRegistered(
+            customer_id="C1", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
+            credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+        async with runtime.unit_of_work() as uow:
+            await on_customer_terms(uow, registered, new_event("test", registered))
+            await uow.commit()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            api = Api({"/": client})
+            await api.ok("POST", "/ledger/v1/invoices", {
+                "id": "I1", "customer_id": "C1", "amount": 100_000, "currency": "CNY",
+                "issue_date": "2026-01-01"})
+            yield api, runtime
 
 
 def payment(n: int, allocate: bool) -> dict:

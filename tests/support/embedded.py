@@ -36,3 +36,15 @@ async def embedded_api(settings: Settings) -> AsyncIterator[tuple[Api, FastAPI]]
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://recoup") as client:
             yield Api({"/": client}), app
+
+
+@asynccontextmanager
+async def service_on(db: str, tmp: Path, name: str) -> AsyncIterator[tuple[FastAPI, Any]]:
+    """One service running alone on a fresh database of the given kind (sqlite, postgres)."""
+    from tests.support.databases import database_url
+
+    async with database_url(db, tmp, name) as url:
+        settings = embedded_settings(tmp, migrate_on_start=True,
+                                     **{f"database_url_{name}": url})
+        async with running_app(settings, [name]) as app:
+            yield app, app.state.runtimes[name]
