@@ -68,9 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="invoices, then as many payments, through single POSTs "
                              "(default 1000; 0 = skip)")
     ledger.add_argument("--batch-size", type=int, default=2_000,
-                        help="rows per batch (default 2000; the endpoint allows 10000, but on "
-                             "PostgreSQL a batch fails once its events need more than 32,767 "
-                             "query arguments: about 3,200 payments or 6,400 invoices, see README)")
+                        help="rows per batch (default 2000; the endpoint allows 10000)")
     ledger.add_argument("--post-customers", type=int, default=100,
                         help="customers the posted rows are spread over (default 100)")
     ledger.add_argument("--concurrency", type=int, default=4,

@@ -10,8 +10,6 @@ from datetime import date, timedelta
 # due when the next one is wanted. Without `days` we allow this many days.
 DELIVER_TWO_SETTLE_ONE_DEFAULT_DAYS = 30
 
-MODES = ("cash", "net_days", "monthly", "deliver_two_settle_one", "one_off")
-
 
 class TermsError(ValueError):
     pass
