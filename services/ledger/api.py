@@ -50,12 +50,7 @@ Writer = Annotated[Principal, require("ledger:write")]
 
 @router.post("/invoices", status_code=201, response_model=InvoiceOut)
 async def post_invoice(body: InvoiceIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
-    async with runtime.unit_of_work(caller.name) as uow:
-        invoice, created = await handlers.post_invoice(uow, PostInvoice(**body.model_dump()))
-        await uow.commit()
-    if not created:
-        response.status_code = 200
-    return invoice
+    return await _post_debit(runtime, caller, PostInvoice(**body.model_dump()), response)
 
 
 @router.post("/charges", status_code=201, response_model=InvoiceOut)
