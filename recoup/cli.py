@@ -84,34 +84,42 @@ def migrate(
 
 
 @app.command()
-def sweep(
+def job(
+    service: Annotated[str, typer.Argument(help="the service whose daily job to run")],
+    name: Annotated[str, typer.Argument(help="the job's name, e.g. overdue-sweep")],
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
 ) -> None:
-    """Run the ledger's overdue sweep once (for a cron job); safe to repeat."""
-    from services.ledger import handlers
-    from services.ledger.domain.commands import RunSweep
+    """Run one of a service's daily jobs once (for a cron job); safe to repeat for a date."""
     from shared import clock
     from shared.messaging.inprocess import InProcessTransport
     from shared.runtime import ServiceRuntime
 
     settings = Settings()
-    definition = services.load(["ledger"])[0]
+    definition = services.load([service])[0]
+    jobs = {j.name: j for j in definition.jobs}
+    if name not in jobs:
+        raise typer.BadParameter(f"{service} has the jobs {sorted(jobs)}", param_hint="name")
+    day = date.fromisoformat(as_of) if as_of else clock.today()
 
-    async def _sweep() -> dict:
-        # Events go to the outbox; the running ledger service's relay publishes them.
+    async def _run() -> object:
+        # Events go to the outbox; the running service's relay publishes them.
         runtime = ServiceRuntime(definition, settings, Keyring(), InProcessTransport())
         try:
             if runtime.migrates_on_start:
                 await runtime.migrate()
-            async with runtime.unit_of_work("cli") as uow:
-                day = date.fromisoformat(as_of) if as_of else clock.today()
-                result = await handlers.run_sweep(uow, RunSweep(as_of=day))
-                await uow.commit()
-            return result
+            return await jobs[name].run(runtime, day)
         finally:
             await runtime.engine.dispose()
 
-    typer.echo(json.dumps(asyncio.run(_sweep()), default=str))
+    typer.echo(json.dumps(asyncio.run(_run()), default=str))
+
+
+@app.command()
+def sweep(
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today")] = None,
+) -> None:
+    """The ledger's overdue sweep once: `recoup job ledger overdue-sweep`."""
+    job("ledger", "overdue-sweep", as_of)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from typing import Any
 
 import structlog
 
-from shared.clock import now
+from shared.clock import now, today
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +26,7 @@ async def run_daily(at: str, job: Any, runtime: Any) -> None:
     while True:
         await asyncio.sleep(seconds_until(at, now()))
         try:
-            result = await job.run(runtime)
+            result = await job.run(runtime, today())
             log.info("scheduled job ran", job=job.name, service=runtime.name, result=result)
         except Exception:
             log.exception("scheduled job failed; it runs again tomorrow", job=job.name)

@@ -91,12 +91,14 @@ class UnitOfWork:
         outbox: Any,
         actor: str = "system",
         on_commit: Callable[[], None] | None = None,
+        config: Any = None,
     ) -> None:
         self._sessions = sessions
         self._source = source
         self._outbox = outbox
         self._on_commit = on_commit
         self.actor = actor
+        self.config = config  # the service's policy settings (ServiceDefinition.config)
         # Scratch space for one transaction, e.g. what a handler announces once at the end.
         self.context: dict[str, Any] = {}
         self._pending: list[Any] = []

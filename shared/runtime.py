@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,11 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True)
 class ScheduledJob:
-    """A daily job; `run(runtime)` must be idempotent (it may run on several replicas)."""
+    """A daily job; `run(runtime, as_of)` must be idempotent per date (it may run on several
+    replicas, and again after a restart). The scheduler passes today; `recoup job` any date."""
 
     name: str
-    run: Callable[[ServiceRuntime], Any]
+    run: Callable[[ServiceRuntime, date], Any]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class ServiceDefinition:
     routers: list[APIRouter]
     subscriptions: Callable[[], Mapping[str, EventHandler]]
     jobs: list[ScheduledJob] = field(default_factory=list)
+    # The service's own policy settings (e.g. pydantic-settings with its own RECOUP_ names),
+    # built when the runtime starts, never at import; handlers read them as `uow.config`.
+    config: Callable[[], Any] | None = None
 
     @property
     def event_types(self) -> list[str]:
@@ -65,6 +70,7 @@ class ServiceRuntime:
         self.keyring = keyring
         self.transport = transport
         self.infra = definition.infra
+        self.config = definition.config() if definition.config else None
         self.database_url = settings.database_url(definition.name)
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
@@ -83,7 +89,7 @@ class ServiceRuntime:
         return UnitOfWork(
             self.read_sessions if read_only else self.sessions,
             source=f"recoup/{self.name}", outbox=self.infra.outbox,
-            actor=actor, on_commit=self.relay.notify,
+            actor=actor, on_commit=self.relay.notify, config=self.config,
         )
 
     @property

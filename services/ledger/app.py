@@ -1,18 +1,18 @@
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from services.ledger import api, handlers, tables
 from services.ledger.domain.commands import RunSweep
 from services.ledger.subscriptions import subscriptions
-from shared import clock
 from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
 
 
-async def daily_sweep(runtime: ServiceRuntime) -> Any:
+async def daily_sweep(runtime: ServiceRuntime, as_of: date) -> Any:
     async with runtime.unit_of_work("scheduler") as uow:
-        result = await handlers.run_sweep(uow, RunSweep(as_of=clock.today()))
+        result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
         await uow.commit()
     return result
 

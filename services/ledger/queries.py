@@ -10,10 +10,10 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain.aging import bucket_earliest_due_dates, days_past_due
-from services.ledger.domain.metrics import Period, collection_effectiveness, count_back_dso
 from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine, LedgerCustomer
 from shared.aging import BUCKETS, Bucket
 from shared.errors import NotFound
+from shared.kpi import Period, collection_effectiveness, count_back_dso
 
 
 def _open_invoices_as_of(as_of: date) -> Any:

@@ -3,7 +3,7 @@ tests/unit/shared/test_event_contracts.py compares them with a stored snapshot."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +33,16 @@ class Allocation(BaseModel):
     amount: int
 
 
+class Instalment(BaseModel):
+    due_date: date
+    amount: int
+
+
+class DisputedLine(BaseModel):
+    document_id: str
+    reason: str | None = None
+
+
 class CurrencyBalance(BaseModel):
     currency: str
     balance: int
@@ -49,6 +59,23 @@ class CustomerRegistered(EventData):
     region: str | None = None
     terms: Terms
     credit_limit: MoneyField
+    distance_km: int | None = None
+    legal_representative: str | None = None
+
+
+class CustomerUpdated(EventData):
+    """The dossier changed after registration (terms have `credit.terms.changed`).
+    Carries the whole current dossier; `version` grows by one per change."""
+
+    event_type = "credit.customer.updated"
+    customer_id: str
+    version: int
+    name: str
+    salesperson: str | None = None
+    region: str | None = None
+    distance_km: int | None = None
+    legal_representative: str | None = None
+    changed: list[str] = Field(default_factory=list, description="the fields that changed")
 
 
 class TermsChanged(EventData):
@@ -65,6 +92,8 @@ class RatingChanged(EventData):
     previous_class: str | None = None
     score: int
     reasons: list[str]
+    recommended_limit: MoneyField | None = None
+    as_of: date | None = None
 
 
 class SignalRecorded(EventData):
@@ -75,6 +104,22 @@ class SignalRecorded(EventData):
     observed_on: date
     note: str | None = None
     serious: bool
+    origin: str = Field("reported", description="reported (by a person) or detected (from data)")
+    evidence: list[str] = Field(default_factory=list, description="what a detection rests on")
+
+
+class CollectionRequested(EventData):
+    """Credit asks collection-plan to collect at once, before or beyond the ladder's pace
+    (a serious warning signal)."""
+
+    event_type = "credit.collection.requested"
+    customer_id: str
+    reason: str
+    as_of: date
+    signal_id: str | None = None
+    signal_kind: str | None = None
+    receivable_class: str | None = Field(
+        None, description="the class the cause calls for, e.g. bad_debt on bankruptcy")
 
 
 class HoldPlaced(EventData):
@@ -109,6 +154,7 @@ class InvoicePosted(EventData):
     shipment_id: str | None = None
     kind: str = Field("invoice", description="invoice, interest, fee, refund or reversal")
     reference_id: str | None = None
+    order_id: str | None = Field(None, description="the ERP order the invoice bills")
 
 
 class InvoiceWrittenOff(EventData):
@@ -234,6 +280,27 @@ class CaseClosed(EventData):
     reason: str
 
 
+class PromiseMade(EventData):
+    event_type = "collections.promise.made"
+    customer_id: str
+    case_id: str
+    promise_id: str
+    amount: int
+    currency: str
+    promised_on: date
+
+
+class PromiseKept(EventData):
+    event_type = "collections.promise.kept"
+    customer_id: str
+    case_id: str
+    promise_id: str
+    amount: int
+    currency: str
+    promised_on: date
+    kept_on: date
+
+
 class PromiseBroken(EventData):
     event_type = "collections.promise.broken"
     customer_id: str
@@ -242,6 +309,8 @@ class PromiseBroken(EventData):
     amount: int
     currency: str
     promised_on: date
+    as_of: date | None = None
+    paid: int | None = Field(None, description="what came in towards it by the date")
 
 
 class AgreementSigned(EventData):
@@ -251,6 +320,72 @@ class AgreementSigned(EventData):
     invoice_ids: list[str]
     currency: str
     total: int
+    instalments: list[Instalment] = Field(default_factory=list)
+    signed_on: date | None = None
+
+
+class AgreementBroken(EventData):
+    """An instalment was missed: the agreement no longer shields its invoices."""
+
+    event_type = "collections.agreement.broken"
+    customer_id: str
+    agreement_id: str
+    invoice_ids: list[str]
+    currency: str
+    missed_due_date: date
+    missed_amount: int
+    as_of: date
+
+
+class AgreementCompleted(EventData):
+    event_type = "collections.agreement.completed"
+    customer_id: str
+    agreement_id: str
+    invoice_ids: list[str]
+    completed_on: date
+
+
+class InterestCharged(EventData):
+    """Late interest or a fee collection-plan has charged after a written notice; the
+    ledger books it as its own document (`kind` interest or fee, id `charge_id`)."""
+
+    event_type = "collections.interest.charged"
+    customer_id: str
+    charge_id: str
+    kind: str = Field("interest", description="interest or fee")
+    invoice_id: str | None = None
+    amount: int
+    currency: str
+    issue_date: date
+    reason: str
+
+
+class WriteOffApproved(EventData):
+    """A write-off proposal approved by a person; the ledger books the write-off."""
+
+    event_type = "collections.write_off.approved"
+    customer_id: str
+    write_off_id: str
+    invoice_id: str
+    amount: int | None = Field(None, description="default: all that is open")
+    currency: str
+    written_off_on: date
+    reason: str
+    approved_by: str
+
+
+class ReminderIssued(EventData):
+    """An amount falls due soon: the customer is asked to confirm it (reconciliation
+    sends the balance-confirmation link)."""
+
+    event_type = "collections.reminder.issued"
+    customer_id: str
+    reminder_id: str
+    invoice_ids: list[str]
+    amount: int
+    currency: str
+    due_date: date
+    as_of: date
 
 
 # reconciliation -----------------------------------------------------------------------
@@ -277,6 +412,34 @@ class StatementDisputed(EventData):
     statement_id: str
     invoice_ids: list[str]
     reason: str
+    dispute_id: str | None = None
+    lines: list[DisputedLine] = Field(default_factory=list)
+
+
+class DisputeResolved(EventData):
+    """A person resolved a dispute: escalation of its invoices may resume."""
+
+    event_type = "reconciliation.dispute.resolved"
+    customer_id: str
+    statement_id: str
+    dispute_id: str
+    invoice_ids: list[str]
+    resolution: str
+    note: str
+    resolved_by: str
+
+
+class ConfirmationRequested(EventData):
+    """A link was made for the customer to confirm (or dispute) a statement or a balance,
+    without an API key; ERP hooks send it."""
+
+    event_type = "reconciliation.confirmation.requested"
+    customer_id: str
+    confirmation_id: str
+    purpose: str = Field(description="statement or balance_reminder")
+    statement_id: str | None = None
+    link: str = Field(description="path and signed token, relative to the public base URL")
+    expires_at: datetime
 
 
 class PaymentIdentified(EventData):
@@ -288,18 +451,28 @@ class PaymentIdentified(EventData):
     received_on: date
     invoice_ids: list[str]
     reference: str | None = None
+    payer_name: str | None = None
+    confidence: float | None = Field(None, description="0..1, how sure the match is")
+    match_reason: str | None = None
+    discrepancy: str | None = Field(None, description="why the amount differs from what was due")
 
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
     for cls in (
-        CustomerRegistered, TermsChanged, RatingChanged, SignalRecorded, HoldPlaced,
-        HoldReleased, InvoicePosted, InvoiceWrittenOff, PaymentReceived, CreditApplied,
-        CreditNotePosted,
-        InvoiceSettled,
-        PaymentMissed, InvoiceAged, BalanceChanged, CaseOpened, CaseEscalated, CaseClosed,
-        PromiseBroken, AgreementSigned, StatementIssued, StatementConfirmed,
-        StatementDisputed, PaymentIdentified,
+        # credit
+        CustomerRegistered, CustomerUpdated, TermsChanged, RatingChanged, SignalRecorded,
+        CollectionRequested, HoldPlaced, HoldReleased,
+        # ledger
+        InvoicePosted, InvoiceWrittenOff, PaymentReceived, CreditApplied, CreditNotePosted,
+        InvoiceSettled, PaymentMissed, InvoiceAged, BalanceChanged,
+        # collections
+        CaseOpened, CaseEscalated, CaseClosed, PromiseMade, PromiseKept, PromiseBroken,
+        AgreementSigned, AgreementBroken, AgreementCompleted, InterestCharged,
+        WriteOffApproved, ReminderIssued,
+        # reconciliation
+        StatementIssued, StatementConfirmed, StatementDisputed, DisputeResolved,
+        ConfirmationRequested, PaymentIdentified,
     )
 }
 

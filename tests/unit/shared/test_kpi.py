@@ -1,4 +1,4 @@
-from services.ledger.domain.metrics import Period, collection_effectiveness, count_back_dso
+from shared.kpi import Period, collection_effectiveness, count_back_dso
 
 
 def test_count_back_walks_the_months_from_the_newest() -> None:
