@@ -251,6 +251,19 @@ class BalanceChanged(EventData):
     balances: list[CurrencyBalance]
 
 
+class PostingRefused(EventData):
+    """A document another service asked the ledger to book by event (a charge, a
+    write-off) was refused by the ledger's rules; nothing was booked."""
+
+    event_type = "ledger.posting.refused"
+    customer_id: str
+    document_kind: str
+    document_id: str
+    reason: str
+    source_event_id: str
+    source_event_type: str
+
+
 # collections --------------------------------------------------------------------------
 class CaseOpened(EventData):
     event_type = "collections.case.opened"
@@ -465,7 +478,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CollectionRequested, HoldPlaced, HoldReleased,
         # ledger
         InvoicePosted, InvoiceWrittenOff, PaymentReceived, CreditApplied, CreditNotePosted,
-        InvoiceSettled, PaymentMissed, InvoiceAged, BalanceChanged,
+        InvoiceSettled, PaymentMissed, InvoiceAged, BalanceChanged, PostingRefused,
         # collections
         CaseOpened, CaseEscalated, CaseClosed, PromiseMade, PromiseKept, PromiseBroken,
         AgreementSigned, AgreementBroken, AgreementCompleted, InterestCharged,
