@@ -13,7 +13,7 @@ SCOPES = frozenset(
     f"{service}:{access}"
     for service in ("credit", "ledger", "reconciliation", "collections")
     for access in ("read", "write")
-) | {"admin"}
+) | {"collections:approve", "admin"}  # approve: write-offs and other decisions for a person
 
 
 class KeySpecError(ValueError):

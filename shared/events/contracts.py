@@ -155,6 +155,8 @@ class InvoicePosted(EventData):
     kind: str = Field("invoice", description="invoice, interest, fee, refund or reversal")
     reference_id: str | None = None
     order_id: str | None = Field(None, description="the ERP order the invoice bills")
+    balance_version: int | None = Field(
+        None, description="the first ledger.balance.changed version that includes it")
 
 
 class InvoiceWrittenOff(EventData):
@@ -283,6 +285,8 @@ class CaseEscalated(EventData):
     days_past_due: int
     as_of: date
     balance_version: int | None = None
+    requested_holds: list[str] = Field(
+        default_factory=list, description="hold kinds the step asks credit to place")
 
 
 class CaseClosed(EventData):
