@@ -71,6 +71,9 @@ class ServiceRuntime:
         self.transport = transport
         self.infra = definition.infra
         self.config = definition.config() if definition.config else None
+        # Policy that depends on the process settings (environment, data folder) binds them.
+        if callable(bind := getattr(self.config, "bind_settings", None)):
+            self.config = bind(settings)
         self.database_url = settings.database_url(definition.name)
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
