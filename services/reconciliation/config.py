@@ -16,7 +16,7 @@ LINK_SECRET_FILE = "reconciliation-link-secret"
 DEFAULT_CSV_COLUMNS = {
     "booking_date": "booking_date", "value_date": "value_date", "amount": "amount",
     "currency": "currency", "payer_name": "payer_name", "payer_account": "payer_account",
-    "reference": "reference", "bank_reference": "bank_reference",
+    "reference": "reference", "bank_reference": "bank_reference", "direction": "direction",
 }
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -56,6 +56,7 @@ class ReconciliationConfig(BaseSettings):
     learn_payer_names: bool = Field(
         True, description="a person's assignment of a line teaches its payer name as an alias")
 
+    max_file_bytes: int = Field(20_000_000, ge=1000, description="the largest bank file taken")
     # CSV bank files: our field -> the file's column header
     csv_columns: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CSV_COLUMNS))
     csv_delimiter: str = Field(",", min_length=1, max_length=1)

@@ -222,6 +222,15 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
                  best.discrepancy)
 
 
+def assess(line: CreditLine, book: Book, customer_id: str, invoice_ids: list[str]) -> Candidate:
+    """What a person's assignment of a line means: the discrepancy against what was due.
+    The invoices the person named stay the ones paid."""
+    c = Candidate(customer_id, list(invoice_ids))
+    _judge_amount(c, line, book, Policy())
+    c.invoice_ids = list(invoice_ids) or c.invoice_ids
+    return c
+
+
 def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str, float],
                   candidate: Callable[[str], Candidate]) -> list[str]:
     """Candidates from document numbers in the text: exact ones, else ones with a typo.

@@ -1,0 +1,100 @@
+"""What a customer reaches through a signed link, without an API key: the statement (a
+page, JSON or the PDF), and confirming or disputing it. The forms of the page post here
+too (form-encoded); JSON callers get JSON. A changed token answers 401, an expired one 410."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+
+from services.reconciliation import confirmations, link_pages
+from services.reconciliation.api.common import PDF, Runtime, pdf_response, statement_out, wants
+from services.reconciliation.schemas import LinkConfirmIn, LinkDisputeIn, disputed_lines
+from shared.errors import Invalid
+
+router = APIRouter(prefix="/v1/confirmations", tags=["customer links"])
+FORM = "application/x-www-form-urlencoded"
+
+
+def _actor(confirmation_id: str) -> str:
+    return f"link:{confirmation_id[:12]}"
+
+
+async def _read(request: Request, model: Any) -> tuple[Any, bool]:
+    """The body as `model`, from JSON or from the page's form; and whether it was a form."""
+    raw = await request.body()
+    is_form = request.headers.get("content-type", "").startswith(FORM)
+    try:
+        if is_form:
+            fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+            data: Any = {"name": " ".join(fields.get("name", [])).strip(),
+                         "reason": " ".join(fields.get("reason", [])).strip(),
+                         "lines": fields.get("document_id", [])}
+        else:
+            data = json.loads(raw or b"{}")
+        return model.model_validate(data), is_form
+    except (ValueError, ValidationError) as exc:
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
+        where = ".".join(str(p) for p in errors[0]["loc"]) if errors else "body"
+        message = errors[0]["msg"] if errors else "not JSON"
+        if where.startswith("lines"):
+            message = "tick at least one line" if is_form else message
+        raise Invalid(message, field=where) from exc
+
+
+async def _page(runtime: Any, token: str, notice: str | None = None) -> Any:
+    async with runtime.unit_of_work(read_only=True) as uow:
+        confirmation, statement = await confirmations.open_link(uow, token)
+        view = statement_out(statement, confirmations.link_for(runtime.config, confirmation))
+    return view, confirmation
+
+
+@router.get("/{token}", responses={200: {"content": {"text/html": {}, PDF: {}}}})
+async def show(token: str, request: Request, runtime: Runtime) -> Any:
+    """The statement: an HTML page with the forms (default), JSON, or the PDF."""
+    view, confirmation = await _page(runtime, token)
+    if wants(request, PDF):
+        return pdf_response(view, runtime)
+    if wants(request, "application/json"):
+        return view
+    return HTMLResponse(link_pages.page(view, request.url.path, confirmation.expires_at))
+
+
+async def _answer(runtime: Any, token: str, request: Request, is_form: bool, notice: str) -> Any:
+    view, confirmation = await _page(runtime, token, notice)
+    if is_form:
+        path = request.url.path.rsplit("/", 1)[0]
+        return HTMLResponse(link_pages.page(view, path, confirmation.expires_at, notice))
+    return view
+
+
+@router.post("/{token}/confirm")
+async def confirm(token: str, request: Request, runtime: Runtime) -> Any:
+    body, is_form = await _read(request, LinkConfirmIn)
+    async with runtime.unit_of_work() as uow:
+        confirmation, statement = await confirmations.open_link(uow, token)
+        uow.actor = _actor(confirmation.id)
+        await confirmations.confirm(uow, statement.id, body.name, via="link")
+        await uow.commit()
+    return await _answer(runtime, token, request, is_form, "Thank you: the statement is confirmed.")
+
+
+@router.post("/{token}/dispute")
+async def dispute(token: str, request: Request, runtime: Runtime) -> Any:
+    body, is_form = await _read(request, LinkDisputeIn)
+    async with runtime.unit_of_work() as uow:
+        confirmation, statement = await confirmations.open_link(uow, token)
+        uow.actor = _actor(confirmation.id)
+        record = await confirmations.dispute(uow, statement.id, disputed_lines(body.lines),
+                                             body.reason, body.name, via="link")
+        await uow.commit()
+    if is_form:
+        return await _answer(runtime, token, request, True,
+                             "Thank you: we will look into the lines you dispute and answer.")
+    return {"dispute_id": record.id, "statement_id": record.statement_id, "status": record.status,
+            "invoice_ids": record.invoice_ids}
