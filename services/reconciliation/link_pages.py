@@ -22,7 +22,7 @@ def _row(cells: list[str], numeric_from: int) -> str:
         for n, c in enumerate(cells)) + "</tr>"
 
 
-def page(statement: dict[str, Any], link: str, expires_at: Any, notice: str | None = None) -> str:
+def page(statement: dict[str, Any], link: str, notice: str | None = None) -> str:
     c, currency = statement, statement["currency"]
 
     def money(v: int) -> str:
@@ -80,6 +80,6 @@ def page(statement: dict[str, Any], link: str, expires_at: Any, notice: str | No
             + "<p><label>Why <textarea name='reason' required maxlength='2000'></textarea>"
             "</label></p><label>Your name <input name='name' required maxlength='256'></label> "
             f"<button>Dispute</button></form><p><small>This link works until "
-            f"{expires_at:%Y-%m-%d %H:%M} UTC.</small></p>")
+            f"{statement['confirmation']['expires_at']:%Y-%m-%d %H:%M} UTC.</small></p>")
     parts.append("</body></html>")
     return "".join(parts)

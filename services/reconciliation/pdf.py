@@ -27,8 +27,9 @@ class _Pdf(FPDF):
         self.family = "Helvetica"
         for path in config.pdf_fonts:
             if Path(path).is_file():
+                bold = Path(path).with_name(Path(path).stem + "-Bold.ttf")
                 self.add_font("Body", "", path)
-                self.add_font("Body", "B", path)
+                self.add_font("Body", "B", bold if bold.is_file() else path)
                 self.family = "Body"
                 break
         self.set_auto_page_break(auto=True, margin=18)
@@ -84,7 +85,7 @@ def render(statement: dict[str, Any], config: ReconciliationConfig, link: dict[s
 def _writer(pdf: _Pdf) -> Any:
     def write(text: str, *, size: float = 9, bold: bool = False, height: float = 5) -> None:
         pdf.set_font(pdf.family, "B" if bold else "", size)
-        pdf.multi_cell(0, height, pdf.text_of(text), **NEXT_LINE)
+        pdf.multi_cell(0, height, pdf.text_of(text), align="L", **NEXT_LINE)
     return write
 
 
@@ -159,7 +160,8 @@ def _confirmation(pdf: _Pdf, write: Any, statement: dict[str, Any], link: dict[s
         write(f"Confirmed by {statement['confirmed_by']} on {statement['confirmed_at']:%Y-%m-%d %H:%M} UTC.",
               bold=True)
     elif link:
-        write(f"Confirm or dispute online until {link['expires_at']:%Y-%m-%d}: {link['url']}", size=7)
+        write(f"Confirm or dispute online until {link['expires_at']:%Y-%m-%d}:")
+        write(link["url"], size=7)
     pdf.ln(6)
     write("Name: ______________________    Signature: ______________________    "
           "Date: ____________")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from services.reconciliation import confirmations
 from services.reconciliation.domain.statement import (
@@ -60,8 +60,8 @@ async def _party(uow: UnitOfWork, customer_id: str) -> Party:
 
 async def _currencies(uow: UnitOfWork, customer_id: str, up_to: date) -> list[str]:
     return sorted((await uow.session.execute(
-        select(distinct(AccountItem.currency)).where(AccountItem.customer_id == customer_id,
-                                                     AccountItem.doc_date <= up_to))).scalars())
+        select(AccountItem.currency).where(AccountItem.customer_id == customer_id,
+                                           AccountItem.doc_date <= up_to).distinct())).scalars())
 
 
 def _reference(kind: str, customer_id: str, label: str, currency: str, version: int) -> str:

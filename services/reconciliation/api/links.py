@@ -47,29 +47,27 @@ async def _read(request: Request, model: Any) -> tuple[Any, bool]:
         raise Invalid(message, field=where) from exc
 
 
-async def _page(runtime: Any, token: str, notice: str | None = None) -> Any:
+async def _view(runtime: Any, token: str) -> dict[str, Any]:
     async with runtime.unit_of_work(read_only=True) as uow:
         confirmation, statement = await confirmations.open_link(uow, token)
-        view = statement_out(statement, confirmations.link_for(runtime.config, confirmation))
-    return view, confirmation
+        return statement_out(statement, confirmations.link_for(runtime.config, confirmation))
 
 
 @router.get("/{token}", responses={200: {"content": {"text/html": {}, PDF: {}}}})
 async def show(token: str, request: Request, runtime: Runtime) -> Any:
     """The statement: an HTML page with the forms (default), JSON, or the PDF."""
-    view, confirmation = await _page(runtime, token)
+    view = await _view(runtime, token)
     if wants(request, PDF):
         return pdf_response(view, runtime)
     if wants(request, "application/json"):
         return view
-    return HTMLResponse(link_pages.page(view, request.url.path, confirmation.expires_at))
+    return HTMLResponse(link_pages.page(view, request.url.path))
 
 
 async def _answer(runtime: Any, token: str, request: Request, is_form: bool, notice: str) -> Any:
-    view, confirmation = await _page(runtime, token, notice)
+    view = await _view(runtime, token)
     if is_form:
-        path = request.url.path.rsplit("/", 1)[0]
-        return HTMLResponse(link_pages.page(view, path, confirmation.expires_at, notice))
+        return HTMLResponse(link_pages.page(view, request.url.path.rsplit("/", 1)[0], notice))
     return view
 
 
@@ -84,7 +82,7 @@ async def confirm(token: str, request: Request, runtime: Runtime) -> Any:
     return await _answer(runtime, token, request, is_form, "Thank you: the statement is confirmed.")
 
 
-@router.post("/{token}/dispute")
+@router.post("/{token}/dispute", status_code=201)
 async def dispute(token: str, request: Request, runtime: Runtime) -> Any:
     body, is_form = await _read(request, LinkDisputeIn)
     async with runtime.unit_of_work() as uow:

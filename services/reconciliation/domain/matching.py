@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from services.reconciliation.domain.names import name_key, words
-from services.reconciliation.domain.references import outermost, ref_key, tokens
+from services.reconciliation.domain.references import Token, outermost, ref_key, tokens
 
 # Below this many characters a number with a typo is too likely another number.
 MIN_TYPO_KEY_LENGTH = 6
@@ -111,16 +111,17 @@ class Match:
 
 class Book:
     """The open items, the customers' known names and the agreements, indexed for matching.
-    Matching a line claims what it pays, so a later line in the same run sees it paid."""
+    Matching a line claims what it pays, so a later line in the same run sees it paid: the
+    book owns the items it is given (it changes their open amounts)."""
 
     def __init__(self, items: Iterable[OpenItem], names: Iterable[tuple[str, str]] = (),
                  agreements: Iterable[AgreementPlan] = ()) -> None:
         self.by_key: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
         self.by_amount: dict[tuple[str, int], list[OpenItem]] = defaultdict(list)
-        for item in items:
+        for item in items:  # paid ones too: a number in a remittance text still names its payer
+            self.by_key[item.key].append(item)
             if item.open_amount > 0:
-                self.by_key[item.key].append(item)
                 self.by_customer[(item.customer_id, item.currency)].append(item)
                 self.by_amount[(item.currency, item.open_amount)].append(item)
         for held in self.by_customer.values():
@@ -196,10 +197,15 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
     notes = _by_reference(line, book, policy, names, candidate)
     for customer_id, score in names.items():
         candidate(customer_id).name_score = score
+    referenced = any(c.reference for c in candidates.values())
     for c in candidates.values():
         _judge_amount(c, line, book, policy)
-        if exact_name and c.customer_id not in names:
+        if c.name_conflict:
+            pass
+        elif exact_name and c.customer_id not in names:
             c.name_conflict = "but the payer name is a known name of another customer"
+        elif referenced and not c.reference:
+            c.name_conflict = "but the remittance text names another customer's invoice"
         c.confidence = _confidence(c)
     if not candidates:
         return Match("unmatched", None, [], 0.0, "; ".join(notes) or _nothing_found(line, book),
@@ -233,8 +239,10 @@ def assess(line: CreditLine, book: Book, customer_id: str, invoice_ids: list[str
 
 def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str, float],
                   candidate: Callable[[str], Candidate]) -> list[str]:
-    """Candidates from document numbers in the text: exact ones, else ones with a typo.
-    Answers notes on numbers that were found but cannot be paid by this line."""
+    """Candidates from document numbers in the text: exact ones; and ones with a typo when
+    no exact number is borne out by the amount or the payer's name (a mistyped digit of a
+    sequential number is often another customer's number). Answers notes on numbers found
+    that this line cannot pay."""
     notes: list[str] = []
     found = tokens(line.reference, policy.min_reference_length)
     exact = outermost([t for t in found if t.key in book.by_key])
@@ -244,35 +252,24 @@ def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str,
             if item.currency != line.currency:
                 notes.append(f"{item.doc_id} is in {item.currency}, the line in {line.currency}: "
                              "nothing converts currencies")
-            elif item.open_amount > 0:
+            else:
                 hits[item.customer_id].append(item)
     for customer_id, items in hits.items():
         c = candidate(customer_id)
-        c.invoice_ids = [i.doc_id for i in items]
-        c.reference = "exact"
-        c.reference_note = f"{', '.join(c.invoice_ids)} in the remittance text"
-    if hits or notes or policy.max_typos == 0:
+        c.invoice_ids = [i.doc_id for i in items if i.open_amount > 0]
+        paid = [i.doc_id for i in items if i.open_amount <= 0]
+        c.reference = "exact" if c.invoice_ids else "paid"
+        c.reference_note = ", ".join(
+            ([f"{', '.join(c.invoice_ids)} in the remittance text"] if c.invoice_ids else [])
+            + ([f"{', '.join(paid)} in the remittance text, already paid"] if paid else []))
+    borne_out = any(customer_id in names or sum(i.open_amount for i in items) == line.amount
+                    for customer_id, items in hits.items() if any(i.open_amount > 0 for i in items))
+    if borne_out or notes or policy.max_typos == 0:
         return notes
-    # Typos: only among invoices the payer's name or the exact amount points at.
-    pool = {id(i): i for i in book.by_amount.get((line.currency, line.amount), ())}
-    for customer_id in names:
-        pool.update((id(i), i) for i in book.open_items(customer_id, line.currency))
-    if not pool:
-        return notes
-    choices = {i.key: i for i in pool.values() if len(i.key) >= MIN_TYPO_KEY_LENGTH}
-    typo_hits: dict[str, tuple[int, list[OpenItem], str]] = {}
-    for token in found:
-        if len(token.key) < MIN_TYPO_KEY_LENGTH:
+    typed = [t for t in found if len(t.key) >= MIN_TYPO_KEY_LENGTH]
+    for customer_id, (distance, items, written) in _typos(line, book, policy, names, typed).items():
+        if customer_id in hits:
             continue
-        for key, distance, _ in process.extract(token.key, list(choices), scorer=OSA.distance,
-                                                score_cutoff=policy.max_typos, limit=None):
-            item = choices[key]
-            best = typo_hits.get(item.customer_id)
-            if best is None or distance < best[0]:
-                typo_hits[item.customer_id] = (distance, [item], token.key)
-            elif distance == best[0] and item not in best[1]:
-                best[1].append(item)
-    for customer_id, (distance, items, written) in typo_hits.items():
         c = candidate(customer_id)
         c.invoice_ids = [i.doc_id for i in items]
         c.reference = "typo"
@@ -281,10 +278,43 @@ def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str,
     return notes
 
 
+def _typos(line: CreditLine, book: Book, policy: Policy, names: dict[str, float], typed: list[Token]
+           ) -> dict[str, tuple[int, list[OpenItem], str]]:
+    """Per customer, the invoices nearest a written number (within `max_typos` edits),
+    among those the payer's name or the exact amount points at."""
+    if not typed:
+        return {}
+    pool = {id(i): i for i in book.by_amount.get((line.currency, line.amount), ())}
+    for customer_id in names:
+        pool.update((id(i), i) for i in book.open_items(customer_id, line.currency))
+    choices: dict[str, list[OpenItem]] = defaultdict(list)
+    for item in pool.values():
+        if len(item.key) >= MIN_TYPO_KEY_LENGTH:
+            choices[item.key].append(item)
+    found: dict[str, tuple[int, list[OpenItem], str]] = {}
+    keys = list(choices)
+    for token in typed:
+        for key, distance, _ in process.extract(token.key, keys, scorer=OSA.distance,
+                                                score_cutoff=policy.max_typos, limit=None):
+            if distance == 0:  # read exactly: not a typo
+                continue
+            for item in choices[key]:
+                best = found.get(item.customer_id)
+                if best is None or distance < best[0]:
+                    found[item.customer_id] = (int(distance), [item], token.key)
+                elif distance == best[0] and item not in best[1]:
+                    best[1].append(item)
+    return found
+
+
 def _judge_amount(c: Candidate, line: CreditLine, book: Book, policy: Policy) -> None:
     """Whether the amount is what was due (an instalment, the named invoices, one open item,
     a combination), and the discrepancy when it differs from what was agreed."""
     held = book.open_items(c.customer_id, line.currency)
+    if not held:
+        c.name_conflict = f"but the customer has nothing open in {line.currency}"
+        c.discrepancy = f"paid {line.amount} {line.currency}; nothing is open in {line.currency}"
+        return
     named = [i for i in held if i.doc_id in c.invoice_ids]
     plans = book.agreements.get((c.customer_id, line.currency), [])
     if named:  # only the agreements that cover the named invoices
@@ -367,6 +397,8 @@ def _confidence(c: Candidate) -> float:
     resembles = 0 < c.name_score < 100
     if c.reference == "exact":
         score = 0.99 if amount_fits else 0.97 if (named or resembles) else 0.85
+    elif c.reference == "paid":  # paid twice, or a number from an old remittance: a person looks
+        score = 0.85
     elif c.reference == "typo":
         score = (0.97 if amount_fits and (named or resembles) else 0.92 if amount_fits
                  else 0.9 if named else 0.8)
