@@ -23,7 +23,7 @@ from datetime import date
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from services.reconciliation.domain.names import name_key, words
+from services.reconciliation.domain.names import blocks, name_key
 from services.reconciliation.domain.references import Token, outermost, ref_key, tokens
 
 # Below this many characters a number with a typo is too likely another number.
@@ -127,13 +127,13 @@ class Book:
         for held in self.by_customer.values():
             held.sort(key=lambda i: (i.due_date, i.doc_id))
         self.customers_by_name: dict[str, set[str]] = defaultdict(set)
-        self.names_by_word: dict[str, set[str]] = defaultdict(set)
+        self.names_by_block: dict[str, set[str]] = defaultdict(set)
         for customer_id, name in names:
             key = name_key(name)
             if key:
                 self.customers_by_name[key].add(customer_id)
-                for word in words(key):
-                    self.names_by_word[word].add(key)
+                for block in blocks(key):
+                    self.names_by_block[block].add(key)
         self.agreements: dict[tuple[str, str], list[AgreementPlan]] = defaultdict(list)
         for plan in agreements:
             self.agreements[(plan.customer_id, plan.currency)].append(plan)
@@ -155,7 +155,7 @@ class Book:
         if key in self.customers_by_name:
             found = (dict.fromkeys(self.customers_by_name[key], 100.0), True)
         elif key:
-            similar = {k for w in words(key) for k in self.names_by_word.get(w, ())}
+            similar = {k for b in blocks(key) for k in self.names_by_block.get(b, ())}
             scores: dict[str, float] = {}
             for other, score, _ in process.extract(key, list(similar), scorer=fuzz.token_sort_ratio,
                                                    score_cutoff=min_score, limit=None):
@@ -221,7 +221,7 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
                      f"in doubt between {best.customer_id} and {others}", suggestions=suggestions)
     if best.confidence < policy.auto_match_confidence:
         return Match("unmatched", None, [], best.confidence,
-                     f"not sure enough ({best.confidence:.2f}): {best.reason()}",
+                     "; ".join([f"not sure enough ({best.confidence:.2f}): {best.reason()}", *notes]),
                      suggestions=suggestions)
     book.claim(best.invoice_ids, line.amount, line.currency, best.customer_id)
     return Match("matched", best.customer_id, best.invoice_ids, best.confidence, best.reason(),

@@ -25,6 +25,7 @@ def name_key(name: str) -> str:
     return " ".join(words)
 
 
-def words(key: str) -> list[str]:
-    """The words of a name key long enough to find similar names by."""
-    return [w for w in key.split() if len(w) >= 3 or not w.isascii()]
+def blocks(key: str) -> set[str]:
+    """What a similar name shares with this one at least once: the first three characters
+    of a word (a typo later in the word still finds it)."""
+    return {w[:3] for w in key.split() if len(w) >= 3 or not w.isascii()}
