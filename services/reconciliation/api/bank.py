@@ -11,6 +11,7 @@ from sqlalchemy import select
 from services.reconciliation import bank_files, bank_imports, cash_matching
 from services.reconciliation.api.common import Reader, Runtime, Writer
 from services.reconciliation.bank_files import CsvLayout
+from services.reconciliation.config import DEFAULT_CSV_COLUMNS
 from services.reconciliation.read_models import add_alias
 from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
 from services.reconciliation.tables import BankImport, BankLine, PayerAlias, ReconCustomer
@@ -23,7 +24,7 @@ LINE_STATUSES = Literal["matched", "unmatched", "assigned", "ignored", "debit"]
 
 def _layout(config: Any, columns: str | None, delimiter: str | None, decimal: str | None,
             date_format: str | None, currency: str | None, account: str | None) -> CsvLayout:
-    mapping = dict(config.csv_columns)
+    mapping = {**DEFAULT_CSV_COLUMNS, **config.csv_columns}  # a setting overrides some columns
     if columns:
         for pair in columns.split(","):
             ours, sep, theirs = pair.partition(":")

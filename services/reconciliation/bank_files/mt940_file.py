@@ -16,6 +16,7 @@ from services.reconciliation.domain.money import to_minor_units
 from shared.errors import Invalid
 
 _SUBFIELD = re.compile(r"\?(\d\d)")
+SUBFIELD_LENGTH = 27
 _KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
 
 
@@ -30,8 +31,7 @@ def details(text: str) -> tuple[str | None, str | None, str | None]:
         remittance = [v for c in sorted(fields) if "20" <= c <= "29" or "60" <= c <= "63"
                       for v in fields[c]]
         name = [v for c in ("32", "33") for v in fields.get(c, [])]
-        return (" ".join(name) or None, " ".join(fields.get("31", [])) or None,
-                " ".join(remittance) or None)
+        return (_joined(name), _joined(fields.get("31", [])), _joined(remittance))
     if _KEYWORD.search(text):
         parts = _KEYWORD.split(text)
         found = {k: v.strip(" /") for k, v in zip(parts[1::2], parts[2::2], strict=True)}
@@ -41,12 +41,19 @@ def details(text: str) -> tuple[str | None, str | None, str | None]:
     return None, None, text.strip() or None
 
 
+def _joined(parts: list[str]) -> str | None:
+    """Subfields hold 27 characters: a full one was cut mid-word, a shorter one ended a word."""
+    text = "".join(part if len(part) >= SUBFIELD_LENGTH else part + " " for part in parts)
+    return text.strip() or None
+
+
 def parse(data: bytes) -> BankFile:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    transactions = mt940.models.Transactions()
+    # The library's :86: post-processor would read ?31 (an account) into the name: ours reads it.
+    transactions = mt940.models.Transactions(processors={"post_transaction_details": []})
     try:
         transactions.parse(text)
     except Exception as exc:  # the library raises plain errors for malformed tags

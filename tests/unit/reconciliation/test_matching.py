@@ -121,7 +121,8 @@ def test_an_instalment_of_an_agreement_is_what_was_agreed() -> None:
     assert agreed.status == "matched" and agreed.discrepancy is None
     assert "instalment due 2026-04-01 of agreement AG-1" in agreed.reason
     short = match(line(30_000, "Wang Trading", "INV-2026-0001234"), book(*standard(), agreements=(plan,)))
-    assert short.discrepancy == "short of the instalment due 2026-04-01 of agreement AG-1: paid 30000 of 50000"
+    assert short.discrepancy == (
+        "short of the instalment due 2026-04-01 of agreement AG-1: paid 30000 of 50000")
 
 
 def test_a_parent_paying_for_another_customer_is_a_doubt() -> None:
