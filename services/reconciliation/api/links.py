@@ -64,10 +64,12 @@ async def show(token: str, request: Request, runtime: Runtime) -> Any:
     return HTMLResponse(link_pages.page(view, request.url.path))
 
 
-async def _answer(runtime: Any, token: str, request: Request, is_form: bool, notice: str) -> Any:
+async def _answer(runtime: Any, token: str, request: Request, is_form: bool, notice: str,
+                  status: int = 200) -> Any:
     view = await _view(runtime, token)
     if is_form:
-        return HTMLResponse(link_pages.page(view, request.url.path.rsplit("/", 1)[0], notice))
+        return HTMLResponse(link_pages.page(view, request.url.path.rsplit("/", 1)[0], notice),
+                            status_code=status)
     return view
 
 
@@ -93,6 +95,6 @@ async def dispute(token: str, request: Request, runtime: Runtime) -> Any:
         await uow.commit()
     if is_form:
         return await _answer(runtime, token, request, True,
-                             "Thank you: we will look into the lines you dispute and answer.")
+                             "Thank you: we will look into the lines you dispute and answer.", 201)
     return {"dispute_id": record.id, "statement_id": record.statement_id, "status": record.status,
             "invoice_ids": record.invoice_ids}
