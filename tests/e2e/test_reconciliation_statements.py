@@ -84,7 +84,8 @@ async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[A
     versions = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
     assert [v["version"] for v in versions][:2] == [second["version"], first["version"]]
 
-    pdf = await api.get(f"/reconciliation/v1/statements/{second['id']}", headers={"Accept": "application/pdf"})
+    pdf = await api.get(f"/reconciliation/v1/statements/{second['id']}",
+                        headers={"Accept": "application/pdf"})
     assert pdf.headers["content-type"] == "application/pdf"
     text = pdf_text(pdf.content)
     assert second["reference"] in text and second["digest"] in text and "CN-1" in text
@@ -126,7 +127,8 @@ async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[A
     third = await statement_with(api, ["INV-2", "PAY-1", "CN-1", "CN-2"])
     assert third["version"] == second["version"] + 1
     kept = await api.ok("GET", f"/reconciliation/v1/statements/{second['id']}")
-    assert (kept["status"], kept["digest"], kept["confirmed_by"]) == ("confirmed", second["digest"], "Wang Wei")
+    assert (kept["status"], kept["digest"], kept["confirmed_by"]) == (
+        "confirmed", second["digest"], "Wang Wei")
 
     issued = [e["version"] for e in await emitted(runtime, "reconciliation.statement.issued")]
     assert issued == list(range(1, third["version"] + 1))
@@ -173,7 +175,8 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
     assert (await api.post(f"/reconciliation/v1/disputes/{queued['id']}/resolve",
                            {"resolution": "upheld", "note": "again"})).status_code == 409
     [event] = await emitted(runtime, "reconciliation.dispute.resolved")
-    assert event["invoice_ids"] == ["INV-2", "INV-1"] and event["note"] == "Delivery note signed on 2026-03-06"
+    assert event["invoice_ids"] == ["INV-2", "INV-1"]
+    assert event["note"] == "Delivery note signed on 2026-03-06"
 
     # Resolved: the customer's answer by paper, recorded by staff.
     done = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/confirm",
@@ -191,7 +194,8 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     assert "skipped" in skipped
     run = await month_end_statements(runtime, date(2026, 4, 1))
     assert (run["period"], run["issued"], run["new_versions"], run["unchanged"]) == ("2026-03", 0, 0, 1)
-    february = await api.ok("POST", "/reconciliation/v1/statement-runs", {"period": "2026-02", "as_of": "2026-04-01"})
+    february = await api.ok("POST", "/reconciliation/v1/statement-runs",
+                            {"period": "2026-02", "as_of": "2026-04-01"})
     assert (february["issued"], february["unchanged"]) == (1, 0)
     assert (await api.ok("POST", "/reconciliation/v1/statement-runs",
                          {"period": "2026-02", "as_of": "2026-04-01"}))["unchanged"] == 1
@@ -219,5 +223,6 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     view = await api.ok("GET", f"/reconciliation/v1/statements/{found['id']}")
     confirmed = await api.post(f"{view['confirmation']['link']}/confirm", {"name": "Wang Wei"}, key="-")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
-    pdf = await api.request("GET", view["confirmation"]["link"], key="-", headers={"Accept": "application/pdf"})
+    pdf = await api.request("GET", view["confirmation"]["link"], key="-",
+                            headers={"Accept": "application/pdf"})
     assert "Balance confirmation" in pdf_text(pdf.content)
