@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.reconciliation.config import ReconciliationConfig
 from services.reconciliation.domain import matching as rules
+from services.reconciliation.domain.names import name_key
 from services.reconciliation.domain.statement import DEBIT_KINDS
 from services.reconciliation.read_models import add_alias
 from services.reconciliation.tables import AccountItem, Agreement, BankLine, PayerAlias, ReconCustomer
@@ -114,10 +115,19 @@ async def assign(uow: UnitOfWork, line_id: str, customer_id: str, invoice_ids: l
     line.discrepancy = judged.discrepancy
     line.confidence, line.match_reason = 1.0, f"assigned by a person{': ' + note if note else ''}"[:1000]
     line.decided_by, line.decided_at, line.decision_note = uow.actor, now(), note
-    if uow.config.learn_payer_names and line.payer_name:
+    if uow.config.learn_payer_names and line.payer_name and not await _known_elsewhere(
+            uow, line.payer_name, customer_id):
         await add_alias(uow, customer_id, line.payer_name, "taught")
     _identified(uow, line)
     return line
+
+
+async def _known_elsewhere(uow: UnitOfWork, payer_name: str, customer_id: str) -> bool:
+    """A name another customer is known by is not taught to this one (a parent paying for
+    a subsidiary would make every later payment of the parent a doubt)."""
+    return (await uow.session.execute(select(PayerAlias.customer_id).where(
+        PayerAlias.name_key == name_key(payer_name), PayerAlias.customer_id != customer_id
+    ).limit(1))).first() is not None
 
 
 async def ignore(uow: UnitOfWork, line_id: str, reason: str) -> BankLine:

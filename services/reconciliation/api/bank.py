@@ -12,9 +12,10 @@ from services.reconciliation import bank_files, bank_imports, cash_matching
 from services.reconciliation.api.common import Reader, Runtime, Writer
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
+from services.reconciliation.domain.statement import DEBIT_KINDS
 from services.reconciliation.read_models import add_alias
 from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
-from services.reconciliation.tables import BankImport, BankLine, PayerAlias, ReconCustomer
+from services.reconciliation.tables import AccountItem, BankImport, BankLine, PayerAlias, ReconCustomer
 from shared.errors import Invalid, NotFound
 from shared.pagination import Page, finish, keyset
 
@@ -130,6 +131,23 @@ async def ignore_bank_line(line_id: str, body: IgnoreIn, runtime: Runtime, calle
         line = await cash_matching.ignore(uow, line_id, body.reason)
         await uow.commit()
     return bank_imports.line_out(line)
+
+
+@router.get("/customers/{customer_id}/open-items")
+async def open_items(customer_id: str, runtime: Runtime, _: Reader,
+                     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None
+                     ) -> list[dict[str, Any]]:
+    """What matching sees open for the customer (oldest due first): for the person deciding
+    an unmatched line."""
+    query = select(AccountItem).where(AccountItem.customer_id == customer_id,
+                                      AccountItem.kind.in_(DEBIT_KINDS), AccountItem.open_amount > 0)
+    if currency:
+        query = query.where(AccountItem.currency == currency)
+    async with runtime.read_sessions() as session:
+        rows = (await session.execute(query.order_by(AccountItem.due_date, AccountItem.doc_id))).scalars()
+        return [{"document_id": r.doc_id, "kind": r.kind, "date": r.doc_date, "due_date": r.due_date,
+                 "amount": r.amount, "open_amount": r.open_amount, "currency": r.currency}
+                for r in rows]
 
 
 @router.get("/customers/{customer_id}/payer-names")
