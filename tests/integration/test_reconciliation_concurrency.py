@@ -26,7 +26,8 @@ HEADERS = {"Authorization": f"Bearer {ADMIN_KEY}"}
 async def test_racing_imports_confirmations_and_issues(tmp_path: Path) -> None:
     async with service_on("postgres", tmp_path, "reconciliation") as (app, runtime):
         for data in (
-            ev.CustomerRegistered(customer_id="C1", name="Wang Trading", terms=ev.Terms(mode="net_days", days=30),
+            ev.CustomerRegistered(customer_id="C1", name="Wang Trading",
+                                  terms=ev.Terms(mode="net_days", days=30),
                                   credit_limit=ev.MoneyField(amount=1, currency="CNY")),
             ev.InvoicePosted(customer_id="C1", invoice_id="INV-2026-0001", amount=100_000, currency="CNY",
                              issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31)),
