@@ -17,11 +17,12 @@ import signal
 import sys
 from types import ModuleType
 
-from bench import hold, ledger
+from bench import hold, ledger, reconciliation
 
 BENCHMARKS: dict[str, ModuleType] = {
     "hold": hold,
     "ledger": ledger,
+    "reconciliation": reconciliation,
 }
 
 
