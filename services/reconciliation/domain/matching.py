@@ -119,8 +119,10 @@ class Book:
         self.by_key: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_customer: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
         self.by_amount: dict[tuple[str, int], list[OpenItem]] = defaultdict(list)
+        self.by_doc: dict[str, OpenItem] = {}
         for item in items:  # paid ones too: a number in a remittance text still names its payer
             self.by_key[item.key].append(item)
+            self.by_doc[item.doc_id] = item
             if item.open_amount > 0:
                 self.by_customer[(item.customer_id, item.currency)].append(item)
                 self.by_amount[(item.currency, item.open_amount)].append(item)
@@ -141,7 +143,17 @@ class Book:
         self._named: dict[str, tuple[dict[str, float], bool]] = {}
 
     def open_items(self, customer_id: str, currency: str) -> list[OpenItem]:
-        return [i for i in self.by_customer.get((customer_id, currency), ()) if i.open_amount > 0]
+        """Oldest due first; paid items leave the list as they are claimed (do not change it)."""
+        return self.by_customer.get((customer_id, currency), [])
+
+    def named(self, invoice_ids: list[str], customer_id: str, currency: str) -> list[OpenItem]:
+        """The customer's open items among `invoice_ids`, in their order."""
+        found = (self.by_doc.get(i) for i in dict.fromkeys(invoice_ids))
+        return [i for i in found if i is not None and i.open_amount > 0
+                and i.customer_id == customer_id and i.currency == currency]
+
+    def open_of_amount(self, customer_id: str, currency: str, amount: int) -> list[OpenItem]:
+        return [i for i in self.by_amount.get((currency, amount), ()) if i.customer_id == customer_id]
 
     def customers_named(self, payer_name: str | None, min_score: int) -> tuple[dict[str, float], bool]:
         """Customers the payer's name points at, with a score (100: a known name exactly),
@@ -168,9 +180,7 @@ class Book:
     def claim(self, invoice_ids: list[str], amount: int, currency: str, customer_id: str) -> None:
         """Take what a matched line pays off the open items it names (in order), or else
         off the customer's oldest, as the ledger will allocate it."""
-        held = self.open_items(customer_id, currency)
-        named = [i for i in held if i.doc_id in set(invoice_ids)]
-        order = sorted(named, key=lambda i: invoice_ids.index(i.doc_id)) if named else held
+        order = self.named(invoice_ids, customer_id, currency) or list(self.open_items(customer_id, currency))
         for item in order:
             if amount <= 0:
                 break
@@ -185,6 +195,8 @@ class Book:
         item.open_amount = open_amount
         if open_amount > 0:
             self.by_amount[(item.currency, open_amount)].append(item)
+        else:
+            self.by_customer[(item.customer_id, item.currency)].remove(item)
 
 
 def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
@@ -315,7 +327,7 @@ def _judge_amount(c: Candidate, line: CreditLine, book: Book, policy: Policy) ->
         c.name_conflict = f"but the customer has nothing open in {line.currency}"
         c.discrepancy = f"paid {line.amount} {line.currency}; nothing is open in {line.currency}"
         return
-    named = [i for i in held if i.doc_id in c.invoice_ids]
+    named = book.named(c.invoice_ids, c.customer_id, line.currency)
     plans = book.agreements.get((c.customer_id, line.currency), [])
     if named:  # only the agreements that cover the named invoices
         plans = [p for p in plans if {i.doc_id for i in named} & set(p.invoice_ids)]
@@ -334,7 +346,8 @@ def _judge_amount(c: Candidate, line: CreditLine, book: Book, policy: Policy) ->
             c.amount, c.amount_note = "invoice", "amount equals what is open on it"
             return
     else:
-        single = [i for i in held if i.open_amount == line.amount]
+        single = sorted(book.open_of_amount(c.customer_id, line.currency, line.amount),
+                        key=lambda i: (i.due_date, i.doc_id))
         if single:
             c.invoice_ids = [single[0].doc_id]  # the oldest due of that amount
             c.amount, c.amount_note = "invoice", f"amount equals what is open on {single[0].doc_id}"
