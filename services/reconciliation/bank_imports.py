@@ -17,9 +17,12 @@ from services.reconciliation import bank_files, cash_matching
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.domain import matching as rules
 from services.reconciliation.domain.bank import identities, line_id
+from services.reconciliation.domain.references import tokens
 from services.reconciliation.tables import BankImport, BankLine
 from shared.clock import now
 from shared.db import UnitOfWork
+
+CHUNK = 1000
 
 
 async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: CsvLayout
@@ -38,8 +41,10 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
                         line_count=len(parsed.entries), imported_at=now(), imported_by=uow.actor)
     uow.session.add(record)
     keys = identities(parsed)
-    seen = set((await uow.session.execute(
-        select(BankLine.identity).where(BankLine.identity.in_(keys)))).scalars()) if keys else set()
+    seen: set[str] = set()
+    for n in range(0, len(keys), CHUNK):  # drivers bound the parameters of one statement
+        seen.update((await uow.session.execute(select(BankLine.identity).where(
+            BankLine.identity.in_(keys[n:n + CHUNK])))).scalars())
     new: list[BankLine] = []
     for entry, identity in zip(parsed.entries, keys, strict=True):
         if identity in seen:
@@ -54,8 +59,9 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
     uow.session.add_all(new)
     credits = sorted((n for n in new if n.direction == "credit"), key=lambda n: (n.booking_date, n.id))
     if credits:
-        book = await cash_matching.load_book(uow, {n.currency for n in credits})
         policy = cash_matching.policy(uow.config)
+        numbers = {t.key for n in credits for t in tokens(n.reference, policy.min_reference_length)}
+        book = await cash_matching.load_book(uow, {n.currency for n in credits}, numbers)
         for line in credits:
             cash_matching.apply(uow, line, rules.match(cash_matching.credit_line(line), book, policy))
     await uow.session.flush()

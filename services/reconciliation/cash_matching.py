@@ -28,16 +28,26 @@ def policy(config: ReconciliationConfig) -> rules.Policy:
         name_match_score=config.name_match_score, combination_limit=config.combination_limit)
 
 
-async def load_book(uow: UnitOfWork, currencies: set[str]) -> rules.Book:
-    """The open items in those currencies, less what lines already matched but not yet
-    booked by the ledger will pay; the known payer names; the active agreements."""
+ITEM_COLUMNS = (AccountItem.doc_id, AccountItem.customer_id, AccountItem.currency,
+                AccountItem.open_amount, AccountItem.due_date, AccountItem.ref_key)
+
+
+async def load_book(uow: UnitOfWork, currencies: set[str], numbers: set[str] = frozenset()
+                    ) -> rules.Book:
+    """The open items in those currencies, and the paid ones whose numbers the lines write
+    (a paid invoice's number still says whose money it is), less what lines already
+    matched but not yet booked by the ledger will pay; the known payer names; the active
+    agreements."""
     s = uow.session
+    debits = AccountItem.kind.in_(DEBIT_KINDS)
+    rows = list((await s.execute(select(*ITEM_COLUMNS).where(
+        debits, AccountItem.open_amount > 0, AccountItem.currency.in_(currencies)))).all())
+    wanted = sorted(numbers)
+    for n in range(0, len(wanted), 1000):
+        rows += (await s.execute(select(*ITEM_COLUMNS).where(
+            debits, AccountItem.open_amount <= 0, AccountItem.ref_key.in_(wanted[n:n + 1000])))).all()
     items = [rules.OpenItem(doc_id, customer_id, currency, open_amount, due_date, key or "")
-             for doc_id, customer_id, currency, open_amount, due_date, key in (await s.execute(
-                 select(AccountItem.doc_id, AccountItem.customer_id, AccountItem.currency,
-                        AccountItem.open_amount, AccountItem.due_date, AccountItem.ref_key)
-                 .where(AccountItem.kind.in_(DEBIT_KINDS), AccountItem.open_amount > 0,
-                        AccountItem.currency.in_(currencies)))).all()]
+             for doc_id, customer_id, currency, open_amount, due_date, key in rows]
     names = (await s.execute(select(PayerAlias.customer_id, PayerAlias.name))).all()
     agreements = [
         rules.AgreementPlan(a.agreement_id, a.customer_id, a.currency, tuple(a.invoice_ids),
