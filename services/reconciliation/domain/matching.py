@@ -15,7 +15,7 @@ Only open items in the line's own currency are considered: nothing converts curr
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -87,6 +87,7 @@ class Candidate:
     name_conflict: str | None = None
     discrepancy: str | None = None
     confidence: float = 0.0
+    against_exact: bool = False  # a typo reading, where another invoice's number is written exactly
 
     def reason(self) -> str:
         parts = [p for p in (self.reference_note, self.amount_note) if p]
@@ -156,26 +157,34 @@ class Book:
         return [i for i in self.by_amount.get((currency, amount), ()) if i.customer_id == customer_id]
 
     def customers_named(self, payer_name: str | None, min_score: int) -> tuple[dict[str, float], bool]:
-        """Customers the payer's name points at, with a score (100: a known name exactly),
-        and whether the name is known exactly."""
+        """Customers the payer's name points at, with a score (100: a known name exactly,
+        less: a name that resembles one), and whether the name is known exactly. Resembling
+        names count even when one is known exactly: a typo can turn one customer's name
+        into another's."""
         if not payer_name:
             return {}, False
         if payer_name in self._named:
             return self._named[payer_name]
         key = name_key(payer_name)
-        found: tuple[dict[str, float], bool] = ({}, False)
-        if key in self.customers_by_name:
-            found = (dict.fromkeys(self.customers_by_name[key], 100.0), True)
-        elif key:
-            similar = {k for b in blocks(key) for k in self.names_by_block.get(b, ())}
-            scores: dict[str, float] = {}
-            for other, score, _ in process.extract(key, list(similar), scorer=fuzz.token_sort_ratio,
+        scores: dict[str, float] = {}
+        if key:
+            for other, score, _ in process.extract(key, self._similar(key), scorer=fuzz.token_sort_ratio,
                                                    score_cutoff=min_score, limit=None):
                 for customer_id in self.customers_by_name[other]:
-                    scores[customer_id] = max(scores.get(customer_id, 0.0), score)
-            found = (scores, False)
-        self._named[payer_name] = found
-        return found
+                    scores[customer_id] = max(scores.get(customer_id, 0.0), min(score, 99.0))
+        exact = key in self.customers_by_name
+        for customer_id in self.customers_by_name.get(key, ()):
+            scores[customer_id] = 100.0
+        self._named[payer_name] = (scores, exact)
+        return scores, exact
+
+    def _similar(self, key: str) -> list[str]:
+        """Known names sharing the beginnings of at least two of the name's words (of its
+        one word, for a name of one): few enough to score each."""
+        wanted = blocks(key)
+        shared = Counter(k for b in wanted for k in self.names_by_block.get(b, ()))
+        need = min(2, len(wanted))
+        return [k for k, n in shared.items() if n >= need]
 
     def claim(self, invoice_ids: list[str], amount: int, currency: str, customer_id: str) -> None:
         """Take what a matched line pays off the open items it names (in order), or else
@@ -285,6 +294,7 @@ def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str,
         c = candidate(customer_id)
         c.invoice_ids = [i.doc_id for i in items]
         c.reference = "typo"
+        c.against_exact = bool(hits)
         c.reference_note = (f"{written} in the remittance text read as "
                             f"{', '.join(c.invoice_ids)} ({distance} typo{'s' if distance > 1 else ''})")
     return notes
@@ -380,7 +390,7 @@ def _discrepancy(paid: int, named: list[OpenItem], held: list[OpenItem],
         if paid < expected:
             return f"short of {ids}: paid {paid} of {expected} open"
         return f"more than {ids}: paid {paid} of {expected} open; the rest stays as unapplied credit"
-    total = sum(i.open_amount for i in held)
+    total = sum([i.open_amount for i in held])
     return f"paid {paid}; matches no open item or combination ({total} open in {len(held)} items)"
 
 
@@ -391,6 +401,8 @@ def _nearest(instalments: list[tuple[date, int]], on: date) -> tuple[date, int]:
 def _combinations(items: list[OpenItem], amount: int) -> list[list[OpenItem]]:
     """Sets of two or more of `items` whose open amounts sum to `amount`: at most two (one
     is an answer, two are a doubt)."""
+    if len(items) < 2 or sum([i.open_amount for i in items]) < amount:
+        return []
     reachable: dict[int, list[list[int]]] = {0: [[]]}
     for n, item in enumerate(items):
         for total, ways in list(reachable.items()):
@@ -414,7 +426,7 @@ def _confidence(c: Candidate) -> float:
         score = 0.85
     elif c.reference == "typo":
         score = (0.97 if amount_fits and (named or resembles) else 0.92 if amount_fits
-                 else 0.9 if named else 0.8)
+                 else 0.9 if named and not c.against_exact else 0.8)
     elif named:
         score = 0.95 if amount_fits else 0.9
     elif resembles:
