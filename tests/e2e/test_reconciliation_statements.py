@@ -83,6 +83,10 @@ async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[A
     assert old["status"] == "superseded"
     versions = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
     assert [v["version"] for v in versions][:2] == [second["version"], first["version"]]
+    one = await api.get(f"/reconciliation/v1/statements?customer_id={CUSTOMER}&limit=1")
+    following = await api.get(one.headers["link"].split(";")[0].strip("<>"))
+    assert [one.json()[0]["version"], following.json()[0]["version"]] == [
+        second["version"], second["version"] - 1]
 
     pdf = await api.get(f"/reconciliation/v1/statements/{second['id']}",
                         headers={"Accept": "application/pdf"})

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from services.reconciliation import bank_files, bank_imports, cash_matching
-from services.reconciliation.api.common import Reader, Runtime, Writer
+from services.reconciliation.api.common import Reader, Runtime, Writer, listed
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
 from services.reconciliation.domain.statement import DEBIT_KINDS
@@ -17,7 +17,7 @@ from services.reconciliation.read_models import add_alias
 from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
 from services.reconciliation.tables import AccountItem, BankImport, BankLine, PayerAlias, ReconCustomer
 from shared.errors import Invalid, NotFound
-from shared.pagination import Page, finish, keyset
+from shared.pagination import Page
 
 router = APIRouter(prefix="/v1", tags=["bank statements"])
 LINE_STATUSES = Literal["matched", "unmatched", "assigned", "ignored", "debit"]
@@ -98,10 +98,7 @@ async def list_bank_lines(
         query = query.where(BankLine.import_id == import_id)
     if customer_id:
         query = query.where(BankLine.customer_id == customer_id)
-    async with runtime.read_sessions() as session:
-        rows = (await session.execute(keyset(query, [BankLine.booking_date, BankLine.id], page))
-                ).scalars().all()
-    kept = finish(rows, page, lambda r: (r.booking_date, r.id), request, response)
+    kept = await listed(runtime, query, [BankLine.booking_date, BankLine.id], page, request, response)
     return [bank_imports.line_out(r) for r in kept]
 
 

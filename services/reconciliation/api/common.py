@@ -4,11 +4,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import Select
 
 from services.reconciliation import pdf, statements
 from services.reconciliation.tables import Statement
 from shared.auth import Principal
 from shared.db import UnitOfWork
+from shared.pagination import PageRequest, finish, keyset
 from shared.runtime import ServiceRuntime
 from shared.web import get_runtime, require
 
@@ -42,3 +44,11 @@ def pdf_response(view: dict[str, Any], runtime: ServiceRuntime) -> Response:
     body = pdf.render(view, runtime.config, view.get("confirmation"))
     return Response(body, media_type=PDF, headers={
         "Content-Disposition": f'inline; filename="{view["reference"]}.pdf"'})
+
+
+async def listed(runtime: ServiceRuntime, query: Select[Any], columns: list[Any], page: PageRequest,
+                 request: Request, response: Response, *, descending: bool = False) -> list[Any]:
+    """One page of `query` in the order of `columns` (together unique), with the Link header."""
+    async with runtime.read_sessions() as session:
+        rows = (await session.execute(keyset(query, columns, page, descending=descending))).scalars().all()
+    return finish(rows, page, lambda row: tuple(getattr(row, c.key) for c in columns), request, response)

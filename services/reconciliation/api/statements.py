@@ -13,6 +13,7 @@ from services.reconciliation.api.common import (
     Reader,
     Runtime,
     Writer,
+    listed,
     pdf_response,
     statement_out,
     statement_view,
@@ -30,7 +31,7 @@ from services.reconciliation.schemas import (
 from services.reconciliation.tables import Dispute, Statement
 from shared import clock
 from shared.errors import NotFound
-from shared.pagination import Page, finish, keyset
+from shared.pagination import Page
 
 router = APIRouter(prefix="/v1", tags=["statements"])
 
@@ -76,10 +77,8 @@ async def list_statements(
         query = query.where(Statement.period == period)
     if status:
         query = query.where(Statement.status == status)
-    async with runtime.read_sessions() as session:
-        rows = (await session.execute(keyset(query, [Statement.issued_at, Statement.id], page,
-                                             descending=True))).scalars().all()
-    kept = finish(rows, page, lambda s: (s.issued_at, s.id), request, response)
+    kept = await listed(runtime, query, [Statement.issued_at, Statement.id], page, request, response,
+                        descending=True)
     return [statement_out(s, None) for s in kept]
 
 
@@ -140,10 +139,8 @@ async def list_disputes(
         query = query.where(Dispute.status == status)
     if customer_id:
         query = query.where(Dispute.customer_id == customer_id)
-    async with runtime.read_sessions() as session:
-        rows = (await session.execute(keyset(query, [Dispute.raised_at, Dispute.id], page))).scalars().all()
-    return [dispute_out(d) for d in finish(rows, page, lambda d: (d.raised_at, d.id),
-                                           request, response)]
+    kept = await listed(runtime, query, [Dispute.raised_at, Dispute.id], page, request, response)
+    return [dispute_out(d) for d in kept]
 
 
 @router.get("/disputes/{dispute_id}")
