@@ -15,7 +15,7 @@ Only open items in the line's own currency are considered: nothing converts curr
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +30,9 @@ from services.reconciliation.domain.references import Token, outermost, ref_key,
 MIN_TYPO_KEY_LENGTH = 6
 # A second customer this close to the best makes the line doubtful.
 DOUBT_MARGIN = 0.1
+AMOUNT_FITS = ("invoice", "instalment", "combination")
+# The most a candidate with conflicting evidence can be: never enough to match.
+CONFLICTED = 0.7
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Candidate:
     name_conflict: str | None = None
     discrepancy: str | None = None
     confidence: float = 0.0
+    evidence: float = 0.0  # the confidence before a conflict capped it: what makes it a rival
     against_exact: bool = False  # a typo reading, where another invoice's number is written exactly
 
     def reason(self) -> str:
@@ -130,7 +134,7 @@ class Book:
         for held in self.by_customer.values():
             held.sort(key=lambda i: (i.due_date, i.doc_id))
         self.customers_by_name: dict[str, set[str]] = defaultdict(set)
-        self.names_by_block: dict[str, set[str]] = defaultdict(set)
+        self.names_by_block: dict[tuple[str, ...], set[str]] = defaultdict(set)
         for customer_id, name in names:
             key = name_key(name)
             if key:
@@ -179,12 +183,8 @@ class Book:
         return scores, exact
 
     def _similar(self, key: str) -> list[str]:
-        """Known names sharing the beginnings of at least two of the name's words (of its
-        one word, for a name of one): few enough to score each."""
-        wanted = blocks(key)
-        shared = Counter(k for b in wanted for k in self.names_by_block.get(b, ()))
-        need = min(2, len(wanted))
-        return [k for k, n in shared.items() if n >= need]
+        """Known names that share a block with the name: few enough to score each."""
+        return list({k for b in blocks(key) for k in self.names_by_block.get(b, ())})
 
     def claim(self, invoice_ids: list[str], amount: int, currency: str, customer_id: str) -> None:
         """Take what a matched line pays off the open items it names (in order), or else
@@ -223,17 +223,18 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
         _judge_amount(c, line, book, policy)
         if c.name_conflict:
             pass
-        elif exact_name and c.customer_id not in names:
+        elif exact_name and c.name_score < 100:
             c.name_conflict = "but the payer name is a known name of another customer"
         elif referenced and not c.reference:
             c.name_conflict = "but the remittance text names another customer's invoice"
-        c.confidence = _confidence(c)
+        c.evidence = _confidence(c)
+        c.confidence = min(c.evidence, CONFLICTED) if c.name_conflict else c.evidence
     if not candidates:
         return Match("unmatched", None, [], 0.0, "; ".join(notes) or _nothing_found(line, book),
                      suggestions=_amount_only(line, book))
     ranked = sorted(candidates.values(), key=lambda c: (-c.confidence, c.customer_id))
     best = ranked[0]
-    rivals = [c for c in ranked[1:] if c.confidence >= best.confidence - DOUBT_MARGIN]
+    rivals = [c for c in ranked[1:] if _rivals(c, best)]
     suggestions = [{"customer_id": c.customer_id, "invoice_ids": c.invoice_ids,
                     "confidence": c.confidence, "reason": c.reason()} for c in ranked[:3]]
     if rivals:
@@ -415,9 +416,20 @@ def _combinations(items: list[OpenItem], amount: int) -> list[list[OpenItem]]:
     return [[items[n] for n in way] for way in reachable.get(amount, []) if len(way) >= 2][:2]
 
 
+def _rivals(c: Candidate, best: Candidate) -> bool:
+    """Whether `c` makes the best doubtful: judged by its evidence (a conflict lowers its
+    own chances, not the doubt it casts), unless all it has is a name the best is known by
+    as well while the best has more (a name two customers share says nothing between them;
+    the number or the amount does)."""
+    name_only = not c.reference and not c.amount and c.name_score <= best.name_score
+    if name_only and (best.reference or best.amount in AMOUNT_FITS):
+        return False
+    return c.evidence >= best.confidence - DOUBT_MARGIN
+
+
 def _confidence(c: Candidate) -> float:
     """How sure a candidate is, from its evidence (the policy's threshold decides)."""
-    amount_fits = c.amount in ("invoice", "instalment", "combination")
+    amount_fits = c.amount in AMOUNT_FITS
     named = c.name_score >= 100
     resembles = 0 < c.name_score < 100
     if c.reference == "exact":
@@ -433,8 +445,6 @@ def _confidence(c: Candidate) -> float:
         score = 0.92 if amount_fits else 0.75
     else:
         score = 0.5
-    if c.name_conflict:
-        score = min(score, 0.7)
     return score
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import combinations
 
 LEGAL_FORMS = frozenset({
     "co", "company", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc",
@@ -25,7 +26,11 @@ def name_key(name: str) -> str:
     return " ".join(words)
 
 
-def blocks(key: str) -> set[str]:
-    """What a similar name shares with this one at least once: the first three characters
-    of a word (a typo later in the word still finds it)."""
-    return {w[:3] for w in key.split() if len(w) >= 3 or not w.isascii()}
+def blocks(key: str) -> set[tuple[str, ...]]:
+    """What a similar name shares with this one: the beginnings (three characters) of two
+    of its words, or of its only word. A typo later in a word, or in one word of three,
+    still finds the name; names that share one common word (a city) are not compared."""
+    starts = sorted({w[:3] for w in key.split() if len(w) >= 3 or not w.isascii()})
+    if len(starts) < 2:
+        return {tuple(starts)} if starts else set()
+    return set(combinations(starts, 2))
