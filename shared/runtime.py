@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter
@@ -37,6 +37,15 @@ class ScheduledJob:
     run: Callable[[ServiceRuntime, date], Any]
 
 
+class BackgroundWorker(Protocol):
+    """A loop that runs beside the relay while the service runs (e.g. webhook delivery)."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None:
+        """Finish the current round, then leave."""
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str  # also the settings suffix and the queue name: credit, ledger, ...
@@ -51,6 +60,7 @@ class ServiceDefinition:
     # The service's own policy settings (e.g. pydantic-settings with its own RECOUP_ names),
     # built when the runtime starts, never at import; handlers read them as `uow.config`.
     config: Callable[[], Any] | None = None
+    workers: list[Callable[[ServiceRuntime], BackgroundWorker]] = field(default_factory=list)
 
     @property
     def event_types(self) -> list[str]:
@@ -82,6 +92,7 @@ class ServiceRuntime:
             self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
         )
+        self.workers = [make(self) for make in definition.workers]
         self._tasks: list[asyncio.Task[Any]] = []
 
     @property
@@ -116,11 +127,16 @@ class ServiceRuntime:
                 inbox=self.infra.inbox, dead_letters=self.infra.dead_letters,
             ))
 
-    def start_relay(self) -> None:
+    def start_background(self) -> None:
+        """The outbox relay and the service's own workers."""
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        for number, worker in enumerate(self.workers):
+            self._tasks.append(asyncio.create_task(worker.run(), name=f"{self.name}-worker-{number}"))
 
-    async def stop_relay(self, grace_seconds: float = 10.0) -> None:
+    async def stop_background(self, grace_seconds: float = 10.0) -> None:
         self.relay.stop()
+        for worker in self.workers:
+            worker.stop()
         if self._tasks:
             _, late = await asyncio.wait(self._tasks, timeout=grace_seconds)
             for task in late:

@@ -19,7 +19,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
-SERVICES = ("credit", "ledger", "reconciliation", "collections")
+SERVICES = ("credit", "ledger", "reconciliation", "collections", "webhooks")
 DATABASE_URL_VARS = {f"RECOUP_DATABASE_URL_{s.upper()}" for s in SERVICES}
 TEST_KEYS = "deploy-test-secret=admin"
 
@@ -264,7 +264,7 @@ def test_gateway_routes_each_prefix_to_its_service(name: str) -> None:
     body = locations.get(f"/{name}/")
     assert body is not None, f"no location /{name}/ in nginx.conf: {sorted(locations)}"
     assert "proxy_pass" in body
-    upstreams = set(re.findall(r"\b(credit|ledger|reconciliation|collections):8000\b", body))
+    upstreams = set(re.findall(rf"\b({'|'.join(SERVICES)}):8000\b", body))
     assert upstreams == {name}, f"/{name}/ goes to {upstreams}"
     # The path is passed on unchanged: proxy_pass has no URI part that would rewrite it.
     target = re.search(r"proxy_pass\s+([^;]+);", body).group(1)
