@@ -391,8 +391,7 @@ def _discrepancy(paid: int, named: list[OpenItem], held: list[OpenItem],
         if paid < expected:
             return f"short of {ids}: paid {paid} of {expected} open"
         return f"more than {ids}: paid {paid} of {expected} open; the rest stays as unapplied credit"
-    total = sum([i.open_amount for i in held])
-    return f"paid {paid}; matches no open item or combination ({total} open in {len(held)} items)"
+    return f"paid {paid}; matches no open item or combination ({len(held)} items open)"
 
 
 def _nearest(instalments: list[tuple[date, int]], on: date) -> tuple[date, int]:
@@ -401,19 +400,34 @@ def _nearest(instalments: list[tuple[date, int]], on: date) -> tuple[date, int]:
 
 def _combinations(items: list[OpenItem], amount: int) -> list[list[OpenItem]]:
     """Sets of two or more of `items` whose open amounts sum to `amount`: at most two (one
-    is an answer, two are a doubt)."""
-    if len(items) < 2 or sum([i.open_amount for i in items]) < amount:
+    is an answer, two are a doubt). Meet in the middle: the sums of each half's subsets,
+    then the pairs that add up (2 x 2^(n/2) sums instead of 2^n)."""
+    amounts = [i.open_amount for i in items]
+    if len(items) < 2 or sum(amounts) < amount:
         return []
-    reachable: dict[int, list[list[int]]] = {0: [[]]}
-    for n, item in enumerate(items):
-        for total, ways in list(reachable.items()):
-            new = total + item.open_amount
-            if new <= amount:
-                bucket = reachable.setdefault(new, [])
-                for way in ways:
-                    if len(bucket) < 2:
-                        bucket.append([*way, n])
-    return [[items[n] for n in way] for way in reachable.get(amount, []) if len(way) >= 2][:2]
+    half = len(items) // 2
+    left, right = _subset_sums(amounts[:half], amount, 0), _subset_sums(amounts[half:], amount, half)
+    found: list[list[OpenItem]] = []
+    for total, left_ways in left.items():
+        for a in left_ways:
+            for b in right.get(amount - total, ()):
+                if len(a) + len(b) >= 2:
+                    found.append([items[n] for n in (*a, *b)])
+                    if len(found) == 2:
+                        return found
+    return found
+
+
+def _subset_sums(amounts: list[int], limit: int, offset: int) -> dict[int, list[tuple[int, ...]]]:
+    """Sum -> up to two subsets (as indexes) of `amounts` with that sum, at most `limit`."""
+    sums: dict[int, list[tuple[int, ...]]] = {0: [()]}
+    for n, value in enumerate(amounts, start=offset):
+        for total, ways in list(sums.items()):
+            new = total + value
+            if new <= limit:
+                bucket = sums.setdefault(new, [])
+                bucket.extend((*way, n) for way in ways[: 2 - len(bucket)])
+    return sums
 
 
 def _rivals(c: Candidate, best: Candidate) -> bool:

@@ -199,3 +199,16 @@ def test_generated_lines_are_never_matched_to_the_wrong_customer() -> None:
     for sure in ("exact_reference", "noisy_reference", "typo_reference", "partial_known_payer",
                  "amount_and_name", "combination"):
         assert rate[sure] > 0.9, (sure, rate[sure])
+
+
+def test_a_combination_of_three_and_a_doubt_between_two() -> None:
+    items = [item(f"INV-2026-00000{n}", "LI", amount, f"2026-03-0{n}")
+             for n, amount in enumerate((10_000, 25_000, 40_000, 70_000, 5_000), 1)]
+    three = match(line(75_000, "Li Hardware", None), book(*items))
+    # 10,000 + 25,000 + 40,000 and 5,000 + 70,000 both make 75,000: a doubt on the invoices
+    assert three.status == "matched" and three.invoice_ids == []
+    assert "more than one combination" in three.reason
+    unique = match(line(115_000, "Li Hardware", None), book(*[
+        item(f"INV-2026-00000{n}", "LI", amount, f"2026-03-0{n}")
+        for n, amount in enumerate((10_000, 25_000, 40_000, 70_000, 5_000), 1)]))
+    assert unique.invoice_ids == ["INV-2026-000003", "INV-2026-000004", "INV-2026-000005"]
