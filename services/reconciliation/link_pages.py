@@ -83,3 +83,10 @@ def page(statement: dict[str, Any], link: str, notice: str | None = None) -> str
             f"{statement['confirmation']['expires_at']:%Y-%m-%d %H:%M} UTC.</small></p>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def message(title: str, detail: str) -> str:
+    """A page for a refusal (the link expired, the statement was confirmed already, ...)."""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>"
+            f"<p>{escape(detail)}</p></body></html>")

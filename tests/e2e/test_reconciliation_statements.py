@@ -157,6 +157,7 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
     nothing_ticked = await api.request("POST", f"{link}/dispute", key="-", content="reason=x&name=y",
                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert nothing_ticked.status_code == 422 and "tick at least one line" in nothing_ticked.text
+    assert "text/html" in nothing_ticked.headers["content-type"]  # a page for the person
 
     [disputed] = await emitted(runtime, "reconciliation.statement.disputed")
     assert disputed["invoice_ids"] == ["INV-2", "INV-1"]  # the payment's line settled INV-1

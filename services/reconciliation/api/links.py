@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from services.reconciliation import confirmations, link_pages
 from services.reconciliation.api.common import PDF, Runtime, pdf_response, statement_out, wants
 from services.reconciliation.schemas import LinkConfirmIn, LinkDisputeIn, disputed_lines
-from shared.errors import Invalid
+from shared.errors import Invalid, RecoupError
 
 router = APIRouter(prefix="/v1/confirmations", tags=["customer links"])
 FORM = "application/x-www-form-urlencoded"
@@ -28,7 +28,7 @@ def _actor(confirmation_id: str) -> str:
 async def _read(request: Request, model: Any) -> tuple[Any, bool]:
     """The body as `model`, from JSON or from the page's form; and whether it was a form."""
     raw = await request.body()
-    is_form = request.headers.get("content-type", "").startswith(FORM)
+    is_form = _is_form(request)
     try:
         if is_form:
             fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
@@ -73,19 +73,42 @@ async def _answer(runtime: Any, token: str, request: Request, is_form: bool, not
     return view
 
 
+def _refused(request: Request, exc: RecoupError) -> HTMLResponse:
+    """A form's refusal as a page a person can read (JSON callers get problem+json)."""
+    return HTMLResponse(link_pages.message(exc.title, exc.detail), status_code=exc.status)
+
+
 @router.post("/{token}/confirm")
 async def confirm(token: str, request: Request, runtime: Runtime) -> Any:
-    body, is_form = await _read(request, LinkConfirmIn)
-    async with runtime.unit_of_work() as uow:
-        confirmation, statement = await confirmations.open_link(uow, token)
-        uow.actor = _actor(confirmation.id)
-        await confirmations.confirm(uow, statement.id, body.name, via="link")
-        await uow.commit()
+    try:
+        body, is_form = await _read(request, LinkConfirmIn)
+        async with runtime.unit_of_work() as uow:
+            confirmation, statement = await confirmations.open_link(uow, token)
+            uow.actor = _actor(confirmation.id)
+            await confirmations.confirm(uow, statement.id, body.name, via="link")
+            await uow.commit()
+    except RecoupError as exc:
+        if _is_form(request):
+            return _refused(request, exc)
+        raise
     return await _answer(runtime, token, request, is_form, "Thank you: the statement is confirmed.")
 
 
 @router.post("/{token}/dispute", status_code=201)
 async def dispute(token: str, request: Request, runtime: Runtime) -> Any:
+    try:
+        return await _dispute(token, request, runtime)
+    except RecoupError as exc:
+        if _is_form(request):
+            return _refused(request, exc)
+        raise
+
+
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").startswith(FORM)
+
+
+async def _dispute(token: str, request: Request, runtime: Any) -> Any:
     body, is_form = await _read(request, LinkDisputeIn)
     async with runtime.unit_of_work() as uow:
         confirmation, statement = await confirmations.open_link(uow, token)
