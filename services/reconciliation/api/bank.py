@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
 from services.reconciliation import bank_files, bank_imports, cash_matching
-from services.reconciliation.api.common import Reader, Runtime, Writer, listed
+from services.reconciliation.api.common import Reader, Runtime, Writer, listed, where_given
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
 from services.reconciliation.domain.statement import DEBIT_KINDS
@@ -91,13 +91,8 @@ async def list_bank_lines(
     customer_id: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Oldest booking first."""
-    query = select(BankLine)
-    if status:
-        query = query.where(BankLine.status == status)
-    if import_id:
-        query = query.where(BankLine.import_id == import_id)
-    if customer_id:
-        query = query.where(BankLine.customer_id == customer_id)
+    query = where_given(select(BankLine), {BankLine.status: status, BankLine.import_id: import_id,
+                                           BankLine.customer_id: customer_id})
     kept = await listed(runtime, query, [BankLine.booking_date, BankLine.id], page, request, response)
     return [bank_imports.line_out(r) for r in kept]
 

@@ -52,3 +52,11 @@ async def listed(runtime: ServiceRuntime, query: Select[Any], columns: list[Any]
     async with runtime.read_sessions() as session:
         rows = (await session.execute(keyset(query, columns, page, descending=descending))).scalars().all()
     return finish(rows, page, lambda row: tuple(getattr(row, c.key) for c in columns), request, response)
+
+
+def where_given(query: Select[Any], filters: dict[Any, Any]) -> Select[Any]:
+    """`column == value` for each filter the caller gave (None: not asked)."""
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(column == value)
+    return query

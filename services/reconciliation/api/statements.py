@@ -18,6 +18,7 @@ from services.reconciliation.api.common import (
     statement_out,
     statement_view,
     wants,
+    where_given,
 )
 from services.reconciliation.domain.statement import previous_period
 from services.reconciliation.schemas import (
@@ -70,13 +71,8 @@ async def list_statements(
     status: Annotated[Literal["issued", "disputed", "confirmed", "superseded"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Newest first; every version of a month is listed."""
-    query = select(Statement)
-    if customer_id:
-        query = query.where(Statement.customer_id == customer_id)
-    if period:
-        query = query.where(Statement.period == period)
-    if status:
-        query = query.where(Statement.status == status)
+    query = where_given(select(Statement), {Statement.customer_id: customer_id,
+                                            Statement.period: period, Statement.status: status})
     kept = await listed(runtime, query, [Statement.issued_at, Statement.id], page, request, response,
                         descending=True)
     return [statement_out(s, None) for s in kept]
@@ -134,11 +130,7 @@ async def list_disputes(
     customer_id: Annotated[str | None, Query()] = None,
 ) -> list[dict[str, Any]]:
     """Oldest first: the queue of disputes to resolve."""
-    query = select(Dispute)
-    if status:
-        query = query.where(Dispute.status == status)
-    if customer_id:
-        query = query.where(Dispute.customer_id == customer_id)
+    query = where_given(select(Dispute), {Dispute.status: status, Dispute.customer_id: customer_id})
     kept = await listed(runtime, query, [Dispute.raised_at, Dispute.id], page, request, response)
     return [dispute_out(d) for d in kept]
 
