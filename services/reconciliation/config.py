@@ -18,7 +18,8 @@ DEFAULT_CSV_COLUMNS = {
     "currency": "currency", "payer_name": "payer_name", "payer_account": "payer_account",
     "reference": "reference", "bank_reference": "bank_reference", "direction": "direction",
 }
-DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core
+WQY_MICROHEI = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei
 
 
 class ReconciliationConfig(BaseSettings):
@@ -63,9 +64,10 @@ class ReconciliationConfig(BaseSettings):
     csv_decimal: str = Field(".", pattern=r"^[.,]$")
     csv_date_format: str = "%Y-%m-%d"
 
-    # PDF: TrueType fonts tried in order (the first that exists), then the built-in Helvetica
-    # (Latin-1 only: other characters print as '?'). Add a CJK font for Chinese names.
-    pdf_fonts: list[str] = Field(default_factory=lambda: [DEJAVU])
+    # PDF: TrueType fonts; the first that exists writes the text, the others that exist stand
+    # in for characters it lacks (Chinese names). Without any, the built-in Helvetica
+    # (Latin-1 only: other characters print as '?').
+    pdf_fonts: list[str] = Field(default_factory=lambda: [DEJAVU, WQY_MICROHEI])
     supplier_name: str = Field("", description="printed at the top of statements")
 
     # Bound from the process settings when the service starts (bind_settings).

@@ -25,13 +25,17 @@ class _Pdf(FPDF):
         super().__init__(format="A4")
         self._footer_text = footer_text
         self.family = "Helvetica"
-        for path in config.pdf_fonts:
-            if Path(path).is_file():
-                bold = Path(path).with_name(Path(path).stem + "-Bold.ttf")
-                self.add_font("Body", "", path)
-                self.add_font("Body", "B", bold if bold.is_file() else path)
-                self.family = "Body"
-                break
+        fonts = [Path(p) for p in config.pdf_fonts if Path(p).is_file()]
+        for number, path in enumerate(fonts):
+            # The first font present writes the text; the others stand in for the glyphs it
+            # lacks (a CJK font for Chinese names beside a Latin one).
+            family = "Body" if number == 0 else f"Fallback{number}"
+            bold = path.with_name(path.stem + "-Bold" + path.suffix)
+            self.add_font(family, "", path)
+            self.add_font(family, "B", bold if bold.is_file() else path)
+        if fonts:
+            self.family = "Body"
+            self.set_fallback_fonts([f"Fallback{n}" for n in range(1, len(fonts))])
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(15, 15, 15)
 

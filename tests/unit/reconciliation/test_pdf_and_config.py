@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.reconciliation import pdf
-from services.reconciliation.config import LINK_SECRET_FILE, ReconciliationConfig
+from services.reconciliation.config import LINK_SECRET_FILE, WQY_MICROHEI, ReconciliationConfig
 from services.reconciliation.domain.statement import (
     Item,
     Party,
@@ -42,6 +43,17 @@ def text_of(document: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)
 
 
+def require_font(path: str) -> None:
+    """The image installs the fonts (Dockerfile), `make tools` this machine; without them
+    the test skips saying so, or fails under CI=true."""
+    if Path(path).is_file():
+        return
+    message = f"{path} is missing: install Debian's fonts-wqy-microhei (make tools)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 LINK = {"url": "http://recoup.example/reconciliation/v1/confirmations/tok", "expires_at": ISSUED}
 
 
@@ -69,6 +81,14 @@ def test_the_balance_confirmation_pdf(tmp_path: Path) -> None:
     for expected in ("Balance confirmation", "Balance owed on 2026-03-28: 1,000.00",
                      "Falling due on 2026-04-01: 1,000.00", "BC-2026-03-28-C1-CNY-1", content["digest"]):
         assert expected in text, expected
+
+
+def test_chinese_names_print_with_the_cjk_font(tmp_path: Path) -> None:
+    """The dealers are Chinese companies: their names must print, not as '????'."""
+    require_font(WQY_MICROHEI)
+    content = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("王氏贸易有限公司"))
+    text = text_of(pdf.render(view(content), config(tmp_path), LINK))
+    assert "王氏贸易有限公司 (C1)" in text and "1,234.50" in text
 
 
 def test_without_a_unicode_font_the_pdf_still_renders(tmp_path: Path) -> None:
