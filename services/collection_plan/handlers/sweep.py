@@ -1,0 +1,112 @@
+"""The daily sweep for an `as_of` date: promises due, instalments due, dormancy, escalation
+by days past due, late interest and fees, pre-due reminders. One transaction per customer,
+so one customer's failure stops nobody else and a re-run finishes the rest; every part is
+idempotent per date, so running a date twice changes nothing the second time."""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select, text, union
+
+from services.collection_plan.domain.classes import is_dormant
+from services.collection_plan.handlers import (
+    agreements,
+    cases,
+    charges,
+    common,
+    promises,
+    reminders,
+)
+from services.collection_plan.tables import (
+    Agreement,
+    Case,
+    CustomerView,
+    InvoiceView,
+    Promise,
+    SweepRun,
+)
+from shared.clock import now
+from shared.db import UnitOfWork
+from shared.runtime import ServiceRuntime
+
+COUNTS = ("customers", "promises_kept", "promises_broken", "agreements_broken", "dormant",
+          "escalated", "interest_charged", "fees_charged", "reminders")
+
+
+async def _candidates(runtime: ServiceRuntime) -> list[str]:
+    """Customers the sweep may have news for: an open case, an open invoice, a promise or
+    an agreement running, or interest still to charge."""
+    async with runtime.read_sessions() as session:
+        query = union(
+            select(Case.customer_id).where(Case.status == "open"),
+            select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0),
+            select(InvoiceView.customer_id).where(
+                InvoiceView.notice_on.is_not(None),
+                or_(InvoiceView.interest_through.is_(None),
+                    InvoiceView.interest_through < InvoiceView.settled_on)),
+            select(Promise.customer_id).where(Promise.status == "open"),
+            select(Agreement.customer_id).where(Agreement.status == "active"),
+        )
+        return sorted((await session.execute(query)).scalars().all())
+
+
+async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
+    cfg = common.config(uow)
+    has_balance = any(v > 0 for v in view.balances.values()) or bool(
+        await common.open_invoices(uow, view.customer_id))
+    if not is_dormant(has_balance=has_balance, last_order_on=view.last_order_on,
+                      last_payment_on=view.last_payment_on, as_of=as_of,
+                      dormant_days=cfg.dormant_days):
+        return 0
+    case = await common.open_case_of(uow, view.customer_id)
+    if case is not None and case.dormant_on is not None:
+        return 0
+    if case is None:
+        case = await cases.open_case(uow, view.customer_id, as_of,
+                                     f"dormant: no order and no payment for {cfg.dormant_days} days")
+    case.dormant_on = as_of
+    common.record(uow, case, as_of, "dormant",
+                  f"no order since {view.last_order_on}, no payment since {view.last_payment_on}")
+    await cases.chase_everything(uow, case, as_of)
+    await cases.evaluate(uow, case, view, as_of, event="dormant")
+    return 1
+
+
+async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date) -> Counter[str]:
+    counts: Counter[str] = Counter(customers=1)
+    view = await common.customer(uow, customer_id)
+    counts["promises_kept"], counts["promises_broken"] = await promises.sweep(uow, view, as_of)
+    counts["agreements_broken"] = await agreements.sweep(uow, view, as_of)
+    counts["dormant"] = await _dormancy(uow, view, as_of)
+    case = await common.open_case_of(uow, customer_id)
+    if case is not None:
+        counts["escalated"] += await cases.evaluate(uow, case, view, as_of)
+    counts["interest_charged"], counts["fees_charged"] = await charges.sweep(uow, view, as_of)
+    counts["reminders"] = await reminders.sweep(uow, view, as_of)
+    return counts
+
+
+async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "scheduler") -> dict[str, Any]:
+    totals: Counter[str] = Counter()
+    for customer_id in await _candidates(runtime):
+        async with runtime.unit_of_work(actor) as uow:
+            if uow.session.bind.dialect.name == "postgresql":  # sweeps of a customer take turns
+                await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {
+                    "k": zlib.crc32(f"recoup-collections-sweep:{customer_id}".encode())})
+            totals += await sweep_customer(uow, customer_id, as_of)
+            await uow.commit()
+    async with runtime.unit_of_work(actor) as uow:
+        run = await uow.session.get(SweepRun, as_of, with_for_update=True)
+        moment = now()
+        if run is None:
+            run = SweepRun(as_of=as_of, first_run_at=moment, last_run_at=moment)
+            uow.session.add(run)
+        run.runs, run.last_run_at = run.runs + 1, moment
+        run.counts = {k: run.counts.get(k, 0) + totals[k] for k in COUNTS if k != "customers"}
+        await uow.commit()
+        runs = run.runs
+    return {"as_of": as_of, "runs": runs, **{k: totals[k] for k in COUNTS}}
