@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from fastapi import FastAPI
 from shared.events import contracts as ev
 from tests.e2e.collections_steps import case_of, check, invoice, night, pay, register
 from tests.support.api import Api
-from tests.support.collections import collections_api, dead_letters, emitted, publish, quiet
+from tests.support.collections import (
+    APPROVER_KEY,
+    COLLECTOR_KEY,
+    collections_api,
+    dead_letters,
+    emitted,
+    publish,
+    quiet,
+)
 
 
 @pytest.fixture
@@ -228,3 +237,72 @@ async def test_a_dispute_pauses_the_disputed_invoice_only(system: tuple[Api, Fas
         resolution="rejected", note="the goods were not returned", resolved_by="key:x"))
     await quiet(app)
     assert (await case_of(api, "S"))["level"] == 2  # resumes at once, at the case's date
+
+
+async def test_bad_debt_is_written_off_with_a_persons_approval(system: tuple[Api, FastAPI]) -> None:
+    api, app = system
+    await register(api, "W")
+    await invoice(api, "W", "W-1", 500_000, "2026-01-01")
+    await invoice(api, "W", "W-2", 80_000, "2026-01-05")
+    await night(api, app, "2026-02-05")
+
+    # Not bad debt yet: nothing to propose.
+    response = await api.post("/collections/v1/write-offs", {
+        "invoice_id": "W-1", "reason": "hopeless", "as_of": "2026-02-05"}, key=COLLECTOR_KEY)
+    assert response.status_code == 422 and "classed dunning" in response.text
+
+    # Credit hears of a bankruptcy and asks to collect at once: bad debt, shipments stop.
+    await publish(app, ev.CollectionRequested(
+        customer_id="W", reason="bankruptcy filed", as_of=date(2026, 2, 6),
+        signal_kind="bankruptcy", receivable_class="bad_debt"))
+    await quiet(app)
+    case = await case_of(api, "W")
+    assert (case["class"], case["level"]) == ("bad_debt", 7)
+    assert {"pre_litigation", "court"} <= {t["kind"] for t in case["open_tasks"]}
+    assert (await emitted(app, "collections.case.escalated"))[-1]["requested_holds"][-1] == "stop_shipments"
+    assert (await check(api, "W"))["decision"] == "block"
+
+    proposal = await api.ok("POST", "/collections/v1/write-offs", {
+        "invoice_id": "W-1", "reason": "debtor bankrupt, no assets", "as_of": "2026-02-10"},
+        key=COLLECTOR_KEY)
+    assert proposal["status"] == "proposed" and proposal["amount"] == 500_000
+    approve = f"/collections/v1/write-offs/{proposal['id']}/approve"
+    # A collector may propose, not approve.
+    assert (await api.post(approve, {"as_of": "2026-02-11"}, key=COLLECTOR_KEY)).status_code == 403
+    approved = await api.ok("POST", approve, {"as_of": "2026-02-11", "note": "court confirmed"},
+                            key=APPROVER_KEY)
+    assert approved["status"] == "approved" and approved["decided_by"].startswith("key:")
+    (order,) = await emitted(app, "collections.write_off.approved")
+    assert (order["write_off_id"], order["invoice_id"], order["amount"], order["written_off_on"]) == (
+        proposal["id"], "W-1", 500_000, "2026-02-11")
+    assert (await api.post(approve, {"as_of": "2026-02-11"}, key=APPROVER_KEY)).status_code == 409
+
+    # Four eyes: whoever proposed does not approve.
+    own = await api.ok("POST", "/collections/v1/write-offs", {
+        "invoice_id": "W-2", "reason": "bankrupt", "as_of": "2026-02-10"})
+    response = await api.post(f"/collections/v1/write-offs/{own['id']}/approve", {})
+    assert response.status_code == 409 and "four eyes" in response.text
+
+    # The ledger's rules refuse it: nothing booked, and the case shows why.
+    await publish(app, ev.PostingRefused(
+        customer_id="W", document_kind="write_off", document_id=proposal["id"],
+        reason="the period is closed", source_event_id="x",
+        source_event_type="collections.write_off.approved"))
+    await quiet(app)
+    (shown,) = await api.ok("GET", "/collections/v1/write-offs?customer_id=W&status=refused")
+    assert shown["note"] == "the ledger refused: the period is closed"
+    assert "write_off_refused" in [e["kind"] for e in (await case_of(api, "W"))["history"]]
+
+
+async def test_a_year_past_due_the_strategy_proposes_the_write_off(system: tuple[Api, FastAPI]) -> None:
+    api, app = system
+    await register(api, "Y")
+    await invoice(api, "Y", "Y-1", 70_000, "2025-01-01")  # due 31 January 2025
+    await night(api, app, "2026-02-01")  # 366 days
+    case = await case_of(api, "Y")
+    assert (case["class"], case["level"]) == ("bad_debt", 8)
+    (proposal,) = await api.ok("GET", "/collections/v1/write-offs?status=proposed")
+    assert (proposal["invoice_id"], proposal["proposed_by"], proposal["amount"]) == ("Y-1", "strategy", 70_000)
+    await api.ok("POST", f"/collections/v1/write-offs/{proposal['id']}/approve", {"as_of": "2026-02-02"},
+                 key=APPROVER_KEY)
+    assert len(await emitted(app, "collections.write_off.approved")) == 1

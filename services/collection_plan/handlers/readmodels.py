@@ -69,12 +69,13 @@ async def on_terms_changed(uow: UnitOfWork, data: ev.TermsChanged, _: CloudEvent
     view.terms, view.terms_version = data.terms.model_dump(mode="json", exclude_none=True), data.version
 
 
-async def on_rating_changed(uow: UnitOfWork, data: ev.RatingChanged, event: CloudEvent) -> None:
+async def on_rating_changed(uow: UnitOfWork, data: ev.RatingChanged, _: CloudEvent) -> None:
     view = await common.customer(uow, data.customer_id)
-    rated_on = data.as_of or event.time.date()
-    if view.rating_as_of is not None and rated_on < view.rating_as_of:
-        return  # an older rating
-    view.rating_class, view.rating_score, view.rating_as_of = data.rating_class, data.score, rated_on
+    if data.as_of is not None:
+        if view.rating_as_of is not None and data.as_of < view.rating_as_of:
+            return  # a rating as of an earlier date than the one we have
+        view.rating_as_of = data.as_of
+    view.rating_class, view.rating_score = data.rating_class, data.score
     limit = data.recommended_limit
     view.recommended_limit_amount = limit.amount if limit else None
     view.recommended_limit_currency = limit.currency if limit else None
