@@ -128,12 +128,12 @@ def level_for_event(strategy: Strategy, current: int, event: str,
     when nothing moves."""
     higher = list(enumerate(strategy.steps, 1))[current:]
     if receivable_class in CLASSES:
-        for level, step in higher:
-            if step.receivable_class == receivable_class:
-                return level
         here = strategy.step(current)
         if here is not None and severity(here.receivable_class) >= severity(receivable_class):
             return current  # already collecting at least that hard
+        for level, step in higher:
+            if step.receivable_class == receivable_class:
+                return level
     for level, step in higher:
         if event in step.events:
             return level
