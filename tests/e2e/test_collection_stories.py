@@ -302,7 +302,8 @@ async def test_a_year_past_due_the_strategy_proposes_the_write_off(system: tuple
     case = await case_of(api, "Y")
     assert (case["class"], case["level"]) == ("bad_debt", 8)
     (proposal,) = await api.ok("GET", "/collections/v1/write-offs?status=proposed")
-    assert (proposal["invoice_id"], proposal["proposed_by"], proposal["amount"]) == ("Y-1", "strategy", 70_000)
+    assert (proposal["invoice_id"], proposal["proposed_by"], proposal["amount"]) == (
+        "Y-1", "strategy", 70_000)
     await api.ok("POST", f"/collections/v1/write-offs/{proposal['id']}/approve", {"as_of": "2026-02-02"},
                  key=APPROVER_KEY)
     assert len(await emitted(app, "collections.write_off.approved")) == 1

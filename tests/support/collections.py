@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from shared.events import EventData, new_event
+from shared.events import contracts as ev
 from shared.settings import Settings
-from tests.support.api import API_KEYS_SPEC, Api, eventually
-from tests.support.embedded import running_app
+from tests.support.api import ADMIN_KEY, API_KEYS_SPEC, Api, eventually
+from tests.support.embedded import running_app, service_on
 
 COLLECTOR_KEY = "test-collector"  # collections:read, collections:write
 APPROVER_KEY = "test-approver"  # collections:read, collections:approve
@@ -76,3 +78,41 @@ async def quiet(app: FastAPI) -> None:
                     select(outbox.c.id).where(outbox.c.published_at.is_(None)).limit(1))).first()
             assert waiting is None, f"{runtime.name} has events on their way"
     await eventually(drained)
+
+
+# --- one service alone, fed the other services' events -----------------------------------------
+async def feed(runtime: Any, *events: EventData) -> None:
+    """Deliver events to the service's consumer (inbox included), one after the other."""
+    for data in events:
+        await runtime.transport.publish(new_event("recoup/test", data))
+
+
+def registered(customer_id: str, salesperson: str | None = "li.na", distance_km: int | None = None,
+               terms: ev.Terms | None = None) -> ev.CustomerRegistered:
+    return ev.CustomerRegistered(customer_id=customer_id, name=f"Dealer {customer_id}",
+                                 salesperson=salesperson, distance_km=distance_km,
+                                 terms=terms or ev.Terms(mode="net_days", days=30),
+                                 credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+
+
+def overdue(customer_id: str, invoice_id: str, amount: int, *, due: date, as_of: date,
+            currency: str = "CNY", balance_version: int = 1) -> list[EventData]:
+    """The invoice, and the ledger's sweep declaring it missed as of `as_of`."""
+    return [
+        ev.InvoicePosted(customer_id=customer_id, invoice_id=invoice_id, amount=amount,
+                         currency=currency, issue_date=due - timedelta(days=30), due_date=due),
+        ev.PaymentMissed(customer_id=customer_id, invoice_id=invoice_id, currency=currency,
+                         open_amount=amount, due_date=due, as_of=as_of,
+                         days_past_due=(as_of - due).days, balance_version=balance_version),
+    ]
+
+
+@asynccontextmanager
+async def collections_alone(db: str, tmp: Path) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+    """collection-plan alone on a fresh database, and an admin client for its API (paths
+    from /v1)."""
+    async with service_on(db, tmp, "collections") as (app, runtime):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://recoup/collections",
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
+            yield runtime, client
