@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select, text, union
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.domain.classes import is_dormant
 from services.collection_plan.handlers import (
@@ -100,11 +101,13 @@ async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "schedule
             totals += await sweep_customer(uow, customer_id, as_of)
             await uow.commit()
     async with runtime.unit_of_work(actor) as uow:
-        run = await uow.session.get(SweepRun, as_of, with_for_update=True)
         moment = now()
-        if run is None:
-            run = SweepRun(as_of=as_of, first_run_at=moment, last_run_at=moment)
-            uow.session.add(run)
+        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+        await uow.session.execute(dialect.insert(SweepRun).values(
+            as_of=as_of, runs=0, first_run_at=moment, last_run_at=moment, counts={}
+        ).on_conflict_do_nothing())  # two sweeps of a date may finish at once
+        run = (await uow.session.execute(select(SweepRun).where(SweepRun.as_of == as_of)
+                                         .with_for_update())).scalar_one()
         run.runs, run.last_run_at = run.runs + 1, moment
         run.counts = {k: run.counts.get(k, 0) + totals[k] for k in COUNTS if k != "customers"}
         await uow.commit()
