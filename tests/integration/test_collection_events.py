@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Task
@@ -110,22 +111,28 @@ async def test_dormant_customers_are_found_by_the_sweep_once(tmp_path: Path) -> 
         assert (await client.post("/v1/sweeps", json={"as_of": "2026-07-01"})).json()["dormant"] == 0
 
 
-async def test_the_ledgers_refusal_of_a_charge_shows_on_the_case(tmp_path: Path) -> None:
+async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_case(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
     async with collections_alone("sqlite", tmp_path) as (runtime, client):
         await feed(runtime, registered("C1"),
                    *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
         sweeps = [(await client.post("/v1/sweeps", json={"as_of": day})).json()
                   for day in ("2026-03-02", "2026-03-02", "2026-02-25", "2026-03-03")]
         assert [s["interest_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per month, ever
-        (charge,) = await rows(runtime, Charge)
+        assert [s["fees_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per notice
+        fee, charge = sorted(await rows(runtime, Charge), key=lambda c: c.kind)
+        assert (fee.kind, fee.amount, fee.period) == ("fee", 5_000, "notice")
+        # 8 days (21-28 February) of 1,000.00 at 12 % a year: 263.01..., rounded down.
+        assert (charge.kind, charge.amount, charge.days, charge.period) == ("interest", 263, 8, "2026-02")
         await feed(runtime, ev.PostingRefused(
             customer_id="C1", document_kind="interest", document_id=charge.id,
             reason="interest is not charged to this customer", source_event_id="e",
             source_event_type="collections.interest.charged"))
         (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
         detail = (await client.get(f"/v1/cases/{case['id']}")).json()
-        assert [(c["status"], c["refused_reason"]) for c in detail["charges"]] == [
-            ("refused", "interest is not charged to this customer")]
+        assert sorted((c["kind"], c["status"], c["refused_reason"]) for c in detail["charges"]) == [
+            ("fee", "charged", None), ("interest", "refused", "interest is not charged to this customer")]
         assert detail["history"][-1]["kind"] == "interest_refused"
         await no_dead_letters(runtime)
 
@@ -166,3 +173,14 @@ async def test_outcomes_move_the_case(tmp_path: Path) -> None:
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "promise"
         response = await outcome(pressure["id"], "reached")
         assert response.status_code == 409
+
+
+async def test_the_daily_job_sweeps_a_date_and_twice_changes_nothing(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, _):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-01")))
+        (job,) = runtime.definition.jobs
+        assert job.name == "collection-sweep"
+        first = await job.run(runtime, D("2026-02-16"))
+        again = await job.run(runtime, D("2026-02-16"))
+        assert (first["escalated"], again["escalated"], again["runs"]) == (1, 0, 2)

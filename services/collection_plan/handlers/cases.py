@@ -94,6 +94,7 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
         as_of=as_of, balance_version=balance_version,
         requested_holds=ladder.requested_holds(strategy, case.level,
                                                (view.terms or {}).get("mode")),
+        trigger=trigger or "; ".join(reasons),
     ))
     common.record(uow, case, as_of, "escalated",
                   f"level {previous} -> {case.level} ({current.name if current else '-'}), "
