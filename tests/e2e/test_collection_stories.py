@@ -46,8 +46,10 @@ async def test_a_customer_slides_from_reminder_to_stopped_shipments(system: tupl
     assert task["kind"] == "reminder" and task["falling_due"] == [{"amount": 300_000, "currency": "CNY"}]
     assert (await night(api, app, "2026-01-29"))["reminders"] == 0  # once per invoice
 
-    # A day late: a call; shipping goes on.
+    # A day late: a call; shipping goes on. The reminder is over.
     await night(api, app, "2026-02-01")
+    assert [t["kind"] for t in await api.ok("GET", "/collections/v1/worklist?as_of=2026-02-01")] == [
+        "call"]
     case = await case_of(api, "D1")
     assert (case["level"], case["class"]) == (1, "dunning")
     assert [t["kind"] for t in case["open_tasks"]] == ["call"]

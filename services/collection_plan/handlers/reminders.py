@@ -8,15 +8,19 @@ import uuid
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from services.collection_plan.handlers import common, strategies
-from services.collection_plan.tables import CustomerView, InvoiceView, Reminder
+from services.collection_plan.tables import CustomerView, InvoiceView, Reminder, Task
 from shared.db import UnitOfWork
 from shared.events import contracts as ev
 
 
 async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
+    # A reminder not done by the due date has nothing left to remind of.
+    await uow.session.execute(update(Task).where(
+        Task.customer_id == view.customer_id, Task.case_id.is_(None), Task.status == "open",
+        Task.due_date < as_of).values(status="cancelled"))
     strategy = await strategies.for_customer(uow, view, view.overdue)
     if strategy.reminder is None:
         return 0
