@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.collection_plan.domain import strategy as ladder
 from services.collection_plan.domain.classes import ClassInputs, classify
 from services.collection_plan.handlers import common, strategies, write_offs
-from services.collection_plan.tables import Case, CustomerView, InvoiceView, Promise, Task
+from services.collection_plan.tables import Case, CaseInvoice, CustomerView, InvoiceView, Promise, Task
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
 from shared.events import contracts as ev
@@ -28,10 +28,9 @@ async def open_case(uow: UnitOfWork, customer_id: str, as_of: date, why: str) ->
     return case
 
 
-async def effective_days(uow: UnitOfWork, case: Case, as_of: date) -> int:
-    """Days past due of the oldest invoice the case may escalate on: disputed invoices and
-    those in a kept agreement wait."""
-    items = await common.case_invoices(uow, case)
+async def effective_days(uow: UnitOfWork, items: list[CaseInvoice], as_of: date) -> int:
+    """Days past due of the oldest open invoice the case may escalate on: disputed invoices
+    and those in a kept agreement wait."""
     paused = await common.paused_invoices(uow, [i.invoice_id for i in items])
     return max(((as_of - i.due_date).days for i in items if i.invoice_id not in paused),
                default=0)
@@ -61,7 +60,7 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
                           f"now on strategy {strategy.id} (the customer's segment changed)")
         case.strategy_id = strategy.id
     level = min(case.level, len(strategy.steps))
-    days = await effective_days(uow, case, as_of)
+    days = await effective_days(uow, items, as_of)
     case.max_days_past_due = max(case.max_days_past_due, days)
     trigger = None
     by_days = ladder.level_for_days(strategy, days)

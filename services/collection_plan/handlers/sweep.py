@@ -1,5 +1,6 @@
 """The daily sweep for an `as_of` date: promises due, instalments due, dormancy, escalation
-by days past due, late interest and fees, pre-due reminders. One transaction per customer,
+by days past due, late interest and fees, pre-due reminders. A few set queries first find
+the customers each part has news for; then one transaction per customer,
 so one customer's failure stops nobody else and a re-run finishes the rest; every part is
 idempotent per date, so running a date twice changes nothing the second time."""
 
@@ -7,12 +8,13 @@ from __future__ import annotations
 
 import zlib
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, text, union
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.collection_plan.config import CollectionsConfig
 from services.collection_plan.domain.classes import is_dormant
 from services.collection_plan.handlers import (
     agreements,
@@ -21,6 +23,7 @@ from services.collection_plan.handlers import (
     common,
     promises,
     reminders,
+    strategies,
 )
 from services.collection_plan.tables import (
     Agreement,
@@ -28,7 +31,9 @@ from services.collection_plan.tables import (
     CustomerView,
     InvoiceView,
     Promise,
+    Reminder,
     SweepRun,
+    Task,
 )
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -38,21 +43,48 @@ COUNTS = ("customers", "promises_kept", "promises_broken", "agreements_broken", 
           "escalated", "interest_charged", "fees_charged", "reminders")
 
 
-async def _candidates(runtime: ServiceRuntime) -> list[str]:
-    """Customers the sweep may have news for: an open case, an open invoice, a promise or
-    an agreement running, or interest still to charge."""
-    async with runtime.read_sessions() as session:
-        query = union(
-            select(Case.customer_id).where(Case.status == "open"),
-            select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0),
-            select(InvoiceView.customer_id).where(
-                InvoiceView.notice_on.is_not(None),
+async def _plan(runtime: ServiceRuntime, as_of: date) -> dict[str, set[str]]:
+    """Which customers each part of the sweep has news for, in a few set queries, so that a
+    customer with nothing due costs nothing."""
+    cfg = runtime.config if isinstance(runtime.config, CollectionsConfig) else CollectionsConfig()
+    last_month_end = as_of.replace(day=1) - timedelta(days=1)
+    dormant_cutoff = as_of - timedelta(days=cfg.dormant_days)
+    async with runtime.unit_of_work(read_only=True) as uow:
+        reminder_days = max((s.reminder.days_before_due for s in await strategies.active(uow)
+                             if s.reminder), default=0)
+        owing = select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0)
+        queries = {
+            "promises": select(Promise.customer_id).where(Promise.status == "open",
+                                                           Promise.promised_on < as_of),
+            "agreements": select(Agreement.customer_id).where(Agreement.status == "active"),
+            "cases": select(Case.customer_id).where(Case.status == "open"),
+            "charges": select(InvoiceView.customer_id).where(
+                InvoiceView.kind == "invoice", InvoiceView.notice_on.is_not(None),
+                InvoiceView.notice_on < as_of,
                 or_(InvoiceView.interest_through.is_(None),
+                    InvoiceView.interest_through < last_month_end),
+                or_(InvoiceView.settled_on.is_(None), InvoiceView.interest_through.is_(None),
                     InvoiceView.interest_through < InvoiceView.settled_on)),
-            select(Promise.customer_id).where(Promise.status == "open"),
-            select(Agreement.customer_id).where(Agreement.status == "active"),
-        )
-        return sorted((await session.execute(query)).scalars().all())
+            "reminders": union(
+                select(InvoiceView.customer_id).where(
+                    InvoiceView.kind == "invoice", InvoiceView.open_amount > 0,
+                    InvoiceView.due_date > as_of,
+                    InvoiceView.due_date <= as_of + timedelta(days=reminder_days),
+                    ~select(Reminder.invoice_id).where(
+                        Reminder.invoice_id == InvoiceView.invoice_id).exists()),
+                select(Task.customer_id).where(Task.case_id.is_(None), Task.status == "open",
+                                               Task.due_date < as_of)),
+            "dormancy": select(CustomerView.customer_id).where(
+                CustomerView.customer_id.in_(owing),
+                or_(CustomerView.last_order_on.is_not(None),
+                    CustomerView.last_payment_on.is_not(None)),
+                or_(CustomerView.last_order_on.is_(None),
+                    CustomerView.last_order_on <= dormant_cutoff),
+                or_(CustomerView.last_payment_on.is_(None),
+                    CustomerView.last_payment_on <= dormant_cutoff)),
+        }
+        return {part: set((await uow.session.execute(query)).scalars().all())
+                for part, query in queries.items()}
 
 
 async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
@@ -77,28 +109,36 @@ async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
     return 1
 
 
-async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date) -> Counter[str]:
+async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date,
+                         parts: set[str]) -> Counter[str]:
     counts: Counter[str] = Counter(customers=1)
     view = await common.customer(uow, customer_id)
-    counts["promises_kept"], counts["promises_broken"] = await promises.sweep(uow, view, as_of)
-    counts["agreements_broken"] = await agreements.sweep(uow, view, as_of)
-    counts["dormant"] = await _dormancy(uow, view, as_of)
+    if "promises" in parts:
+        counts["promises_kept"], counts["promises_broken"] = await promises.sweep(uow, view, as_of)
+    if "agreements" in parts:
+        counts["agreements_broken"] = await agreements.sweep(uow, view, as_of)
+    if "dormancy" in parts:
+        counts["dormant"] = await _dormancy(uow, view, as_of)
     case = await common.open_case_of(uow, customer_id)
     if case is not None:
         counts["escalated"] += await cases.evaluate(uow, case, view, as_of)
-    counts["interest_charged"], counts["fees_charged"] = await charges.sweep(uow, view, as_of)
-    counts["reminders"] = await reminders.sweep(uow, view, as_of)
+    if "charges" in parts:
+        counts["interest_charged"], counts["fees_charged"] = await charges.sweep(uow, view, as_of)
+    if "reminders" in parts:
+        counts["reminders"] = await reminders.sweep(uow, view, as_of)
     return counts
 
 
 async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "scheduler") -> dict[str, Any]:
     totals: Counter[str] = Counter()
-    for customer_id in await _candidates(runtime):
+    plan = await _plan(runtime, as_of)
+    for customer_id in sorted(set().union(*plan.values())):
         async with runtime.unit_of_work(actor) as uow:
             if uow.session.bind.dialect.name == "postgresql":  # sweeps of a customer take turns
                 await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {
                     "k": zlib.crc32(f"recoup-collections-sweep:{customer_id}".encode())})
-            totals += await sweep_customer(uow, customer_id, as_of)
+            totals += await sweep_customer(
+                uow, customer_id, as_of, {part for part, ids in plan.items() if customer_id in ids})
             await uow.commit()
     async with runtime.unit_of_work(actor) as uow:
         moment = now()
