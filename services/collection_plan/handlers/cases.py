@@ -59,7 +59,8 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
             common.record(uow, case, as_of, "strategy",
                           f"now on strategy {strategy.id} (the customer's segment changed)")
         case.strategy_id = strategy.id
-    level = min(case.level, len(strategy.steps))
+    # A case beyond the last step of a shorter ladder stays at that step.
+    case.level = level = min(case.level, len(strategy.steps))
     days = await effective_days(uow, items, as_of)
     case.max_days_past_due = max(case.max_days_past_due, days)
     trigger = None

@@ -43,15 +43,15 @@ COUNTS = ("customers", "promises_kept", "promises_broken", "agreements_broken", 
           "escalated", "interest_charged", "fees_charged", "reminders")
 
 
-async def _plan(runtime: ServiceRuntime, as_of: date) -> dict[str, set[str]]:
+async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str]], list[Any]]:
     """Which customers each part of the sweep has news for, in a few set queries, so that a
-    customer with nothing due costs nothing."""
+    customer with nothing due costs nothing; and the active strategies, read once."""
     cfg = runtime.config if isinstance(runtime.config, CollectionsConfig) else CollectionsConfig()
     last_month_end = as_of.replace(day=1) - timedelta(days=1)
     dormant_cutoff = as_of - timedelta(days=cfg.dormant_days)
     async with runtime.unit_of_work(read_only=True) as uow:
-        reminder_days = max((s.reminder.days_before_due for s in await strategies.active(uow)
-                             if s.reminder), default=0)
+        active = await strategies.active(uow)
+        reminder_days = max((s.reminder.days_before_due for s in active if s.reminder), default=0)
         owing = select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0)
         queries = {
             "promises": select(Promise.customer_id).where(Promise.status == "open",
@@ -84,7 +84,7 @@ async def _plan(runtime: ServiceRuntime, as_of: date) -> dict[str, set[str]]:
                     CustomerView.last_payment_on <= dormant_cutoff)),
         }
         return {part: set((await uow.session.execute(query)).scalars().all())
-                for part, query in queries.items()}
+                for part, query in queries.items()}, active
 
 
 async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
@@ -131,9 +131,10 @@ async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date,
 
 async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "scheduler") -> dict[str, Any]:
     totals: Counter[str] = Counter()
-    plan = await _plan(runtime, as_of)
+    plan, active = await _plan(runtime, as_of)
     for customer_id in sorted(set().union(*plan.values())):
         async with runtime.unit_of_work(actor) as uow:
+            uow.context[strategies.CACHE] = active  # a change takes effect at the next sweep
             if uow.session.bind.dialect.name == "postgresql":  # sweeps of a customer take turns
                 await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {
                     "k": zlib.crc32(f"recoup-collections-sweep:{customer_id}".encode())})
