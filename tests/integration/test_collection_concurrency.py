@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from shared.events import contracts as ev
+from shared.events import new_event
 from tests.support.collections import collections_alone, feed, overdue, registered
 
 pytestmark = pytest.mark.postgres
@@ -61,3 +63,29 @@ async def test_promises_recorded_at_once_leave_one_open(tmp_path: Path) -> None:
             "as_of": "2026-02-05"}) for n in range(5)))
         assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
         assert len(await announced(runtime, "collections.promise.made")) == 1
+
+
+async def test_news_of_a_new_customer_handled_at_once_by_competing_consumers(tmp_path: Path) -> None:
+    """Replicas take a customer's first events side by side: none of them fails."""
+    async with collections_alone("postgres", tmp_path) as (runtime, _):
+        due, as_of = D("2026-01-31"), D("2026-02-20")
+        news = [
+            *overdue("NEW", "NEW-1", 1_000, due=due, as_of=as_of),
+            ev.InvoiceAged(customer_id="NEW", invoice_id="NEW-1", currency="CNY", open_amount=1_000,
+                           due_date=due, as_of=as_of, days_past_due=20, balance_version=1,
+                           threshold_days=15),
+            ev.RatingChanged(customer_id="NEW", rating_class="D", score=1, reasons=[]),
+            ev.BalanceChanged(customer_id="NEW", version=1, as_of=as_of, balances=[
+                ev.CurrencyBalance(currency="CNY", balance=1_000, overdue=1_000)]),
+            registered("NEW"),
+        ]
+        handlers = runtime.definition.subscriptions()
+
+        async def handle(data: ev.EventData) -> None:
+            async with runtime.unit_of_work() as uow:
+                await handlers[data.event_type](uow, data, new_event("recoup/test", data))
+                await uow.commit()
+
+        await asyncio.gather(*(handle(data) for data in news))
+        cases = await announced(runtime, "collections.case.opened")
+        assert len(cases) == 1

@@ -8,6 +8,7 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.config import CollectionsConfig
 from services.collection_plan.domain.strategy import TaskTemplate
@@ -31,14 +32,17 @@ def config(uow: UnitOfWork) -> CollectionsConfig:
 
 
 async def customer(uow: UnitOfWork, customer_id: str) -> CustomerView:
-    """The customer's read model, locked; news may overtake the registration, so a view is
-    started for any customer id."""
-    view = (await uow.session.execute(
-        select(CustomerView).where(CustomerView.customer_id == customer_id).with_for_update()
-    )).scalar_one_or_none()
+    """The customer's read model, locked: every writer takes it first, so one customer's
+    news is handled one transaction at a time. News may overtake the registration, so a
+    view is started for any customer id (by an insert that a racing one cannot fail)."""
+    locked = select(CustomerView).where(CustomerView.customer_id == customer_id).with_for_update()
+    view = (await uow.session.execute(locked)).scalar_one_or_none()
     if view is None:
-        view = CustomerView(customer_id=customer_id)
-        uow.session.add(view)
+        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+        await uow.session.execute(dialect.insert(CustomerView).values(
+            customer_id=customer_id, dossier_version=-1, terms_version=-1, balance_version=0,
+            overdue={}, balances={}).on_conflict_do_nothing())
+        view = (await uow.session.execute(locked)).scalar_one()
     return view
 
 
