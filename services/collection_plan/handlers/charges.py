@@ -112,17 +112,16 @@ async def _interest(uow: UnitOfWork, invoice: InvoiceView, case: Case | None, as
     return charged
 
 
-async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, event: CloudEvent) -> None:
+async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudEvent) -> None:
     """The ledger refused a charge or a write-off we asked for: nothing was booked; the
     case shows why. A refusal for a document that is not ours is not news for us."""
-    on = event.time.date()
     charge = await uow.session.get(Charge, data.document_id)
-    if charge is not None:
-        charge.status, charge.refused_reason = "refused", data.reason
-        case = await uow.session.get(Case, charge.case_id) if charge.case_id else None
-        if case is not None:
-            common.record(uow, case, case.last_seen_on or on, f"{charge.kind}_refused",
-                          f"the ledger refused {charge.amount} {charge.currency} "
-                          f"({charge.period}): {data.reason}")
+    if charge is None:
+        await write_offs.refused(uow, data.document_id, data.reason)
         return
-    await write_offs.refused(uow, data.document_id, data.reason, on)
+    charge.status, charge.refused_reason = "refused", data.reason
+    case = await uow.session.get(Case, charge.case_id) if charge.case_id else None
+    if case is not None:  # no business date in the refusal: the case's latest
+        common.record(uow, case, case.last_seen_on or charge.issue_date, f"{charge.kind}_refused",
+                      f"the ledger refused {charge.amount} {charge.currency} "
+                      f"({charge.period}): {data.reason}")

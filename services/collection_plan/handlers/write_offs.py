@@ -118,10 +118,12 @@ async def reject(uow: UnitOfWork, write_off_id: str, as_of: date, note: str) -> 
     return write_off
 
 
-async def _record(uow: UnitOfWork, write_off: WriteOff, on: date, kind: str, detail: str) -> None:
+async def _record(uow: UnitOfWork, write_off: WriteOff, on: date | None, kind: str,
+                  detail: str) -> None:
+    """On the case's history; news without a business date is dated by the case's."""
     case = await uow.session.get(Case, write_off.case_id) if write_off.case_id else None
     if case is not None:
-        common.record(uow, case, on, kind, detail)
+        common.record(uow, case, on or case.last_seen_on or write_off.proposed_on, kind, detail)
 
 
 async def booked(uow: UnitOfWork, write_off_id: str, on: date) -> None:
@@ -132,10 +134,8 @@ async def booked(uow: UnitOfWork, write_off_id: str, on: date) -> None:
         await _record(uow, write_off, on, "write_off_booked", f"{write_off.invoice_id} written off")
 
 
-async def refused(uow: UnitOfWork, write_off_id: str, reason: str, on: date) -> bool:
+async def refused(uow: UnitOfWork, write_off_id: str, reason: str) -> None:
     write_off = await uow.session.get(WriteOff, write_off_id)
-    if write_off is None:
-        return False
-    write_off.status, write_off.note = "refused", f"the ledger refused: {reason}"
-    await _record(uow, write_off, on, "write_off_refused", write_off.note)
-    return True
+    if write_off is not None:
+        write_off.status, write_off.note = "refused", f"the ledger refused: {reason}"
+        await _record(uow, write_off, None, "write_off_refused", write_off.note)
