@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 
 from services.collection_plan.domain import strategy as ladder
 from services.collection_plan.domain.agreements import Instalment
-from services.collection_plan.handlers.tasks import OUTCOMES
 from shared.schemas import BusinessDate, Currency, Identifier, MinorUnits, MoneyIn
 
 Action = Literal[ladder.ACTIONS]  # type: ignore[valid-type]
@@ -112,7 +111,7 @@ class PromiseTermsIn(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    outcome: Literal[ladder.OUTCOMES]  # type: ignore[valid-type]
     as_of: BusinessDate | None = None
     note: str | None = Field(None, max_length=2000)
     promise: PromiseTermsIn | None = Field(None, description="required when promised")

@@ -19,6 +19,8 @@ ACTIONS = (
 )
 # What can move a case besides its days past due.
 EVENTS = ("promise_broken", "agreement_broken", "refused", "no_answer", "signal", "dormant")
+# What a collector records of a task (handlers/tasks.py says what each does to the case).
+OUTCOMES = ("reached", "promised", "refused", "paid", "no_answer")
 # Events that move a case one step even when no step lists them.
 ESCALATE_AT_ONCE = ("promise_broken", "refused", "no_answer", "signal")
 HOLD_KINDS = ("stop_shipments", "cash_only", "reduced_batches", "withhold_key_products",

@@ -16,8 +16,6 @@ from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
 
-OUTCOMES = ("reached", "promised", "refused", "paid", "no_answer")
-
 
 @dataclass(frozen=True)
 class PromiseTerms:

@@ -90,13 +90,15 @@ async def worklist(session: AsyncSession, config: CollectionsConfig, as_of: date
             klass, broken = case.receivable_class, case.broken_commitments
         else:
             amounts, days, klass, broken = reminders.get(task.id, {}), 0, "not_due", 0
-        limit = (view.recommended_limit_amount, view.recommended_limit_currency) if (
-            view is not None and view.recommended_limit_amount is not None) else None
+        limit = None
+        if view is not None and view.recommended_limit_amount is not None \
+                and view.recommended_limit_currency is not None:
+            limit = (view.recommended_limit_amount, view.recommended_limit_currency)
         p = priority(PriorityInputs(
             overdue=amounts, days_past_due=days, receivable_class=klass,
             rating_class=view.rating_class if view else None,
             financial_strength=profile.financial_strength if profile else None,
-            recommended_limit=limit,  # type: ignore[arg-type]
+            recommended_limit=limit,
             distance_km=view.distance_km if view else None, broken_commitments=broken,
             amount_label="overdue" if case is not None else "falling due"), policy)
         prefs = contact_preferences(defaults, profile)
