@@ -17,12 +17,13 @@ import signal
 import sys
 from types import ModuleType
 
-from bench import hold, ledger, reconciliation
+from bench import collections, hold, ledger, reconciliation
 
 BENCHMARKS: dict[str, ModuleType] = {
     "hold": hold,
     "ledger": ledger,
     "reconciliation": reconciliation,
+    "collections": collections,
 }
 
 

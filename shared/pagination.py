@@ -97,3 +97,18 @@ def finish(rows: Sequence[T], page: PageRequest, key: Callable[[T], Sequence[Any
     url = request.url.include_query_params(cursor=encode_cursor(key(kept[-1])), limit=page.limit)
     response.headers["Link"] = f'<{url}>; rel="next"'
     return kept
+
+
+def after_cursor(items: Sequence[T], page: PageRequest, key: Callable[[T], Sequence[Any]]
+                 ) -> list[T]:
+    """For a list ordered in memory by `key` (ascending; e.g. a computed priority, negated):
+    the items after the cursor, one more than the page; pass them on to `finish()` with the
+    same key. Key values must be JSON numbers or strings."""
+    if page.cursor:
+        try:
+            start = tuple(json.loads(base64.urlsafe_b64decode(
+                page.cursor.encode() + b"=" * (-len(page.cursor) % 4))))
+            items = [item for item in items if tuple(key(item)) > start]
+        except (ValueError, TypeError) as exc:
+            raise Invalid("not a cursor this list gave out", field="query.cursor") from exc
+    return list(items[: page.limit + 1])

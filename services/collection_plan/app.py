@@ -3,8 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.collection_plan import api, tables
+from services.collection_plan.config import CollectionsConfig
+from services.collection_plan.handlers.sweep import run_sweep
 from services.collection_plan.subscriptions import subscriptions
-from shared.runtime import ServiceDefinition
+from shared.runtime import ScheduledJob, ServiceDefinition
 
 
 def definition() -> ServiceDefinition:
@@ -17,4 +19,6 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations" / "versions",
         routers=[api.router],
         subscriptions=subscriptions,
+        jobs=[ScheduledJob("collection-sweep", run_sweep)],
+        config=CollectionsConfig,
     )

@@ -287,6 +287,8 @@ class CaseEscalated(EventData):
     balance_version: int | None = None
     requested_holds: list[str] = Field(
         default_factory=list, description="hold kinds the step asks credit to place")
+    trigger: str | None = Field(
+        None, description="what moved the case: days past due, a broken promise, a signal, ...")
 
 
 class CaseClosed(EventData):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from services.collection_plan import handlers
+from services.collection_plan.handlers import cases, readmodels
 from services.collection_plan.tables import Task
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -23,11 +23,11 @@ async def apply(runtime: object, handler: object, data: ev.EventData) -> None:
 async def test_tasks_made_before_the_registration_get_their_collector(tmp_path: Path) -> None:
     async with running_app(embedded_settings(tmp_path), ["collections"]) as app:
         runtime = app.state.runtimes["collections"]
-        await apply(runtime, handlers.on_overdue, ev.PaymentMissed(
+        await apply(runtime, cases.on_overdue, ev.PaymentMissed(
             customer_id="C1", invoice_id="I1", currency="CNY", open_amount=1000,
             due_date=date(2026, 1, 31), as_of=date(2026, 2, 20), days_past_due=20,
             balance_version=1))
-        await apply(runtime, handlers.on_customer_registered, ev.CustomerRegistered(
+        await apply(runtime, readmodels.on_customer_registered, ev.CustomerRegistered(
             customer_id="C1", name="Dealer", salesperson="li.na",
             terms=ev.Terms(mode="net_days", days=30),
             credit_limit=ev.MoneyField(amount=1, currency="CNY")))

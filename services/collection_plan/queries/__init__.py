@@ -1,0 +1,1 @@
+"""Read-only answers, from a read session."""

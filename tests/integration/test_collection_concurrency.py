@@ -1,0 +1,91 @@
+"""Racing requests on PostgreSQL: sweeps of the same date run at once, and collectors
+record promises at once; nothing is announced or charged twice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from shared.events import contracts as ev
+from shared.events import new_event
+from tests.support.collections import collections_alone, feed, overdue, registered
+
+pytestmark = pytest.mark.postgres
+D = date.fromisoformat
+
+
+async def announced(runtime: Any, event_type: str) -> list[dict[str, Any]]:
+    outbox = runtime.infra.outbox
+    async with runtime.read_sessions() as session:
+        rows = (await session.execute(
+            select(outbox.c.envelope).where(outbox.c.type == event_type))).scalars().all()
+    return [json.loads(r)["data"] for r in rows]
+
+
+async def test_sweeps_of_one_date_at_once_announce_and_charge_once(tmp_path: Path) -> None:
+    async with collections_alone("postgres", tmp_path) as (runtime, client):
+        for customer_id in ("C1", "C2", "C3"):
+            await feed(runtime, registered(customer_id), *overdue(
+                customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            response = await client.post(f"/v1/cases/{case['id']}/promises", json={
+                "amount": 50_000, "currency": "CNY", "promised_on": "2026-02-25",
+                "as_of": "2026-02-20"})
+            assert response.status_code == 201, response.text
+
+        answers = await asyncio.gather(*(
+            client.post("/v1/sweeps", json={"as_of": "2026-03-02"}) for _ in range(6)))
+        assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+        assert sum(a.json()["promises_broken"] for a in answers) == 3
+        assert len(await announced(runtime, "collections.promise.broken")) == 3
+        charges = await announced(runtime, "collections.interest.charged")
+        assert sorted(c["invoice_id"] for c in charges) == ["C1-1", "C2-1", "C3-1"]
+        # 30 days is supply pressure (3); the broken promise takes each case one step more.
+        levels = [(e["customer_id"], e["level"])
+                  for e in await announced(runtime, "collections.case.escalated")]
+        assert sorted(levels) == [(c, lv) for c in ("C1", "C2", "C3") for lv in (2, 4)]
+        assert max(a.json()["runs"] for a in answers) == 6
+
+
+async def test_promises_recorded_at_once_leave_one_open(tmp_path: Path) -> None:
+    async with collections_alone("postgres", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "C1-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+        (case,) = (await client.get("/v1/cases")).json()
+        answers = await asyncio.gather(*(client.post(f"/v1/cases/{case['id']}/promises", json={
+            "amount": 10_000 + n, "currency": "CNY", "promised_on": "2026-02-10",
+            "as_of": "2026-02-05"}) for n in range(5)))
+        assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
+        assert len(await announced(runtime, "collections.promise.made")) == 1
+
+
+async def test_news_of_a_new_customer_handled_at_once_by_competing_consumers(tmp_path: Path) -> None:
+    """Replicas take a customer's first events side by side: none of them fails."""
+    async with collections_alone("postgres", tmp_path) as (runtime, _):
+        due, as_of = D("2026-01-31"), D("2026-02-20")
+        news = [
+            *overdue("NEW", "NEW-1", 1_000, due=due, as_of=as_of),
+            ev.InvoiceAged(customer_id="NEW", invoice_id="NEW-1", currency="CNY", open_amount=1_000,
+                           due_date=due, as_of=as_of, days_past_due=20, balance_version=1,
+                           threshold_days=15),
+            ev.RatingChanged(customer_id="NEW", rating_class="D", score=1, reasons=[]),
+            ev.BalanceChanged(customer_id="NEW", version=1, as_of=as_of, balances=[
+                ev.CurrencyBalance(currency="CNY", balance=1_000, overdue=1_000)]),
+            registered("NEW"),
+        ]
+        handlers = runtime.definition.subscriptions()
+
+        async def handle(data: ev.EventData) -> None:
+            async with runtime.unit_of_work() as uow:
+                await handlers[data.event_type](uow, data, new_event("recoup/test", data))
+                await uow.commit()
+
+        await asyncio.gather(*(handle(data) for data in news))
+        cases = await announced(runtime, "collections.case.opened")
+        assert len(cases) == 1

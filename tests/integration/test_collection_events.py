@@ -1,0 +1,186 @@
+"""Collection-plan when news comes twice, late or out of order, refers to what it does not
+know yet, or is a refusal: nothing is dead-lettered, stale news changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Task
+from shared.events import contracts as ev
+from shared.events import new_event
+from tests.support.collections import collections_alone, feed, overdue, registered
+
+D = date.fromisoformat
+
+
+async def rows(runtime: Any, model: Any, *where: Any) -> list[Any]:
+    async with runtime.read_sessions() as session:
+        return list((await session.execute(select(model).where(*where))).scalars())
+
+
+async def no_dead_letters(runtime: Any) -> None:
+    table = runtime.infra.dead_letters
+    async with runtime.read_sessions() as session:
+        assert (await session.execute(select(table.c.type, table.c.error))).all() == []
+
+
+def updated(version: int, salesperson: str) -> ev.CustomerUpdated:
+    return ev.CustomerUpdated(customer_id="C1", version=version, name=f"Dealer v{version}",
+                              salesperson=salesperson, changed=["salesperson"])
+
+
+async def test_dossier_news_is_version_ordered_and_tasks_follow_the_salesperson(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, _):
+        await feed(runtime, *overdue("C1", "I1", 1_000, due=D("2026-01-31"), as_of=D("2026-02-05")),
+                   updated(2, "wang.wei"), registered("C1", salesperson="li.na"), updated(1, "old"))
+        (view,) = await rows(runtime, CustomerView)
+        assert (view.salesperson, view.name, view.dossier_version) == ("wang.wei", "Dealer v2", 2)
+        assert {t.collector for t in await rows(runtime, Task)} == {"wang.wei"}
+        await feed(runtime, updated(3, "zhao.min"))
+        assert {t.collector for t in await rows(runtime, Task)} == {"zhao.min"}
+        await no_dead_letters(runtime)
+
+
+async def test_a_payment_heard_before_its_invoice_still_counts(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, _):
+        payment = ev.PaymentReceived(
+            customer_id="C1", payment_id="P1", amount=400, currency="CNY",
+            received_on=D("2026-01-10"), allocations=[ev.Allocation(invoice_id="I1", amount=400)],
+            unapplied=0)
+        event = new_event("recoup/ledger", payment)
+        await runtime.transport.publish(event)
+        await runtime.transport.publish(event)  # redelivered: the inbox drops it
+        await feed(runtime, ev.InvoicePosted(
+            customer_id="C1", invoice_id="I1", amount=1_000, currency="CNY",
+            issue_date=D("2026-01-01"), due_date=D("2026-01-31")))
+        (invoice,) = await rows(runtime, InvoiceView)
+        assert (invoice.open_amount, invoice.settled_on) == (600, None)
+        await no_dead_letters(runtime)
+
+
+async def test_a_rating_as_of_an_earlier_date_is_ignored(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, _):
+        def rating(klass: str, on: str | None) -> ev.RatingChanged:
+            return ev.RatingChanged(customer_id="C1", rating_class=klass, score=1, reasons=[],
+                                    as_of=D(on) if on else None)
+        await feed(runtime, rating("B", "2026-03-01"), rating("E", "2026-02-01"))
+        assert (await rows(runtime, CustomerView))[0].rating_class == "B"
+        await feed(runtime, rating("D", None))  # undated: the newest delivered counts
+        assert (await rows(runtime, CustomerView))[0].rating_class == "D"
+
+
+async def test_news_about_the_unknown_is_no_failure(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(
+            runtime,
+            ev.DisputeResolved(customer_id="C9", statement_id="S", dispute_id="DSP", invoice_ids=["I9"],
+                               resolution="upheld", note="", resolved_by="x"),
+            ev.StatementDisputed(customer_id="C9", statement_id="S", dispute_id="DSP",
+                                 invoice_ids=["I9"], reason="late news"),
+            ev.PostingRefused(customer_id="C9", document_kind="interest", document_id="nope",
+                              reason="closed", source_event_id="e", source_event_type="t"),
+            ev.CollectionRequested(customer_id="C9", reason="closure", as_of=D("2026-03-01")),
+            ev.InvoiceSettled(customer_id="C9", invoice_id="I404", currency="CNY",
+                              settled_on=D("2026-03-01")),
+        )
+        await no_dead_letters(runtime)
+        # The resolution came first: the late dispute pauses nothing.
+        detail = await client.get("/v1/cases?customer_id=C9")
+        assert detail.json() == []  # nothing owed: a signal opens no case
+
+
+async def test_dormant_customers_are_found_by_the_sweep_once(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("Z"), ev.InvoicePosted(
+            customer_id="Z", invoice_id="Z1", amount=9_000, currency="CNY",
+            issue_date=D("2026-01-01"), due_date=D("2026-09-30")),  # long terms: not yet due
+            ev.BalanceChanged(customer_id="Z", version=1, as_of=D("2026-01-01"), balances=[
+                ev.CurrencyBalance(currency="CNY", balance=9_000, overdue=0)]))
+        first = (await client.post("/v1/sweeps", json={"as_of": "2026-06-29"})).json()
+        assert first["dormant"] == 0  # 179 days
+        second = (await client.post("/v1/sweeps", json={"as_of": "2026-06-30"})).json()
+        assert second["dormant"] == 1
+        (case,) = (await client.get("/v1/cases?customer_id=Z")).json()
+        assert (case["class"], case["level"]) == ("dormant", 5)
+        assert [t["kind"] for t in case["open_tasks"]] == ["problem_account_review"]
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-07-01"})).json()["dormant"] == 0
+
+
+async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_case(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        sweeps = [(await client.post("/v1/sweeps", json={"as_of": day})).json()
+                  for day in ("2026-03-02", "2026-03-02", "2026-02-25", "2026-03-03")]
+        assert [s["interest_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per month, ever
+        assert [s["fees_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per notice
+        fee, charge = sorted(await rows(runtime, Charge), key=lambda c: c.kind)
+        assert (fee.kind, fee.amount, fee.period) == ("fee", 5_000, "notice")
+        # 8 days (21-28 February) of 1,000.00 at 12 % a year: 263.01..., rounded down.
+        assert (charge.kind, charge.amount, charge.days, charge.period) == ("interest", 263, 8, "2026-02")
+        await feed(runtime, ev.PostingRefused(
+            customer_id="C1", document_kind="interest", document_id=charge.id,
+            reason="interest is not charged to this customer", source_event_id="e",
+            source_event_type="collections.interest.charged"))
+        (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
+        detail = (await client.get(f"/v1/cases/{case['id']}")).json()
+        assert sorted((c["kind"], c["status"], c["refused_reason"]) for c in detail["charges"]) == [
+            ("fee", "charged", None), ("interest", "refused", "interest is not charged to this customer")]
+        assert detail["history"][-1]["kind"] == "interest_refused"
+        await no_dead_letters(runtime)
+
+
+async def test_outcomes_move_the_case(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-03")))
+
+        async def case() -> dict[str, Any]:
+            (found,) = (await client.get("/v1/cases?customer_id=C1")).json()
+            return found
+
+        async def outcome(task_id: str, what: str, **body: Any) -> Any:
+            return await client.post(f"/v1/tasks/{task_id}/outcome",
+                                     json={"outcome": what, "as_of": "2026-02-03", **body})
+
+        (call,) = (await case())["open_tasks"]
+        # No answer: tried again the next day, escalated after the third attempt.
+        assert (await outcome(call["id"], "no_answer")).json()["not_before"] == "2026-02-04"
+        await outcome(call["id"], "no_answer")
+        assert (await case())["level"] == 1
+        assert (await outcome(call["id"], "no_answer")).json()["status"] == "done"
+        assert (await case())["level"] == 2
+        # A refusal escalates at once.
+        visit = next(t for t in (await case())["open_tasks"] if t["kind"] == "visit")
+        await outcome(visit["id"], "refused", note="says it owes nothing")
+        assert (await case())["level"] == 3
+        # "We paid": the payment gets checked a few days later.
+        pressure = next(t for t in (await case())["open_tasks"] if t["kind"] == "supply_pressure")
+        await outcome(pressure["id"], "paid")
+        check = next(t for t in (await case())["open_tasks"] if t["step"] == "payment_check")
+        assert check["not_before"] == "2026-02-06"
+        worklist = (await client.get("/v1/worklist?as_of=2026-02-03")).json()
+        assert check["id"] not in [t["id"] for t in worklist]
+        # A promise needs its terms; a task is done once.
+        response = await outcome(check["id"], "promised")
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "promise"
+        response = await outcome(pressure["id"], "reached")
+        assert response.status_code == 409
+
+
+async def test_the_daily_job_sweeps_a_date_and_twice_changes_nothing(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, _):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-01")))
+        (job,) = runtime.definition.jobs
+        assert job.name == "collection-sweep"
+        first = await job.run(runtime, D("2026-02-16"))
+        again = await job.run(runtime, D("2026-02-16"))
+        assert (first["escalated"], again["escalated"], again["runs"]) == (1, 0, 2)
