@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.credit import handlers
-from services.credit.handlers import ledger_events
 from services.credit.domain.commands import RecordSignal
+from services.credit.handlers import ledger_events
 from services.credit.tables import Hold
 from shared.events import contracts as ev
 from shared.events import new_event

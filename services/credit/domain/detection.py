@@ -39,6 +39,7 @@ class Thresholds:
     drop_baseline_months: int = 9
     drop_min_baseline_months: int = 6  # months traded in the baseline before it counts
     large_factor_percent: int = 300  # a month's purchases at least 3x the monthly average
+    season_percent: int = 150  # the same month a year before this far above average: the season
     partial_payments: int = 3  # partial payments ...
     partial_window_days: int = 90  # ... within this many days
     punctual_settlements: int = 4  # settled on time before ...
@@ -76,12 +77,12 @@ def large_purchase_out_of_season(months: Mapping[str, int], first_month: str, mo
     this_month, last_year = months.get(key, 0), months.get(trailing[0], 0)
     if average <= 0 or this_month * 100 < average * t.large_factor_percent:
         return None
-    if last_year >= average:
+    if last_year * 100 >= average * t.season_percent:
         return None  # the same month last year was busy too: the season
     return Finding("large_purchase_out_of_season", (
         f"purchases in {key}: {show(this_month, currency)}, {this_month * 100 // average}% of "
         f"the monthly average {show(average, currency)} over {_span(trailing)}",
-        f"the same month a year before: {show(last_year, currency)}, below that average",
+        f"the same month a year before: {show(last_year, currency)}, no season",
     ))
 
 
