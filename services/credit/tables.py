@@ -53,6 +53,7 @@ class Customer(CreditTable, table=True):
     rating_score: int
     rating_reasons: list[str] = _json([])
     rated_as_of: date | None = None
+    news_as_of: date | None = None  # the latest business date of the news rated on
     recommended_limit_amount: int | None = None
     has_payment_history: bool = False
     balance_version: int = 0

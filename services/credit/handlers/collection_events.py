@@ -10,7 +10,6 @@ from services.credit.handlers import holds, rating
 from services.credit.handlers.common import balances, find_customer
 from services.credit.handlers.ledger_events import stale
 from services.credit.tables import Agreement, Promise
-from shared.clock import today
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
 from shared.events import contracts as ev
@@ -79,7 +78,7 @@ async def on_promise_broken(uow: UnitOfWork, data: ev.PromiseBroken, event: Clou
         return
     customer.broken_promise = True
     await holds.apply_overdue_policy(uow, customer, by=_by(event))
-    await rating.rerate(uow, customer, trigger=event.type, as_of=on, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on)
 
 
 async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBroken | ev.AgreementCompleted,
@@ -101,7 +100,7 @@ async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBro
         return
     await uow.session.flush()
     await holds.apply_overdue_policy(uow, customer, by=_by(event))
-    await rating.rerate(uow, customer, trigger=event.type, as_of=on or today(), by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on)
 
 
 async def on_agreement_signed(uow: UnitOfWork, data: ev.AgreementSigned, event: CloudEvent) -> None:

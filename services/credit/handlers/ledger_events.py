@@ -53,7 +53,7 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, event: Clou
     await uow.session.flush()
     if purchase:
         await detectors.large_purchase(uow, customer, data.currency, data.issue_date)
-    await rating.rerate(uow, customer, trigger=event.type, as_of=data.issue_date, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, data.issue_date)
 
 
 async def _invoiced(uow: UnitOfWork, customer: Customer, data: ev.InvoicePosted) -> None:
@@ -92,7 +92,7 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: Cl
         return
     await uow.session.flush()
     await detectors.paying_late(uow, customer, data.settled_on)
-    await rating.rerate(uow, customer, trigger=event.type, as_of=data.settled_on, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, data.settled_on)
 
 
 async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, event: CloudEvent) -> None:
@@ -101,7 +101,7 @@ async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, ev
     view.written_off = True
     if customer is not None:
         await uow.session.flush()
-        await rating.rerate(uow, customer, trigger=event.type, as_of=data.written_off_on, by=_by(event))
+        await rating.rerate_on_news(uow, customer, event, data.written_off_on)
 
 
 async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: CloudEvent) -> None:
@@ -125,7 +125,7 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
     await detectors.partial_payments(uow, customer, data.as_of)
     await detectors.gone_silent(uow, customer, data.as_of)
     if overdue_before != {i.currency: i.overdue for i in data.balances if i.overdue}:
-        await rating.rerate(uow, customer, trigger=event.type, as_of=data.as_of, by=_by(event))
+        await rating.rerate_on_news(uow, customer, event, data.as_of)
 
 
 def stale(customer: Customer, version: int | None, overdue_now: int) -> bool:
@@ -149,4 +149,4 @@ async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     await uow.session.flush()
     await holds.apply_overdue_policy(uow, customer, by=_by(event))
     await detectors.paying_late(uow, customer, data.as_of)
-    await rating.rerate(uow, customer, trigger=event.type, as_of=data.as_of, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, data.as_of)

@@ -28,6 +28,7 @@ from services.credit.tables import (
 )
 from shared.clock import now, today
 from shared.db import UnitOfWork
+from shared.events import CloudEvent
 from shared.events import contracts as ev
 
 
@@ -96,10 +97,11 @@ async def inputs_of(uow: UnitOfWork, customer: Customer, as_of: date) -> RatingI
 async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: date | None = None,
                  by: str | None = None, review: tuple[str, str] | None = None,
                  keep: bool = False) -> Rating | None:
-    """Rate the customer as of a date (never earlier than its last rating); keep the
-    rating if anything in it moved, or always for a review or `keep`. Answers the kept row."""
+    """Rate the customer as of a date (news: its business date, so a replay rates alike;
+    a person's change: today); keep the rating if anything in it moved, or always for a
+    review or `keep`. Answers the kept row."""
     cfg = config(uow)
-    as_of = max(as_of or today(), customer.rated_as_of or date.min)
+    as_of = as_of or today()
     inputs = await inputs_of(uow, customer, as_of)
     result = rate(inputs, cfg.weights, cfg.class_floors)
     customer.has_payment_history = await has_payment_history(uow, customer.id)
@@ -145,6 +147,15 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
         await set_limit(uow, customer, advice.amount, by=f"rating:{review[1] if review else trigger}",
                         note=f"limit policy {cfg.limit_policy}: {advice.reason}")
     return row
+
+
+async def rerate_on_news(uow: UnitOfWork, customer: Customer, event: CloudEvent, on: date | None
+                         ) -> Rating | None:
+    """Re-rate on news from another service, as of its business date, never earlier than
+    news already rated on (news may arrive out of order; a replay rates alike)."""
+    dates = [d for d in (on, customer.news_as_of) if d is not None]
+    as_of = customer.news_as_of = max(dates) if dates else today()
+    return await rerate(uow, customer, trigger=event.type, as_of=as_of, by=f"event:{event.type}")
 
 
 def _json(value: Any) -> Any:

@@ -19,7 +19,7 @@ async def on_statement_disputed(uow: UnitOfWork, data: ev.StatementDisputed, eve
                                 invoice_ids=list(data.invoice_ids), reason=data.reason))
     if customer is not None:
         await uow.session.flush()
-        await rating.rerate(uow, customer, trigger=event.type, by=f"event:{event.type}")
+        await rating.rerate_on_news(uow, customer, event, None)
 
 
 async def on_dispute_resolved(uow: UnitOfWork, data: ev.DisputeResolved, event: CloudEvent) -> None:
@@ -33,5 +33,5 @@ async def on_dispute_resolved(uow: UnitOfWork, data: ev.DisputeResolved, event: 
     dispute.resolved, dispute.resolution = True, data.resolution
     if customer is not None:
         await uow.session.flush()
-        await rating.rerate(uow, customer, trigger=event.type, by=f"event:{event.type}")
+        await rating.rerate_on_news(uow, customer, event, None)
 
