@@ -129,7 +129,7 @@ async def dossier_history(customer_id: str, runtime: Runtime, _: Reader, page: P
     async with runtime.unit_of_work(read_only=True) as uow:
         await handlers.get_customer(uow, customer_id)
         rows = await queries.history(uow.session, customer_id, page, field)
-    return finish(rows, page, lambda r: [r.id], request, response)
+    return finish(rows, page, lambda r: [r["id"]], request, response)
 
 
 @router.post("/customers/{customer_id}/recommended-limit/accept", response_model=CustomerOut,
@@ -216,7 +216,7 @@ async def check_history(customer_id: str, runtime: Runtime, _: Reader, page: Pag
     async with runtime.unit_of_work(read_only=True) as uow:
         await handlers.get_customer(uow, customer_id)
         rows = await queries.checks(uow.session, customer_id, page)
-    return finish(rows, page, lambda r: [r.checked_at.isoformat(), r.id], request, response)
+    return finish(rows, page, lambda r: [r["checked_at"].isoformat(), r["id"]], request, response)
 
 
 @router.get("/customers/{customer_id}/reservations", response_model=list[ReservationOut])
@@ -270,7 +270,7 @@ async def list_signals(customer_id: str, runtime: Runtime, _: Reader, page: Page
     async with runtime.unit_of_work(read_only=True) as uow:
         await handlers.get_customer(uow, customer_id)
         rows = await queries.signals(uow.session, customer_id, page)
-    return finish(rows, page, lambda r: [r.recorded_at.isoformat(), r.id], request, response)
+    return finish(rows, page, lambda r: [r["recorded_at"].isoformat(), r["id"]], request, response)
 
 
 @router.post("/signals/{signal_id}/resolve", response_model=SignalOut)
@@ -296,8 +296,7 @@ async def list_holds(customer_id: str, runtime: Runtime, _: Reader, page: Page, 
         if not include_released:
             return queries.holds_out(await handlers.active_holds(uow, customer_id))
         rows = await queries.holds(uow.session, customer_id, page)
-    return finish(queries.holds_out(rows), page, lambda h: [h.placed_at.isoformat(), h.id],
-                  request, response)
+    return finish(rows, page, lambda h: [h.placed_at.isoformat(), h.id], request, response)
 
 
 @router.post("/customers/{customer_id}/holds", status_code=201, response_model=HoldOut)

@@ -68,12 +68,13 @@ async def customer_out(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
     }
 
 
+# Lists answer plain rows: a read-only session's objects expire when it closes.
 async def history(session: AsyncSession, customer_id: str, page: PageRequest,
-                  field: str | None) -> list[DossierChange]:
+                  field: str | None) -> list[dict[str, Any]]:
     query = select(DossierChange).where(DossierChange.customer_id == customer_id)
     if field:
         query = query.where(DossierChange.field == field)
-    return list((await session.execute(keyset(query, [DossierChange.id], page))).scalars())
+    return [r.model_dump() for r in (await session.execute(keyset(query, [DossierChange.id], page))).scalars()]
 
 
 def ratings_out(rows: Iterable[Rating]) -> list[dict[str, Any]]:
@@ -86,10 +87,10 @@ async def ratings(session: AsyncSession, customer_id: str, page: PageRequest) ->
         select(Rating).where(Rating.customer_id == customer_id), [Rating.id], page))).scalars())
 
 
-async def checks(session: AsyncSession, customer_id: str, page: PageRequest) -> list[CreditCheck]:
+async def checks(session: AsyncSession, customer_id: str, page: PageRequest) -> list[dict[str, Any]]:
     query = select(CreditCheck).where(CreditCheck.customer_id == customer_id)
-    return list((await session.execute(keyset(
-        query, [CreditCheck.checked_at, CreditCheck.id], page, descending=True))).scalars())
+    return [r.model_dump() for r in (await session.execute(keyset(
+        query, [CreditCheck.checked_at, CreditCheck.id], page, descending=True))).scalars()]
 
 
 async def reservation(session: AsyncSession, order_id: str) -> Reservation:
@@ -117,13 +118,13 @@ async def reservations(session: AsyncSession, customer_id: str, page: PageReques
     return [reservation_out(r) for r in rows]
 
 
-async def signals(session: AsyncSession, customer_id: str, page: PageRequest) -> list[Signal]:
+async def signals(session: AsyncSession, customer_id: str, page: PageRequest) -> list[dict[str, Any]]:
     query = select(Signal).where(Signal.customer_id == customer_id)
-    return list((await session.execute(keyset(
-        query, [Signal.recorded_at, Signal.id], page, descending=True))).scalars())
+    return [r.model_dump() for r in (await session.execute(keyset(
+        query, [Signal.recorded_at, Signal.id], page, descending=True))).scalars()]
 
 
-async def holds(session: AsyncSession, customer_id: str, page: PageRequest) -> list[Hold]:
+async def holds(session: AsyncSession, customer_id: str, page: PageRequest) -> list[HoldOut]:
     query = select(Hold).where(Hold.customer_id == customer_id)
-    return list((await session.execute(keyset(
-        query, [Hold.placed_at, Hold.id], page, descending=True))).scalars())
+    return holds_out(list((await session.execute(keyset(
+        query, [Hold.placed_at, Hold.id], page, descending=True))).scalars()))

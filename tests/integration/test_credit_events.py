@@ -205,3 +205,60 @@ async def test_news_for_an_invoice_credit_has_not_heard_of_yet_is_kept(feed: Fee
                                      open_amount=1, due_date=date(2026, 1, 1), as_of=date(2026, 2, 1),
                                      days_past_due=31, balance_version=1))  # not dead-lettered
     assert any("10 days beyond terms" in r for r in (await customer(feed)).rating_reasons)
+
+
+async def run_review(feed: Feed, on: date) -> dict[str, Any]:
+    return await handlers.run_reviews(feed.runtime, on)
+
+
+async def test_a_customer_in_debt_gone_silent_is_a_problem_account(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1), days=365)  # not even overdue
+    assert (await run_review(feed, date(2026, 6, 1)))["signals"] == 0
+    found = await run_review(feed, date(2026, 7, 1))  # 181 days without an order or a payment
+    assert found["signals"] == 1
+    (signal,) = [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "gone_silent"]
+    assert signal["serious"] and signal["origin"] == "detected"
+    assert signal["evidence"][0] == "balance 3,000.00 CNY"
+    (request,) = await feed.emitted("credit.collection.requested")
+    assert (request["receivable_class"], request["signal_kind"]) == ("dormant", "gone_silent")
+    assert "stop_shipments" in await holds(feed)
+    assert (await run_review(feed, date(2026, 7, 2)))["signals"] == 0  # once, not every day
+
+    await ledger.pay("PAY-1", 10_000, date(2026, 7, 3))  # the customer speaks again
+    assert "stop_shipments" not in await holds(feed)
+    assert (await customer(feed)).rating_class != "E"
+
+
+async def test_the_daily_review_ages_overdue_invoices_between_the_ledgers_thresholds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_CREDIT_LADDER", '[{"min_days": 45, "kinds": ["stop_shipments"], '
+                                               '"reason": "45 days past due"}]')
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        feed = Feed(app.state.runtimes["credit"])
+        await register_dealer(feed.runtime, limit=LIMIT)
+        ledger = LedgerNews(feed, "C1")
+        await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+        await ledger.sweep(date(2026, 3, 5))  # 33 days: the ledger's next news is at 60
+        assert await holds(feed) == {}
+        await run_review(feed, date(2026, 3, 17))  # 45 days
+        assert set(await holds(feed)) == {"stop_shipments"}
+
+
+async def test_the_limit_policy_can_apply_the_recommendation_at_the_annual_review(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_CREDIT_LIMIT_POLICY", "annual_review")
+    monkeypatch.setenv("RECOUP_CREDIT_HISTORY_MIN_SETTLED", "1")
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        feed = Feed(app.state.runtimes["credit"])
+        await register_dealer(feed.runtime, limit=LIMIT)
+        ledger = LedgerNews(feed, "C1")
+        await ledger.invoice("INV-1", 120_000, date(2025, 12, 1))
+        await ledger.pay("PAY-1", 120_000, date(2025, 12, 20))
+        assert (await customer(feed)).credit_limit_amount == LIMIT  # advice only, until the review
+        await run_review(feed, date(2026, 1, 2))
+        rated = await customer(feed)
+        # Class B: two months of 60,000.00 a month (120,000 bought over December and January).
+        assert rated.credit_limit_amount == rated.recommended_limit_amount == 120_000
+        (update,) = await feed.emitted("credit.customer.updated")
+        assert update["changed"] == ["credit_limit"] and update["credit_limit"]["amount"] == 120_000

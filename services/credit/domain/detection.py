@@ -135,12 +135,12 @@ def started_paying_late(settlements: Sequence[Settlement], t: Thresholds) -> Fin
 
 
 def gone_silent(balances: Mapping[str, int], last_order_on: date | None,
-                last_payment_on: date | None, known_since: date, as_of: date,
-                t: Thresholds) -> Finding | None:
+                last_payment_on: date | None, as_of: date, t: Thresholds) -> Finding | None:
     owed = {c: b for c, b in balances.items() if b > 0}
-    if not owed:
+    known = [d for d in (last_order_on, last_payment_on) if d is not None]
+    if not owed or not known:
         return None
-    last = max(d for d in (last_order_on, last_payment_on, known_since) if d is not None)
+    last = max(known)
     quiet = (as_of - last).days
     if quiet < t.silent_days:
         return None

@@ -74,6 +74,6 @@ async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date) -> Signa
 async def gone_silent(uow: UnitOfWork, customer: Customer, as_of: date) -> Signal | None:
     finding = detection.gone_silent(
         {b.currency: b.balance for b in await balances(uow, customer.id)},
-        customer.last_order_on, customer.last_payment_on, customer.created_at.date(), as_of,
+        customer.last_order_on, customer.last_payment_on, as_of,
         config(uow).detection)
     return await signals.detect(uow, customer, "gone_silent", finding, as_of)
