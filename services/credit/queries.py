@@ -74,7 +74,8 @@ async def history(session: AsyncSession, customer_id: str, page: PageRequest,
     query = select(DossierChange).where(DossierChange.customer_id == customer_id)
     if field:
         query = query.where(DossierChange.field == field)
-    return [r.model_dump() for r in (await session.execute(keyset(query, [DossierChange.id], page))).scalars()]
+    rows = (await session.execute(keyset(query, [DossierChange.id], page))).scalars()
+    return [r.model_dump() for r in rows]
 
 
 def ratings_out(rows: Iterable[Rating]) -> list[dict[str, Any]]:

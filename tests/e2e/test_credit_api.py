@@ -64,7 +64,8 @@ async def test_the_dossier_is_kept_with_who_changed_what(api: Api) -> None:
     assert [(h["version"], h["field"]) for h in history if h["version"] > 1] == [
         (2, "region"), (3, "salesperson"), (3, "legal_representative")]
     region = next(h for h in history if h["field"] == "region" and h["version"] == 2)
-    assert (region["before"], region["after"], region["changed_by"]) == ("east", "south", actor(KEYS["credit_writer"]))
+    assert (region["before"], region["after"]) == ("east", "south")
+    assert region["changed_by"] == actor(KEYS["credit_writer"])
     only = await api.ok("GET", "/credit/v1/customers/D-7/history?field=legal_representative")
     assert [h["after"] for h in only] == ["Zhao Wei", "Zhao Min"]
 
@@ -147,7 +148,8 @@ async def test_reservations_spend_the_limit_until_shipped_invoiced_or_cancelled(
                                                    "order_id": "SO-1"})
     assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "order_id"
 
-    cancelled = await api.ok("POST", "/credit/v1/reservations/SO-2/cancel", {"reason": "customer changed mind"})
+    cancelled = await api.ok("POST", "/credit/v1/reservations/SO-2/cancel",
+                             {"reason": "customer changed mind"})
     assert cancelled["status"] == "cancelled"
     customer = await api.ok("GET", "/credit/v1/customers/D-7")
     assert (customer["reserved"]["amount"], customer["available"]["amount"]) == (700_000, 300_000)
