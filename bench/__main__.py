@@ -17,11 +17,12 @@ import signal
 import sys
 from types import ModuleType
 
-from bench import hold, ledger
+from bench import credit_check, hold, ledger
 
 BENCHMARKS: dict[str, ModuleType] = {
     "hold": hold,
     "ledger": ledger,
+    "check": credit_check,
 }
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.credit import handlers, queries
+from services.credit.check_path import CheckPath
 from services.credit.domain import reservations as rsv
 from services.credit.domain.check import OrderLine
 from services.credit.domain.commands import (
@@ -188,12 +189,23 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
                               debt_free_only=line.debt_free_only, product_class=line.product_class,
                               incentive=line.incentive) for line in body.lines),
     )
-    async with runtime.unit_of_work(caller.name) as uow:
-        result = await handlers.check_credit(uow, cmd)
-        await uow.commit()
+    path = CheckPath.of(runtime)
+    if cmd.order_id is None:  # nothing to reserve: read, answer once the audit row is written
+        async with path.reading() as read:
+            result = await handlers.quick_check(read, runtime.config, cmd, caller.name)
+        await path.audit.write(result.audit)
+    else:
+        async with path.writing() as inline:
+            if inline is not None:
+                result = await handlers.reserving_check(*inline, runtime.config, cmd, caller.name)
+        if inline is None:
+            async with runtime.unit_of_work(caller.name) as uow:
+                result = await handlers.check_credit(uow, cmd)
+                await uow.commit()
     decision, currency = result.decision, body.currency
     exposure = result.receivables + result.reserved
-    return {
+    # Validated here and written at once: the hot path skips FastAPI's second validation.
+    return Response(CheckOut.model_validate({
         "check_id": result.check_id, "customer_id": cmd.customer_id,
         "decision": decision.decision, "max_amount": decision.max_amount,
         "reasons": decision.reasons, "holds": queries.holds_out(result.holds),
@@ -206,7 +218,7 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
         "refused_lines": [{"line": i, "sku": body.lines[i].sku, "amount": body.lines[i].amount,
                            "reason": why} for i, why in decision.refused_lines],
         "reservation": queries.reservation_out(result.reservation) if result.reservation else None,
-    }
+    }).model_dump_json(), media_type="application/json")
 
 
 @router.get("/customers/{customer_id}/checks", response_model=list[CheckRecordOut])

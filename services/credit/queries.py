@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.credit.domain import reservations as rsv
-from services.credit.handlers.check import applied_limit, open_reservations
+from services.credit.handlers.check import applied_limit, reserved_amount
 from services.credit.handlers.common import active_holds, balances, receivables
 from services.credit.handlers.holds import overdue_invoices
 from services.credit.schemas import HoldOut
@@ -44,7 +44,7 @@ def holds_out(holds: list[Hold]) -> list[HoldOut]:
 async def customer_out(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
     views = await balances(uow, customer.id)
     currency = customer.credit_limit_currency
-    reserved = sum(r.amount for r in await open_reservations(uow, customer))
+    reserved = await reserved_amount(uow, customer)
     exposure = receivables(views, currency) + reserved
     limit = applied_limit(uow, customer)
     overdue, shielded = await overdue_invoices(uow, customer)
@@ -101,9 +101,9 @@ async def reservation(session: AsyncSession, order_id: str) -> Reservation:
     return found
 
 
-def reservation_out(r: Reservation) -> dict[str, Any]:
-    return {**r.model_dump(exclude={"consumed_at_version"}),
-            "status": rsv.state(r.status, r.expires_at, now())}
+def reservation_out(r: Reservation | dict[str, Any]) -> dict[str, Any]:
+    row = r if isinstance(r, dict) else r.model_dump(exclude={"consumed_at_version"})
+    return {**row, "status": rsv.state(row["status"], row["expires_at"], now())}
 
 
 async def reservations(session: AsyncSession, customer_id: str, page: PageRequest,

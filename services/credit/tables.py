@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
@@ -20,6 +20,11 @@ def _json(default: Any = None, *, nullable: bool = False) -> Any:
     if factory is None:
         return Field(default=None, sa_column=column)
     return Field(default_factory=factory, sa_column=column)
+
+
+def _money(**field: Any) -> Any:
+    """Minor units: 64-bit, as the API accepts up to 10**15 (INTEGER stops at 2**31 - 1)."""
+    return Field(sa_type=BigInteger, **field)
 
 
 class CreditTable(SQLModel, registry=registry):
@@ -47,14 +52,14 @@ class Customer(CreditTable, table=True):
     dossier_version: int = 0
     terms: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     terms_version: int = 0
-    credit_limit_amount: int
+    credit_limit_amount: int = _money()
     credit_limit_currency: str = Field(max_length=3)
     rating_class: str = Field(max_length=1)
     rating_score: int
     rating_reasons: list[str] = _json([])
     rated_as_of: date | None = None
     news_as_of: date | None = None  # the latest business date of the news rated on
-    recommended_limit_amount: int | None = None
+    recommended_limit_amount: int | None = _money(default=None)
     has_payment_history: bool = False
     balance_version: int = 0
     receivable_class: str | None = Field(default=None, max_length=16)  # from collection-plan
@@ -98,7 +103,7 @@ class Rating(CreditTable, table=True):
     reasons: list[str] = _json([])
     factors: list[dict[str, Any]] = _json([])
     inputs: dict[str, Any] = _json({})
-    recommended_limit_amount: int | None = None
+    recommended_limit_amount: int | None = _money(default=None)
     currency: str = Field(max_length=3)
     rated_by: str = Field(max_length=128)
     rated_at: datetime
@@ -110,8 +115,8 @@ class BalanceView(CreditTable, table=True):
     __tablename__ = "balance_view"
     customer_id: str = Field(primary_key=True, max_length=64)
     currency: str = Field(primary_key=True, max_length=3)
-    balance: int
-    overdue: int
+    balance: int = _money()
+    overdue: int = _money()
     oldest_overdue_due_date: date | None = None
 
 
@@ -125,7 +130,7 @@ class InvoiceView(CreditTable, table=True):
     customer_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
     kind: str = Field(default="invoice", max_length=16)
-    amount: int | None = None  # None until ledger.invoice.posted arrives (news may overtake it)
+    amount: int | None = _money(default=None)  # None until ledger.invoice.posted (news may overtake)
     issue_date: date | None = None
     due_date: date | None = None
     order_id: str | None = Field(default=None, max_length=64)
@@ -143,7 +148,7 @@ class PaymentLine(CreditTable, table=True):
     payment_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int
+    amount: int = _money()
     received_on: date
 
 
@@ -154,7 +159,7 @@ class PurchaseMonth(CreditTable, table=True):
     customer_id: str = Field(primary_key=True, max_length=64)
     currency: str = Field(primary_key=True, max_length=3)
     month: str = Field(primary_key=True, max_length=7)  # YYYY-MM
-    amount: int = 0
+    amount: int = _money(default=0)
     invoices: int = 0
 
 
@@ -166,7 +171,7 @@ class Reservation(CreditTable, table=True):
     order_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
     check_id: str = Field(max_length=64)
-    amount: int
+    amount: int = _money()
     currency: str = Field(max_length=3)
     status: str = Field(max_length=16)
     expires_at: datetime
@@ -197,7 +202,7 @@ class Promise(CreditTable, table=True):
     __tablename__ = "promise"
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int
+    amount: int = _money()
     currency: str = Field(max_length=3)
     promised_on: date
     status: str = Field(max_length=16)  # made | kept | broken
@@ -275,13 +280,13 @@ class CreditCheck(CreditTable, table=True):
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
     order_id: str | None = Field(default=None, max_length=64)
-    amount: int
+    amount: int = _money()
     currency: str = Field(max_length=3)
     decision: str = Field(max_length=16)
-    max_amount: int | None = None
+    max_amount: int | None = _money(default=None)
     reasons: list[str] = _json([])
-    exposure: int | None = None
-    limit_amount: int | None = None
+    exposure: int | None = _money(default=None)
+    limit_amount: int | None = _money(default=None)
     rating_class: str | None = Field(default=None, max_length=1)
     as_of: date
     checked_by: str = Field(max_length=64)

@@ -51,7 +51,7 @@ async def customer(feed: Feed) -> Any:
 async def test_an_order_is_counted_once_from_approval_to_invoice(feed: Feed) -> None:
     ledger = LedgerNews(feed, "C1")
     first = await check(feed, 600_000, order_id="SO-1")
-    assert first.decision.decision == "approve" and first.reservation.amount == 600_000
+    assert first.decision.decision == "approve" and first.reservation["amount"] == 600_000
     second = await check(feed, 600_000, order_id="SO-2")
     assert (second.decision.decision, second.decision.max_amount) == ("reduce", 400_000)
 

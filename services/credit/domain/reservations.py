@@ -18,16 +18,8 @@ SHIPPED = "shipped"  # the ERP confirmed the shipment; counts until invoiced
 INVOICED = "invoiced"  # the invoice is in the balance credit knows: no longer counted
 CANCELLED = "cancelled"
 STATUSES = (RESERVED, SHIPPED, INVOICED, CANCELLED)
-
-
-def counts(status: str, expires_at: datetime, now: datetime, consumed_at_version: int | None,
-           balance_version: int) -> bool:
-    """Whether a reservation is exposure now."""
-    if status not in (RESERVED, SHIPPED):
-        return False
-    if consumed_at_version is not None and balance_version >= consumed_at_version:
-        return False
-    return status == SHIPPED or expires_at > now
+# Exposure now: shipped, or reserved and not lapsed; and not yet in the balance credit
+# knows (the SQL of handlers/check.reserved_amount).
 
 
 def state(status: str, expires_at: datetime, now: datetime) -> str:

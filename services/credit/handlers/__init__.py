@@ -6,6 +6,8 @@ from services.credit.handlers.check import (
     cancel_reservation,
     check_credit,
     confirm_shipment,
+    quick_check,
+    reserving_check,
 )
 from services.credit.handlers.common import active_holds, balances, get_customer
 from services.credit.handlers.dossier import (
@@ -19,6 +21,7 @@ from services.credit.handlers.signals import record_signal, resolve_signal
 
 __all__ = [
     "accept_recommended_limit", "active_holds", "balances", "cancel_reservation", "check_credit",
-    "confirm_shipment", "get_customer", "place_hold", "rate_customer", "record_signal",
-    "register_customer", "release_hold", "resolve_signal", "run_reviews", "update_customer",
+    "confirm_shipment", "get_customer", "place_hold", "quick_check", "rate_customer",
+    "record_signal", "register_customer", "release_hold", "reserving_check", "resolve_signal",
+    "run_reviews", "update_customer",
 ]

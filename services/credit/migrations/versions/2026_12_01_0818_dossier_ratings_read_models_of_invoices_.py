@@ -1,8 +1,8 @@
 """dossier, ratings, read models of invoices and payments, reservations, agreements, detections
 
-Revision ID: 91c843c5ad55
+Revision ID: 6414871398c4
 Revises: 68204451c5fe
-Create Date: 2026-12-01 08:09:16.135853
+Create Date: 2026-12-01 08:18:08.662200
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel column types)
 from alembic import op
 
-revision: str = '91c843c5ad55'
+revision: str = '6414871398c4'
 down_revision: str | None = '68204451c5fe'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=True),
     sa.Column('issue_date', sa.Date(), nullable=True),
     sa.Column('due_date', sa.Date(), nullable=True),
     sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('payment_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('invoice_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('received_on', sa.Date(), nullable=False),
     sa.PrimaryKeyConstraint('payment_id', 'invoice_id', name=op.f('pk_payment_line'))
     )
@@ -103,7 +103,7 @@ def upgrade() -> None:
     op.create_table('promise',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('promised_on', sa.Date(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -117,7 +117,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('month', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('invoices', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('customer_id', 'currency', 'month', name=op.f('pk_purchase_month'))
     )
@@ -133,7 +133,7 @@ def upgrade() -> None:
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('factors', sa.JSON(), nullable=False),
     sa.Column('inputs', sa.JSON(), nullable=False),
-    sa.Column('recommended_limit_amount', sa.Integer(), nullable=True),
+    sa.Column('recommended_limit_amount', sa.BigInteger(), nullable=True),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('rated_by', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=False),
     sa.Column('rated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('order_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('check_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -163,10 +163,28 @@ def upgrade() -> None:
     with op.batch_alter_table('reservation', schema=None) as batch_op:
         batch_op.create_index('ix_reservation_open', ['customer_id', 'status'], unique=False)
 
+    with op.batch_alter_table('balance_view', schema=None) as batch_op:
+        batch_op.alter_column('balance',
+               existing_type=sa.INTEGER(),
+               type_=sa.BigInteger(),
+               existing_nullable=False)
+        batch_op.alter_column('overdue',
+               existing_type=sa.INTEGER(),
+               type_=sa.BigInteger(),
+               existing_nullable=False)
+
     with op.batch_alter_table('credit_check', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('exposure', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('limit_amount', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('exposure', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('limit_amount', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('rating_class', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True))
+        batch_op.alter_column('amount',
+               existing_type=sa.INTEGER(),
+               type_=sa.BigInteger(),
+               existing_nullable=False)
+        batch_op.alter_column('max_amount',
+               existing_type=sa.INTEGER(),
+               type_=sa.BigInteger(),
+               existing_nullable=True)
         batch_op.drop_index(batch_op.f('ix_credit_check_customer_id'))
         batch_op.create_index('ix_credit_check_customer_time', ['customer_id', 'checked_at', 'id'], unique=False)
 
@@ -180,13 +198,17 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('dossier_version', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('rated_as_of', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('news_as_of', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('recommended_limit_amount', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('recommended_limit_amount', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('has_payment_history', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('receivable_class', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
         batch_op.add_column(sa.Column('broken_promise', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('first_purchase_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('last_order_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('last_payment_on', sa.Date(), nullable=True))
+        batch_op.alter_column('credit_limit_amount',
+               existing_type=sa.INTEGER(),
+               type_=sa.BigInteger(),
+               existing_nullable=False)
         batch_op.drop_column('max_days_past_due')
 
     with op.batch_alter_table('hold', schema=None) as batch_op:
@@ -228,6 +250,10 @@ def downgrade() -> None:
 
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_days_past_due', sa.INTEGER(), nullable=False, server_default='0'))
+        batch_op.alter_column('credit_limit_amount',
+               existing_type=sa.BigInteger(),
+               type_=sa.INTEGER(),
+               existing_nullable=False)
         batch_op.drop_column('last_payment_on')
         batch_op.drop_column('last_order_on')
         batch_op.drop_column('first_purchase_on')
@@ -248,9 +274,27 @@ def downgrade() -> None:
     with op.batch_alter_table('credit_check', schema=None) as batch_op:
         batch_op.drop_index('ix_credit_check_customer_time')
         batch_op.create_index(batch_op.f('ix_credit_check_customer_id'), ['customer_id'], unique=False)
+        batch_op.alter_column('max_amount',
+               existing_type=sa.BigInteger(),
+               type_=sa.INTEGER(),
+               existing_nullable=True)
+        batch_op.alter_column('amount',
+               existing_type=sa.BigInteger(),
+               type_=sa.INTEGER(),
+               existing_nullable=False)
         batch_op.drop_column('rating_class')
         batch_op.drop_column('limit_amount')
         batch_op.drop_column('exposure')
+
+    with op.batch_alter_table('balance_view', schema=None) as batch_op:
+        batch_op.alter_column('overdue',
+               existing_type=sa.BigInteger(),
+               type_=sa.INTEGER(),
+               existing_nullable=False)
+        batch_op.alter_column('balance',
+               existing_type=sa.BigInteger(),
+               type_=sa.INTEGER(),
+               existing_nullable=False)
 
     with op.batch_alter_table('reservation', schema=None) as batch_op:
         batch_op.drop_index('ix_reservation_open')
