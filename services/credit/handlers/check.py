@@ -268,8 +268,13 @@ async def _reservation(uow: UnitOfWork, order_id: str) -> Reservation:
 
 async def confirm_shipment(uow: UnitOfWork, cmd: ConfirmShipment) -> Reservation:
     """The goods left: the order counts until its invoice is in the balance, and no longer
-    lapses (a lapsed approval that shipped anyway counts again: the goods are out)."""
+    lapses. A lapsed approval cannot be confirmed: the credit it held went back, so the
+    order must be checked again (the check is the only way to create exposure)."""
     reservation = await _reservation(uow, cmd.order_id)
+    state = rsv.state(reservation.status, reservation.expires_at, now())
+    if state == "expired":
+        raise Conflict(f"the approval of order {cmd.order_id} lapsed at "
+                       f"{reservation.expires_at.isoformat()}; check the order again", field="order_id")
     if reservation.status not in (rsv.RESERVED, rsv.SHIPPED):
         raise Conflict(f"order {cmd.order_id} is {reservation.status}", field="order_id")
     reservation.status = rsv.SHIPPED
