@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.credit import handlers, queries
 from services.credit.check_path import CheckPath
@@ -77,6 +79,14 @@ async def _customer(runtime: ServiceRuntime, customer_id: str) -> dict[str, Any]
         return await queries.customer_out(uow, await handlers.get_customer(uow, customer_id))
 
 
+async def _customers_list(runtime: ServiceRuntime, customer_id: str,
+                          rows: Callable[[AsyncSession], Awaitable[list[Any]]]) -> list[Any]:
+    """One of a customer's lists (404 for an unknown customer)."""
+    async with runtime.unit_of_work(read_only=True) as uow:
+        await handlers.get_customer(uow, customer_id)
+        return await rows(uow.session)
+
+
 # --- the dossier ---------------------------------------------------------------------------
 @router.post("/customers", status_code=201, response_model=CustomerOut, response_model_by_alias=True)
 async def register_customer(body: CustomerIn, runtime: Runtime, caller: Writer,
@@ -127,9 +137,8 @@ async def dossier_history(customer_id: str, runtime: Runtime, _: Reader, page: P
                           request: Request, response: Response,
                           field: Annotated[str | None, Query(max_length=64)] = None) -> Any:
     """Every change of the dossier, oldest first: who, when, which field, before and after."""
-    async with runtime.unit_of_work(read_only=True) as uow:
-        await handlers.get_customer(uow, customer_id)
-        rows = await queries.history(uow.session, customer_id, page, field)
+    rows = await _customers_list(runtime, customer_id,
+                                 lambda session: queries.history(session, customer_id, page, field))
     return finish(rows, page, lambda r: [r["id"]], request, response)
 
 
@@ -151,9 +160,8 @@ async def accept_recommended_limit(customer_id: str, body: ReasonIn, runtime: Ru
 async def rating_history(customer_id: str, runtime: Runtime, _: Reader, page: Page,
                          request: Request, response: Response) -> Any:
     """Every rating kept, oldest first, with its factors and inputs."""
-    async with runtime.unit_of_work(read_only=True) as uow:
-        await handlers.get_customer(uow, customer_id)
-        rows = await queries.ratings(uow.session, customer_id, page)
+    rows = await _customers_list(runtime, customer_id,
+                                 lambda session: queries.ratings(session, customer_id, page))
     return finish(rows, page, lambda r: [r["id"]], request, response)
 
 
@@ -225,9 +233,8 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
 async def check_history(customer_id: str, runtime: Runtime, _: Reader, page: Page,
                         request: Request, response: Response) -> Any:
     """Every answer the check gave, newest first."""
-    async with runtime.unit_of_work(read_only=True) as uow:
-        await handlers.get_customer(uow, customer_id)
-        rows = await queries.checks(uow.session, customer_id, page)
+    rows = await _customers_list(runtime, customer_id,
+                                 lambda session: queries.checks(session, customer_id, page))
     return finish(rows, page, lambda r: [r["checked_at"].isoformat(), r["id"]], request, response)
 
 
@@ -237,9 +244,8 @@ async def list_reservations(
     response: Response,
     status: Annotated[str | None, Query(pattern="^(" + "|".join((*rsv.STATUSES, "expired")) + ")$")] = None,
 ) -> Any:
-    async with runtime.unit_of_work(read_only=True) as uow:
-        await handlers.get_customer(uow, customer_id)
-        rows = await queries.reservations(uow.session, customer_id, page, status)
+    rows = await _customers_list(runtime, customer_id,
+                                 lambda session: queries.reservations(session, customer_id, page, status))
     return finish(rows, page, lambda r: [r["order_id"]], request, response)
 
 
@@ -279,9 +285,8 @@ async def record_signal(customer_id: str, body: SignalIn, runtime: Runtime, call
 async def list_signals(customer_id: str, runtime: Runtime, _: Reader, page: Page,
                        request: Request, response: Response) -> Any:
     """Reported and detected warning signs, newest first."""
-    async with runtime.unit_of_work(read_only=True) as uow:
-        await handlers.get_customer(uow, customer_id)
-        rows = await queries.signals(uow.session, customer_id, page)
+    rows = await _customers_list(runtime, customer_id,
+                                 lambda session: queries.signals(session, customer_id, page))
     return finish(rows, page, lambda r: [r["recorded_at"].isoformat(), r["id"]], request, response)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.credit.domain import reservations as rsv
 from services.credit.handlers.check import applied_limit, reserved_amount
 from services.credit.handlers.common import active_holds, balances, receivables
-from services.credit.handlers.holds import overdue_invoices
+from services.credit.handlers.holds import overdue_of
 from services.credit.schemas import HoldOut
 from services.credit.tables import (
     CreditCheck,
@@ -47,7 +47,7 @@ async def customer_out(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
     reserved = await reserved_amount(uow, customer)
     exposure = receivables(views, currency) + reserved
     limit = applied_limit(uow, customer)
-    overdue, shielded = await overdue_invoices(uow, customer)
+    overdue = await overdue_of(uow, customer)
     return {
         **{f: getattr(customer, f) for f in DOSSIER},
         "credit_limit": money(customer.credit_limit_amount, currency),
@@ -62,8 +62,8 @@ async def customer_out(uow: UnitOfWork, customer: Customer) -> dict[str, Any]:
         "balances": [{"currency": b.currency, "balance": b.balance, "overdue": b.overdue}
                      for b in views],
         "overdue_invoices": [{"invoice_id": r.id, "currency": r.currency, "due_date": r.due_date,
-                              "days_past_due": r.days_past_due, "under_agreement": r.id in shielded}
-                             for r in overdue],
+                              "days_past_due": r.days_past_due,
+                              "under_agreement": r.id in overdue.shielded} for r in overdue.invoices],
         "holds": holds_out(await active_holds(uow, customer.id)),
     }
 

@@ -77,8 +77,8 @@ async def on_promise_broken(uow: UnitOfWork, data: ev.PromiseBroken, event: Clou
     if customer is None:
         return
     customer.broken_promise = True
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
-    await rating.rerate_on_news(uow, customer, event, on)
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
 
 
 async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBroken | ev.AgreementCompleted,
@@ -98,9 +98,8 @@ async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBro
         agreement.ended_on = on
     if customer is None:
         return
-    await uow.session.flush()
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
-    await rating.rerate_on_news(uow, customer, event, on)
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
 
 
 async def on_agreement_signed(uow: UnitOfWork, data: ev.AgreementSigned, event: CloudEvent) -> None:

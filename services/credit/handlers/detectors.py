@@ -10,8 +10,8 @@ from services.credit.domain import detection
 from services.credit.domain.detection import PartialPayment, Settlement, month_key
 from services.credit.handlers import signals
 from services.credit.handlers.common import balances, config
-from services.credit.handlers.holds import overdue_invoices
-from services.credit.tables import Customer, InvoiceView, PaymentLine, PurchaseMonth, Signal
+from services.credit.handlers.holds import Overdue
+from services.credit.tables import BalanceView, Customer, InvoiceView, PaymentLine, PurchaseMonth, Signal
 from shared.db import UnitOfWork
 
 
@@ -55,7 +55,8 @@ async def partial_payments(uow: UnitOfWork, customer: Customer, as_of: date) -> 
     return await signals.detect(uow, customer, "partial_payments", finding, as_of)
 
 
-async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date) -> Signal | None:
+async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date, overdue: Overdue
+                      ) -> Signal | None:
     t = config(uow).detection
     settled = (await uow.session.execute(
         select(InvoiceView.id, InvoiceView.due_date, InvoiceView.settled_on).where(
@@ -64,16 +65,17 @@ async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date) -> Signa
         .order_by(InvoiceView.due_date.desc()).limit(t.punctual_settlements + t.late_settlements)
     )).all()
     history = [Settlement(i, due, (on - due).days) for i, due, on in settled]
-    overdue, shielded = await overdue_invoices(uow, customer)
-    history += [Settlement(r.id, r.due_date, r.days_past_due, open=True) for r in overdue
-                if r.due_date is not None and r.id not in shielded]
+    history += [Settlement(r.id, r.due_date, r.days_past_due, open=True) for r in overdue.invoices
+                if r.due_date is not None and r.id not in overdue.shielded]
     return await signals.detect(uow, customer, "paying_late", detection.started_paying_late(history, t),
                                 as_of)
 
 
-async def gone_silent(uow: UnitOfWork, customer: Customer, as_of: date) -> Signal | None:
+async def gone_silent(uow: UnitOfWork, customer: Customer, as_of: date,
+                      views: list[BalanceView] | None = None) -> Signal | None:
+    views = await balances(uow, customer.id) if views is None else views
     finding = detection.gone_silent(
-        {b.currency: b.balance for b in await balances(uow, customer.id)},
+        {b.currency: b.balance for b in views},
         customer.last_order_on, customer.last_payment_on, as_of,
         config(uow).detection)
     return await signals.detect(uow, customer, "gone_silent", finding, as_of)

@@ -132,7 +132,6 @@ async def register_customer(uow: UnitOfWork, cmd: RegisterCustomer) -> tuple[Cus
         legal_representative=cmd.legal_representative, address=cmd.address,
         credit_limit=ev.MoneyField(amount=cmd.credit_limit_amount, currency=cmd.credit_limit_currency),
     ))
-    await uow.session.flush()
     await rating.rerate(uow, customer, trigger="credit.customer.registered")
     return customer, True
 

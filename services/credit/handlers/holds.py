@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from services.credit.domain import holds as policy
 from services.credit.domain.commands import PlaceHold, ReleaseHold
 from services.credit.domain.holds import CAUSE_COLLECTION, CAUSE_MANUAL, CAUSE_OVERDUE, Want
 from services.credit.handlers.common import active_holds, balances, config, get_customer
-from services.credit.tables import Agreement, Customer, Hold, InvoiceView
+from services.credit.tables import Agreement, BalanceView, Customer, Hold, InvoiceView
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
@@ -40,12 +41,6 @@ def release(uow: UnitOfWork, hold: Hold, *, by: str, reason: str, override: bool
                              reason=reason, released_by=by, override=override))
 
 
-async def _overrides(uow: UnitOfWork, customer_id: str, cause: str) -> list[Hold]:
-    return list((await uow.session.execute(select(Hold).where(
-        Hold.customer_id == customer_id, Hold.cause == cause, Hold.override.is_(True),
-        Hold.override_lapsed.is_(False)))).scalars())
-
-
 async def _lapse_overrides(uow: UnitOfWork, customer_id: str, cause: str) -> None:
     """The cause cleared: a later default is a new one, and the policy acts on it again."""
     await uow.session.execute(update(Hold).where(
@@ -56,10 +51,13 @@ async def _lapse_overrides(uow: UnitOfWork, customer_id: str, cause: str) -> Non
 async def enact(uow: UnitOfWork, customer: Customer, cause: str, wanted: dict[str, Want], *,
                 by: str, release_reason: str, cause_ref: str | None = None) -> None:
     """Bring one cause's holds in line with what it asks for now."""
-    mine = [h for h in await active_holds(uow, customer.id)
-            if h.cause == cause and h.cause_ref == cause_ref]
-    overrides = [policy.Held(h.id, h.kind, h.stage) for h in await _overrides(uow, customer.id, cause)
-                 if h.cause_ref == cause_ref]
+    ref = Hold.cause_ref.is_(None) if cause_ref is None else Hold.cause_ref == cause_ref
+    held = list((await uow.session.execute(select(Hold).where(
+        Hold.customer_id == customer.id, Hold.cause == cause, ref,
+        or_(Hold.released_at.is_(None), and_(Hold.override.is_(True), Hold.override_lapsed.is_(False))),
+    ).order_by(Hold.placed_at, Hold.id))).scalars())
+    mine = [h for h in held if h.released_at is None]
+    overrides = [policy.Held(h.id, h.kind, h.stage) for h in held if h.released_at is not None]
     steps = policy.plan(wanted, [policy.Held(h.id, h.kind, h.stage) for h in mine], overrides)
     for hold in mine:
         if hold.id in steps.release:
@@ -78,47 +76,61 @@ async def shielded_invoices(uow: UnitOfWork, customer_id: str) -> set[str]:
     return {invoice_id for ids in rows for invoice_id in ids}
 
 
-async def overdue_invoices(uow: UnitOfWork, customer: Customer) -> tuple[list[InvoiceView], set[str]]:
-    """The open invoices the ledger declared overdue, and which of them a kept agreement
-    shields. An invoice counts while the ledger's latest position credit knows still shows
-    something overdue in its currency, or while its news is newer than that position."""
-    overdue_currencies = {b.currency for b in await balances(uow, customer.id) if b.overdue > 0}
-    rows = [r for r in (await uow.session.execute(select(InvoiceView).where(
+@dataclass(frozen=True)
+class Overdue:
+    """What is overdue for a customer: the open invoices the ledger declared overdue, and
+    which of them a kept agreement shields. Read once per transaction and handed on."""
+
+    invoices: tuple[InvoiceView, ...]
+    shielded: frozenset[str]
+    unheard_of: bool  # the ledger's position shows overdue invoices whose news is on its way
+
+    @property
+    def worst_days(self) -> int:
+        return max((r.days_past_due for r in self.invoices if r.id not in self.shielded), default=0)
+
+
+async def overdue_of(uow: UnitOfWork, customer: Customer,
+                     views: list[BalanceView] | None = None) -> Overdue:
+    """An invoice counts while the ledger's latest position credit knows still shows
+    something overdue in its currency, or while its news is newer than that position.
+    `views`: the customer's balances, if the caller has them already."""
+    views = await balances(uow, customer.id) if views is None else views
+    overdue_currencies = {b.currency for b in views if b.overdue > 0}
+    rows = tuple(r for r in (await uow.session.execute(select(InvoiceView).where(
         InvoiceView.customer_id == customer.id, InvoiceView.settled_on.is_(None),
         InvoiceView.overdue_since.is_not(None),
     ).order_by(InvoiceView.due_date, InvoiceView.id))).scalars()
-        if r.currency in overdue_currencies or (r.declared_version or 0) > customer.balance_version]
+        if r.currency in overdue_currencies or (r.declared_version or 0) > customer.balance_version)
     if not rows:
-        return [], set()
-    return rows, await shielded_invoices(uow, customer.id) & {r.id for r in rows}
+        return Overdue((), frozenset(), bool(overdue_currencies))
+    shielded = await shielded_invoices(uow, customer.id) & {r.id for r in rows}
+    return Overdue(rows, frozenset(shielded), False)
 
 
-async def worst_days_past_due(uow: UnitOfWork, customer: Customer) -> int:
-    rows, shielded = await overdue_invoices(uow, customer)
-    return max((r.days_past_due for r in rows if r.id not in shielded), default=0)
-
-
-async def apply_overdue_policy(uow: UnitOfWork, customer: Customer, *, by: str) -> None:
-    """The ladder on the worst overdue invoice not under a kept agreement."""
+async def apply_overdue_policy(uow: UnitOfWork, customer: Customer, *, by: str,
+                               overdue: Overdue | None = None) -> Overdue:
+    """The ladder on the worst overdue invoice not under a kept agreement. Answers what is
+    overdue, for what runs next in the same transaction."""
     cfg = config(uow)
-    rows, shielded = await overdue_invoices(uow, customer)
-    if not rows and any(b.overdue for b in await balances(uow, customer.id)):
-        return  # overdue invoices credit has not heard of yet: their news is on its way
-    days = max((r.days_past_due for r in rows if r.id not in shielded), default=0)
+    overdue = overdue or await overdue_of(uow, customer)
+    if overdue.unheard_of:
+        return overdue  # wait for the news: neither place nor release on half the story
+    days = overdue.worst_days
     # Over: nothing overdue, or all of it under kept agreements.
-    over = days == 0
-    if over:
+    if days == 0:
         customer.broken_promise = False
     wanted = policy.overdue_holds(policy.Default(
         worst_days_past_due=days, terms_mode=customer.terms["mode"],
         receivable_class=customer.receivable_class, broken_promise=customer.broken_promise,
     ), cfg.rungs, cfg.broken_promise_days)
-    reason = ("nothing overdue any more" if not rows else
+    reason = ("nothing overdue any more" if not overdue.invoices else
               "what is overdue is under a repayment agreement that is being kept" if days == 0 else
               f"no longer called for at {days} days past due")
     await enact(uow, customer, CAUSE_OVERDUE, wanted, by=by, release_reason=reason)
-    if over:
+    if days == 0:
         await _lapse_overrides(uow, customer.id, CAUSE_OVERDUE)
+    return overdue
 
 
 async def end_cause(uow: UnitOfWork, customer: Customer, cause: str, *, by: str, reason: str,

@@ -50,7 +50,6 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, event: Clou
         customer.last_order_on = max(customer.last_order_on or data.issue_date, data.issue_date)
     if data.order_id:
         await _invoiced(uow, customer, data)
-    await uow.session.flush()
     if purchase:
         await detectors.large_purchase(uow, customer, data.currency, data.issue_date)
     await rating.rerate_on_news(uow, customer, event, data.issue_date)
@@ -67,7 +66,6 @@ async def _invoiced(uow: UnitOfWork, customer: Customer, data: ev.InvoicePosted)
     reservation.invoice_id = data.invoice_id
     reservation.consumed_at_version = (data.balance_version if data.balance_version is not None
                                        else customer.balance_version + 1)
-    await uow.session.flush()
     await consume_reservations(uow, customer)
 
 
@@ -90,9 +88,9 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: Cl
     view.settled_on = data.settled_on
     if customer is None:
         return
-    await uow.session.flush()
-    await detectors.paying_late(uow, customer, data.settled_on)
-    await rating.rerate_on_news(uow, customer, event, data.settled_on)
+    overdue = await holds.overdue_of(uow, customer)
+    await detectors.paying_late(uow, customer, data.settled_on, overdue)
+    await rating.rerate_on_news(uow, customer, event, data.settled_on, overdue=overdue)
 
 
 async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, event: CloudEvent) -> None:
@@ -100,7 +98,6 @@ async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, ev
     view = await _invoice(uow, data.invoice_id, data.customer_id, data.currency)
     view.written_off = True
     if customer is not None:
-        await uow.session.flush()
         await rating.rerate_on_news(uow, customer, event, data.written_off_on)
 
 
@@ -111,21 +108,23 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
     customer.balance_version = data.version
     known = {b.currency: b for b in await balances(uow, customer.id)}
     overdue_before = {c: b.overdue for c, b in known.items() if b.overdue}
+    views = []
     for item in data.balances:
         view = known.pop(item.currency, None) or BalanceView(
             customer_id=customer.id, currency=item.currency, balance=0, overdue=0)
         view.balance, view.overdue = item.balance, item.overdue
         view.oldest_overdue_due_date = item.oldest_overdue_due_date
         uow.session.add(view)
+        views.append(view)
     for gone in known.values():
         await uow.session.delete(gone)
-    await uow.session.flush()
     await consume_reservations(uow, customer)
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
+                                               overdue=await holds.overdue_of(uow, customer, views))
     await detectors.partial_payments(uow, customer, data.as_of)
-    await detectors.gone_silent(uow, customer, data.as_of)
+    await detectors.gone_silent(uow, customer, data.as_of, views)
     if overdue_before != {i.currency: i.overdue for i in data.balances if i.overdue}:
-        await rating.rerate_on_news(uow, customer, event, data.as_of)
+        await rating.rerate_on_news(uow, customer, event, data.as_of, overdue=overdue)
 
 
 def stale(customer: Customer, version: int | None, overdue_now: int) -> bool:
@@ -136,8 +135,8 @@ def stale(customer: Customer, version: int | None, overdue_now: int) -> bool:
 async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     """ledger.payment.missed and ledger.invoice.aged."""
     customer = await find_customer(uow, data.customer_id, lock=True)
-    if customer is not None and stale(customer, data.balance_version,
-                                      sum(b.overdue for b in await balances(uow, customer.id))):
+    views = await balances(uow, customer.id) if customer is not None else []
+    if customer is not None and stale(customer, data.balance_version, sum(b.overdue for b in views)):
         return
     view = await _invoice(uow, data.invoice_id, data.customer_id, data.currency)
     view.due_date = view.due_date or data.due_date
@@ -146,7 +145,7 @@ async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     view.declared_version = max(view.declared_version or 0, data.balance_version)
     if customer is None:
         return
-    await uow.session.flush()
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
-    await detectors.paying_late(uow, customer, data.as_of)
-    await rating.rerate_on_news(uow, customer, event, data.as_of)
+    # (A punctual payer turning late shows at settlement and in the daily review.)
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
+                                               overdue=await holds.overdue_of(uow, customer, views))
+    await rating.rerate_on_news(uow, customer, event, data.as_of, overdue=overdue)

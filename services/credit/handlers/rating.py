@@ -15,7 +15,7 @@ from services.credit.domain.dossier import ASSESSMENTS, agreement_status
 from services.credit.domain.rating import Behaviour, RatingInputs, rate
 from services.credit.domain.reviews import ANNUAL
 from services.credit.handlers.common import config
-from services.credit.handlers.holds import worst_days_past_due
+from services.credit.handlers.holds import Overdue, overdue_of
 from services.credit.tables import (
     Customer,
     Dispute,
@@ -32,82 +32,85 @@ from shared.events import CloudEvent
 from shared.events import contracts as ev
 
 
-async def _behaviour(uow: UnitOfWork, customer: Customer, since: date, as_of: date) -> Behaviour:
-    s = uow.session
-    customer_id = customer.id
-    settled = (await s.execute(select(InvoiceView.settled_on, InvoiceView.due_date,
-                                      InvoiceView.written_off).where(
-        InvoiceView.customer_id == customer_id, InvoiceView.kind == "invoice",
+async def _behaviour(uow: UnitOfWork, customer: Customer, since: date, as_of: date,
+                     overdue: Overdue) -> tuple[Behaviour, int, bool]:
+    """Payment behaviour in the window, the purchases in it (in the limit's currency), and
+    whether the customer has a payment history: two statements."""
+    cfg, c = config(uow), customer.id
+    settled = (await uow.session.execute(select(
+        InvoiceView.settled_on, InvoiceView.due_date, InvoiceView.written_off).where(
+        InvoiceView.customer_id == c, InvoiceView.kind == "invoice",
         InvoiceView.settled_on > since, InvoiceView.settled_on <= as_of,
         InvoiceView.due_date.is_not(None)))).all()
-    # A payment that left an invoice it paid open (settled later, or not yet) was partial.
-    partial = (await s.execute(select(func.count(func.distinct(PaymentLine.payment_id))).select_from(
-        PaymentLine).join(InvoiceView, InvoiceView.id == PaymentLine.invoice_id).where(
-        PaymentLine.customer_id == customer_id, PaymentLine.received_on > since,
-        PaymentLine.received_on <= as_of,
-        or_(InvoiceView.settled_on.is_(None), InvoiceView.settled_on > PaymentLine.received_on),
-    ))).scalar_one()
-    broken = (await s.execute(select(func.count()).select_from(Promise).where(
-        Promise.customer_id == customer_id, Promise.status == "broken",
-        Promise.settled_on > since, Promise.settled_on <= as_of))).scalar_one()
-    disputes = (await s.execute(select(func.count()).select_from(Dispute).where(
-        Dispute.customer_id == customer_id, Dispute.resolved.is_(False)))).scalar_one()
-    return Behaviour(
+    counts = (await uow.session.execute(select(
+        # A payment that left an invoice it paid open (settled later, or not yet) was partial.
+        select(func.count(func.distinct(PaymentLine.payment_id))).select_from(PaymentLine)
+        .join(InvoiceView, InvoiceView.id == PaymentLine.invoice_id).where(
+            PaymentLine.customer_id == c, PaymentLine.received_on > since,
+            PaymentLine.received_on <= as_of,
+            or_(InvoiceView.settled_on.is_(None), InvoiceView.settled_on > PaymentLine.received_on),
+        ).scalar_subquery(),
+        select(func.count()).select_from(Promise).where(
+            Promise.customer_id == c, Promise.status == "broken",
+            Promise.settled_on > since, Promise.settled_on <= as_of).scalar_subquery(),
+        select(func.count()).select_from(Dispute).where(
+            Dispute.customer_id == c, Dispute.resolved.is_(False)).scalar_subquery(),
+        select(func.count()).select_from(InvoiceView).where(
+            InvoiceView.customer_id == c, InvoiceView.kind == "invoice",
+            InvoiceView.settled_on.is_not(None), InvoiceView.written_off.is_(False)).scalar_subquery(),
+        select(func.coalesce(func.sum(PurchaseMonth.amount), 0)).where(
+            PurchaseMonth.customer_id == c, PurchaseMonth.currency == customer.credit_limit_currency,
+            PurchaseMonth.month >= month_key(since + timedelta(days=1)),
+            PurchaseMonth.month <= month_key(as_of)).scalar_subquery(),
+    ))).one()
+    partial, broken, disputes, settled_ever, purchases = counts
+    behaviour = Behaviour(
         settled_days_late=tuple((on - due).days for on, due, off in settled if not off),
         written_off=sum(1 for *_, off in settled if off),
-        worst_days_past_due=await worst_days_past_due(uow, customer),
+        worst_days_past_due=overdue.worst_days,
         partial_payments=partial, broken_promises=broken, open_disputes=disputes,
     )
+    return behaviour, int(purchases), settled_ever >= cfg.history_min_settled
 
 
-async def _volume(uow: UnitOfWork, customer: Customer, since: date, as_of: date) -> limits.Volume:
-    first, last = month_key(since + timedelta(days=1)), month_key(as_of)
-    purchases = (await uow.session.execute(select(func.coalesce(func.sum(PurchaseMonth.amount), 0))
-        .where(PurchaseMonth.customer_id == customer.id,
-               PurchaseMonth.currency == customer.credit_limit_currency,
-               PurchaseMonth.month >= first, PurchaseMonth.month <= last))).scalar_one()
+def _volume(customer: Customer, purchases: int, since: date, as_of: date) -> limits.Volume:
     start = max(since + timedelta(days=1), customer.first_purchase_on or as_of)
     months = (as_of.year - start.year) * 12 + as_of.month - start.month + 1
-    return limits.Volume(int(purchases), max(1, min(months, 12)))
+    return limits.Volume(purchases, max(1, min(months, 12)))
 
 
-async def has_payment_history(uow: UnitOfWork, customer_id: str) -> bool:
-    settled = (await uow.session.execute(select(func.count()).select_from(InvoiceView).where(
-        InvoiceView.customer_id == customer_id, InvoiceView.kind == "invoice",
-        InvoiceView.settled_on.is_not(None), InvoiceView.written_off.is_(False)))).scalar_one()
-    return settled >= config(uow).history_min_settled
-
-
-async def inputs_of(uow: UnitOfWork, customer: Customer, as_of: date) -> RatingInputs:
+async def inputs_of(uow: UnitOfWork, customer: Customer, as_of: date, overdue: Overdue
+                    ) -> tuple[RatingInputs, int, bool]:
     since = as_of - timedelta(days=config(uow).rating_window_days)
     signals = (await uow.session.execute(select(Signal.kind, Signal.serious).where(
         Signal.customer_id == customer.id, Signal.resolved_at.is_(None),
         and_(Signal.observed_on > since, Signal.observed_on <= as_of),
     ).order_by(Signal.observed_on, Signal.id))).all()
+    behaviour, purchases, has_history = await _behaviour(uow, customer, since, as_of, overdue)
     return RatingInputs(
         assessments={name: (getattr(customer, name) or {}).get("grade") for name in ASSESSMENTS},
         sales_agreement=agreement_status(customer.documents),
         has_legal_representative=bool(customer.legal_representative),
-        behaviour=await _behaviour(uow, customer, since, as_of),
+        behaviour=behaviour,
         signals=tuple(k for k, serious in signals if not serious),
         serious_signals=tuple(dict.fromkeys(k for k, serious in signals if serious)),
-    )
+    ), purchases, has_history
 
 
 async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: date | None = None,
                  by: str | None = None, review: tuple[str, str] | None = None,
-                 keep: bool = False) -> Rating | None:
+                 keep: bool = False, overdue: Overdue | None = None) -> Rating | None:
     """Rate the customer as of a date (news: its business date, so a replay rates alike;
     a person's change: today); keep the rating if anything in it moved, or always for a
     review or `keep`. Answers the kept row."""
     cfg = config(uow)
     as_of = as_of or today()
-    inputs = await inputs_of(uow, customer, as_of)
+    inputs, purchases, customer.has_payment_history = await inputs_of(
+        uow, customer, as_of, overdue or await overdue_of(uow, customer))
     result = rate(inputs, cfg.weights, cfg.class_floors)
-    customer.has_payment_history = await has_payment_history(uow, customer.id)
     since = as_of - timedelta(days=cfg.rating_window_days)
     advice = limits.recommend(result.rating_class, customer.credit_limit_currency,
-                              await _volume(uow, customer, since, as_of),
+                              _volume(customer, purchases, since, as_of),
                               has_history=customer.has_payment_history,
                               cover_months=cfg.cover_months, starting_limits=cfg.starting_limits)
     first = customer.rated_as_of is None
@@ -149,13 +152,16 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
     return row
 
 
-async def rerate_on_news(uow: UnitOfWork, customer: Customer, event: CloudEvent, on: date | None
-                         ) -> Rating | None:
+async def rerate_on_news(uow: UnitOfWork, customer: Customer, event: CloudEvent, on: date | None,
+                         *, overdue: Overdue | None = None) -> Rating | None:
     """Re-rate on news from another service, as of its business date, never earlier than
     news already rated on (news may arrive out of order; a replay rates alike)."""
     dates = [d for d in (on, customer.news_as_of) if d is not None]
-    as_of = customer.news_as_of = max(dates) if dates else today()
-    return await rerate(uow, customer, trigger=event.type, as_of=as_of, by=f"event:{event.type}")
+    as_of = max(dates) if dates else today()
+    rated = await rerate(uow, customer, trigger=event.type, as_of=as_of, by=f"event:{event.type}",
+                         overdue=overdue)
+    customer.news_as_of = as_of  # set last: a change before the queries would flush at once
+    return rated
 
 
 def _json(value: Any) -> Any:

@@ -18,7 +18,6 @@ async def on_statement_disputed(uow: UnitOfWork, data: ev.StatementDisputed, eve
                                 statement_id=data.statement_id,
                                 invoice_ids=list(data.invoice_ids), reason=data.reason))
     if customer is not None:
-        await uow.session.flush()
         await rating.rerate_on_news(uow, customer, event, None)
 
 
@@ -32,6 +31,5 @@ async def on_dispute_resolved(uow: UnitOfWork, data: ev.DisputeResolved, event: 
         uow.session.add(dispute)
     dispute.resolved, dispute.resolution = True, data.resolution
     if customer is not None:
-        await uow.session.flush()
         await rating.rerate_on_news(uow, customer, event, None)
 

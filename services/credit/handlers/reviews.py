@@ -27,10 +27,9 @@ async def review_customer(uow: UnitOfWork, customer: Customer, as_of: date) -> d
             InvoiceView.customer_id == customer.id, InvoiceView.settled_on.is_(None),
             InvoiceView.overdue_since.is_not(None), InvoiceView.due_date < as_of))).scalars():
         view.days_past_due = max(view.days_past_due, (as_of - view.due_date).days)  # type: ignore[operator]
-    await uow.session.flush()
-    await holds.apply_overdue_policy(uow, customer, by="job:credit-review")
+    overdue = await holds.apply_overdue_policy(uow, customer, by="job:credit-review")
     found = [*await detectors.purchase_drop(uow, customer, as_of),
-             await detectors.paying_late(uow, customer, as_of),
+             await detectors.paying_late(uow, customer, as_of, overdue),
              await detectors.gone_silent(uow, customer, as_of)]
     done["signals"] = sum(1 for signal in found if signal is not None)
     period, kind = review_for(as_of, config(uow).annual_review_month)
@@ -38,7 +37,7 @@ async def review_customer(uow: UnitOfWork, customer: Customer, as_of: date) -> d
         Rating.customer_id == customer.id, Rating.review_period == period))).first()
     if reviewed is None:
         await rating.rerate(uow, customer, trigger=kind, as_of=as_of, by=f"job:{kind}",
-                            review=(period, kind))
+                            review=(period, kind), overdue=overdue)
         done[kind] += 1
     return dict(done)
 

@@ -46,7 +46,6 @@ async def record(uow: UnitOfWork, customer: Customer, kind: str, observed_on: da
         uow.emit(ev.CollectionRequested(customer_id=customer.id, reason=reason, as_of=observed_on,
                                         signal_id=signal.id, signal_kind=kind,
                                         receivable_class=COLLECTION_CLASS.get(kind)))
-    await uow.session.flush()
     await rating.rerate(uow, customer, trigger=f"signal:{kind}", as_of=observed_on, by=by)
     return signal
 
