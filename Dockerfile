@@ -16,6 +16,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 
+# Fonts for the statement PDFs: DejaVu for Latin scripts, WenQuanYi Micro Hei for Chinese.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
+
 RUN pip install "uv==${UV_VERSION}" \
  && groupadd --system --gid 10001 recoup \
  && useradd --system --uid 10001 --gid recoup --home-dir /app --no-create-home \

@@ -17,11 +17,14 @@ install: .venv/.installed
 run: install  ## the embedded mode on http://127.0.0.1:8000 (RECOUP_PORT)
 	$(RUN) recoup run
 
-# docker-compose validates docker-compose.yml in a test (there is no Docker engine here).
+# Debian packages some tests need: docker-compose validates docker-compose.yml (there is
+# no Docker engine here); the fonts are those the image prints statements with.
+DEBIAN_TOOLS := docker-compose fonts-dejavu-core fonts-wqy-microhei
 tools:
-	@command -v docker-compose >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-	  && (apt-get update -qq && apt-get install -y -qq docker-compose >/dev/null) \
-	  || echo "docker-compose not installed: its test will skip (or fail under CI)"; }
+	@missing=$$(for p in $(DEBIAN_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && apt-get install -y -qq $$missing >/dev/null) \
+	  || echo "not installed: $$missing; their tests will skip (or fail under CI)"; }
 
 test: install tools  ## every test; CI=true turns "server not reachable" skips into failures
 	$(RUN) ruff check .

@@ -17,11 +17,12 @@ import signal
 import sys
 from types import ModuleType
 
-from bench import credit_check, hold, ledger
+from bench import credit_check, hold, ledger, reconciliation
 
 BENCHMARKS: dict[str, ModuleType] = {
     "hold": hold,
     "ledger": ledger,
+    "reconciliation": reconciliation,
     "check": credit_check,
 }
 

@@ -75,7 +75,7 @@ def create_app(
         for runtime in runtimes:
             await runtime.prepare()
         for runtime in runtimes:
-            runtime.start_relay()
+            runtime.start_background()
         jobs = [
             asyncio.create_task(run_daily(settings.sweep_at, job, runtime))
             for runtime in runtimes
@@ -88,9 +88,9 @@ def create_app(
             for task in jobs:
                 task.cancel()
             await asyncio.gather(*jobs, return_exceptions=True)
-            # Every relay first: one may be handing events to another service's consumer.
+            # Every relay and worker first: a relay may be handing events to another service's consumer.
             for runtime in runtimes:
-                await runtime.stop_relay()
+                await runtime.stop_background()
             for runtime in runtimes:
                 await runtime.close()
             runtimes.clear()

@@ -12,12 +12,14 @@ def definitions() -> dict[str, Callable[[], ServiceDefinition]]:
     from services.credit.app import definition as credit
     from services.ledger.app import definition as ledger
     from services.reconciliation.app import definition as reconciliation
+    from services.webhooks.app import definition as webhooks
 
     return {
         "credit": credit,
         "ledger": ledger,
         "reconciliation": reconciliation,
         "collections": collections,
+        "webhooks": webhooks,
     }
 
 

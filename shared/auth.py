@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 SCOPES = frozenset(
     f"{service}:{access}"
-    for service in ("credit", "ledger", "reconciliation", "collections")
+    for service in ("credit", "ledger", "reconciliation", "collections", "webhooks")
     for access in ("read", "write")
 ) | {"collections:approve", "admin"}  # approve: write-offs and other decisions for a person
 

@@ -49,8 +49,20 @@ def _decode(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
         raise Invalid("not a cursor this list gave out", field="query.cursor") from exc
 
 
+def _python_type(column: ColumnElement[Any]) -> type:
+    # A decorated type (sqlmodel's AutoString, UTCDateTime) may only say `object`: ask its impl.
+    for type_ in (column.type, getattr(column.type, "impl", None)):
+        try:
+            kind = type_.python_type  # type: ignore[union-attr]
+        except (AttributeError, NotImplementedError):
+            continue
+        if kind is not object:
+            return kind
+    return str
+
+
 def _typed(value: Any, column: ColumnElement[Any]) -> Any:
-    kind = column.type.python_type
+    kind = _python_type(column)
     if value is None or kind is str:
         return value
     if kind is datetime:

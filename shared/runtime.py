@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter
@@ -38,6 +38,15 @@ class ScheduledJob:
     run: Callable[[ServiceRuntime, date], Any]
 
 
+class BackgroundWorker(Protocol):
+    """A loop that runs beside the relay while the service runs (e.g. webhook delivery)."""
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None:
+        """Finish the current round, then leave."""
+
+
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str  # also the settings suffix and the queue name: credit, ledger, ...
@@ -52,6 +61,7 @@ class ServiceDefinition:
     # The service's own policy settings (e.g. pydantic-settings with its own RECOUP_ names),
     # built when the runtime starts, never at import; handlers read them as `uow.config`.
     config: Callable[[], Any] | None = None
+    workers: list[Callable[[ServiceRuntime], BackgroundWorker]] = field(default_factory=list)
 
     @property
     def event_types(self) -> list[str]:
@@ -72,6 +82,9 @@ class ServiceRuntime:
         self.transport = transport
         self.infra = definition.infra
         self.config = definition.config() if definition.config else None
+        # Policy that depends on the process settings (environment, data folder) binds them.
+        if callable(bind := getattr(self.config, "bind_settings", None)):
+            self.config = bind(settings)
         self.database_url = settings.database_url(definition.name)
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
@@ -82,6 +95,7 @@ class ServiceRuntime:
             self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
         )
+        self.workers = [make(self) for make in definition.workers]
         self._tasks: list[asyncio.Task[Any]] = []
         # What a service keeps per process beside its engine (e.g. a fast path's readers),
         # made on first use; each `closer` runs when the runtime closes.
@@ -131,11 +145,16 @@ class ServiceRuntime:
                 inbox=self.infra.inbox, dead_letters=self.infra.dead_letters,
             ))
 
-    def start_relay(self) -> None:
+    def start_background(self) -> None:
+        """The outbox relay and the service's own workers."""
         self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-relay"))
+        for number, worker in enumerate(self.workers):
+            self._tasks.append(asyncio.create_task(worker.run(), name=f"{self.name}-worker-{number}"))
 
-    async def stop_relay(self, grace_seconds: float = 10.0) -> None:
+    async def stop_background(self, grace_seconds: float = 10.0) -> None:
         self.relay.stop()
+        for worker in self.workers:
+            worker.stop()
         if self._tasks:
             _, late = await asyncio.wait(self._tasks, timeout=grace_seconds)
             for task in late:

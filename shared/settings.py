@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     database_url_ledger: str | None = None
     database_url_reconciliation: str | None = None
     database_url_collections: str | None = None
+    database_url_webhooks: str | None = None
     amqp_url: str | None = None
     amqp_namespace: str = "recoup"  # exchange <ns>.events, queues <ns>.<service>
     # Embedded (SQLite) migrates on start; with PostgreSQL run `recoup migrate` first.

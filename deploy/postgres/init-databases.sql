@@ -4,3 +4,4 @@ CREATE DATABASE recoup_credit;
 CREATE DATABASE recoup_ledger;
 CREATE DATABASE recoup_reconciliation;
 CREATE DATABASE recoup_collections;
+CREATE DATABASE recoup_webhooks;

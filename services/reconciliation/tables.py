@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
@@ -18,18 +18,29 @@ class ReconciliationTable(SQLModel, registry=registry):
     pass
 
 
+# --- read models (from events) ---------------------------------------------------------
 class AccountItem(ReconciliationTable, table=True):
     """Reconciliation's own copy of the customer's documents, built from ledger events."""
 
     __tablename__ = "account_item"
-    __table_args__ = (Index("ix_account_item_customer", "customer_id", "currency", "doc_date"),)
+    __table_args__ = (
+        Index("ix_account_item_customer", "customer_id", "currency", "doc_date"),
+        # Matching reads the open debit items; the reference key finds them by number.
+        Index("ix_account_item_open", "currency", "open_amount"),
+        Index("ix_account_item_ref_key", "ref_key"),
+    )
     kind: str = Field(primary_key=True, max_length=16)
     doc_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
     doc_date: date
-    amount: int
+    amount: int = Field(sa_type=BigInteger)
     due_date: date | None = None
+    # Debit documents only: what is still open by our own count, and the document number
+    # reduced to letters and digits (what a payer's remittance text is compared with).
+    open_amount: int = Field(0, sa_type=BigInteger)
+    ref_key: str | None = Field(None, max_length=64)
+    settled_on: date | None = None
 
 
 class ItemSettlement(ReconciliationTable, table=True):
@@ -37,19 +48,152 @@ class ItemSettlement(ReconciliationTable, table=True):
     doc_kind: str = Field(primary_key=True, max_length=16)
     doc_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
-    amount: int
+    amount: int = Field(sa_type=BigInteger)
     settled_on: date
 
 
+class ReconCustomer(ReconciliationTable, table=True):
+    """The dossier facts statements and matching need, from credit's events."""
+
+    __tablename__ = "recon_customer"
+    customer_id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=256)
+    salesperson: str | None = Field(None, max_length=128)
+    legal_representative: str | None = Field(None, max_length=256)
+    dossier_version: int = -1
+    terms: dict[str, Any] | None = Field(None, sa_column=Column(JSON))
+    terms_version: int = -1
+
+
+class PayerAlias(ReconciliationTable, table=True):
+    """A name money arrives under for a customer: the dossier's names, and names people
+    taught by assigning bank lines."""
+
+    __tablename__ = "payer_alias"
+    __table_args__ = (Index("ix_payer_alias_key", "name_key"),)
+    customer_id: str = Field(primary_key=True, max_length=64)
+    name_key: str = Field(primary_key=True, max_length=256)
+    name: str = Field(max_length=256)
+    source: str = Field(max_length=32)  # dossier, former_name, legal_representative, taught
+    added_by: str = Field(max_length=64)
+    added_at: datetime
+
+
+class Agreement(ReconciliationTable, table=True):
+    """A repayment agreement's instalments (collection-plan), to judge what was agreed."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (Index("ix_agreement_customer", "customer_id"),)
+    agreement_id: str = Field(primary_key=True, max_length=64)
+    customer_id: str = Field(max_length=64)
+    currency: str = Field(max_length=3)
+    invoice_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    instalments: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field("active", max_length=16)  # active, broken, completed
+
+
+# --- statements, confirmations, disputes --------------------------------------------------
 class Statement(ReconciliationTable, table=True):
     __tablename__ = "statement"
-    __table_args__ = (Index("ix_statement_customer_period", "customer_id", "period", "currency"),)
+    __table_args__ = (
+        Index("ix_statement_customer_period", "customer_id", "period", "currency"),
+        UniqueConstraint("series", "version"),
+    )
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
     period: str = Field(max_length=7)
     currency: str = Field(max_length=3)
     content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     digest: str = Field(max_length=64)
-    status: str = Field(default="issued", max_length=16)
+    status: str = Field(default="issued", max_length=16)  # issued disputed confirmed superseded
     issued_at: datetime
     issued_by: str = Field(max_length=64)
+    # monthly (customer, month, currency; versioned) or balance (a reminder's confirmation)
+    kind: str = Field("monthly", max_length=16)
+    series: str = Field(max_length=160)
+    version: int = 1
+    reference: str = Field(max_length=120)
+    supersedes: str | None = Field(None, max_length=64)
+    changes: dict[str, Any] | None = Field(None, sa_column=Column(JSON))
+    reminder_id: str | None = Field(None, max_length=64, unique=True)
+    confirmed_by: str | None = Field(None, max_length=256)
+    confirmed_at: datetime | None = None
+    confirmed_via: str | None = Field(None, max_length=16)  # link or api
+    confirmed_recorded_by: str | None = Field(None, max_length=64)
+
+
+class Confirmation(ReconciliationTable, table=True):
+    """A signed link the customer uses without an API key; the token names this row."""
+
+    __tablename__ = "confirmation"
+    id: str = Field(primary_key=True, max_length=64)
+    statement_id: str = Field(max_length=64, index=True)
+    customer_id: str = Field(max_length=64)
+    purpose: str = Field(max_length=32)  # statement or balance_reminder
+    created_at: datetime
+    expires_at: datetime
+
+
+class Dispute(ReconciliationTable, table=True):
+    __tablename__ = "dispute"
+    __table_args__ = (Index("ix_dispute_statement", "statement_id"),
+                      Index("ix_dispute_status", "status", "raised_at", "id"))
+    id: str = Field(primary_key=True, max_length=64)
+    statement_id: str = Field(max_length=64)
+    customer_id: str = Field(max_length=64)
+    lines: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    invoice_ids: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    reason: str = Field(max_length=2000)
+    raised_by: str = Field(max_length=256)
+    raised_via: str = Field(max_length=16)  # link or api
+    raised_at: datetime
+    status: str = Field("open", max_length=16)  # open, resolved
+    resolution: str | None = Field(None, max_length=16)
+    note: str | None = Field(None, max_length=2000)
+    resolved_by: str | None = Field(None, max_length=64)
+    resolved_at: datetime | None = None
+
+
+# --- bank statements and their lines ----------------------------------------------------
+class BankImport(ReconciliationTable, table=True):
+    __tablename__ = "bank_import"
+    id: str = Field(primary_key=True, max_length=64)
+    file_digest: str = Field(max_length=64, unique=True)
+    format: str = Field(max_length=16)
+    account: str | None = Field(None, max_length=64)
+    statement_reference: str | None = Field(None, max_length=128)
+    line_count: int
+    imported_at: datetime
+    imported_by: str = Field(max_length=64)
+
+
+class BankLine(ReconciliationTable, table=True):
+    __tablename__ = "bank_line"
+    __table_args__ = (Index("ix_bank_line_status", "status", "booking_date", "id"),
+                      Index("ix_bank_line_import", "import_id"))
+    id: str = Field(primary_key=True, max_length=64)  # also the ledger's payment id
+    identity: str = Field(max_length=64, unique=True)
+    import_id: str = Field(max_length=64)
+    account: str | None = Field(None, max_length=64)
+    booking_date: date
+    value_date: date | None = None
+    direction: str = Field(max_length=8)  # credit (money in) or debit (money out)
+    amount: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    payer_name: str | None = Field(None, max_length=256)
+    payer_account: str | None = Field(None, max_length=64)
+    reference: str | None = Field(None, max_length=1000)
+    bank_reference: str | None = Field(None, max_length=128)
+    # matched, unmatched, assigned, ignored, debit
+    status: str = Field(max_length=16)
+    customer_id: str | None = Field(None, max_length=64)
+    invoice_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidence: float | None = None
+    match_reason: str | None = Field(None, max_length=1000)
+    discrepancy: str | None = Field(None, max_length=1000)
+    suggestions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False))
+    decided_by: str | None = Field(None, max_length=64)
+    decided_at: datetime | None = None
+    decision_note: str | None = Field(None, max_length=2000)
+    booked_on: date | None = None  # the ledger's payment.received for this line arrived

@@ -427,6 +427,9 @@ class StatementIssued(EventData):
     currency: str
     closing_balance: int
     digest: str
+    version: int | None = Field(None, description="1, then one more per re-issue that changed")
+    supersedes: str | None = Field(None, description="the statement id this version replaces")
+    kind: str | None = Field(None, description="monthly, or balance (a reminder's confirmation)")
 
 
 class StatementConfirmed(EventData):
@@ -470,6 +473,8 @@ class ConfirmationRequested(EventData):
     statement_id: str | None = None
     link: str = Field(description="path and signed token, relative to the public base URL")
     expires_at: datetime
+    url: str | None = Field(None, description="the link made absolute with the public base URL")
+    reference: str | None = Field(None, description="the statement's reference, as printed on it")
 
 
 class PaymentIdentified(EventData):

@@ -14,12 +14,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.clock import now
 from shared.db import UnitOfWork
-from shared.events import CloudEvent, EventData
+from shared.events import EVENT_TYPES, CloudEvent, EventData
+from shared.events.topics import matches
 from shared.messaging.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
 
 log = structlog.get_logger(__name__)
 
-EventHandler = Callable[[UnitOfWork, EventData, CloudEvent], Awaitable[None]]
+EventHandler = Callable[[UnitOfWork, EventData | None, CloudEvent], Awaitable[None]]
 
 
 class ServiceConsumer:
@@ -42,9 +43,16 @@ class ServiceConsumer:
     def event_types(self) -> list[str]:
         return list(self._handlers)
 
+    def _handler_for(self, event_type: str) -> EventHandler:
+        """The handler of this type, or of the first pattern (`ledger.#`, `#`) it matches."""
+        if event_type in self._handlers:
+            return self._handlers[event_type]
+        return next(h for pattern, h in self._handlers.items() if matches(pattern, event_type))
+
     async def handle(self, event: CloudEvent) -> None:
-        handler = self._handlers[event.type]
-        payload = event.payload()
+        handler = self._handler_for(event.type)
+        # A pattern may take types no contract names (an outside producer's): raw data then.
+        payload = event.payload() if event.type in EVENT_TYPES else None
         async with self._unit_of_work() as uow:
             if not await self._record_in_inbox(uow, event):
                 log.info("duplicate event ignored", consumer=self.service, event_id=event.id)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import structlog
 
 from shared.events import CloudEvent
+from shared.events.topics import matches
 from shared.messaging.transport import Subscriber, Transport, backoff
 
 log = structlog.get_logger(__name__)
@@ -51,9 +52,9 @@ class InProcessTransport(Transport):
         self, subscriber: Subscriber, events: Sequence[CloudEvent]
     ) -> tuple[int, BaseException | None]:
         """Answers how many events went through before a failure, and the failure."""
-        wanted = set(subscriber.event_types)
+        patterns = list(subscriber.event_types)  # as the broker's topic bindings
         for index, event in enumerate(events):
-            if event.type in wanted:
+            if any(matches(pattern, event.type) for pattern in patterns):
                 try:
                     await self._deliver(subscriber, event)
                 except Exception as exc:  # could not even dead-letter it: retry later

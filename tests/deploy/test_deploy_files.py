@@ -19,9 +19,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
-SERVICES = ("credit", "ledger", "reconciliation", "collections")
+SERVICES = ("credit", "ledger", "reconciliation", "collections", "webhooks")
 DATABASE_URL_VARS = {f"RECOUP_DATABASE_URL_{s.upper()}" for s in SERVICES}
 TEST_KEYS = "deploy-test-secret=admin"
+TEST_LINK_SECRET = "deploy-test-link-secret"
 
 
 # --- docker-compose ------------------------------------------------------------------
@@ -39,12 +40,15 @@ def _require_docker_compose() -> str:
     pytest.skip(message)
 
 
-def _compose_config(api_keys: str | None) -> subprocess.CompletedProcess[str]:
+def _compose_config(api_keys: str | None, link_secret: str | None = TEST_LINK_SECRET
+                    ) -> subprocess.CompletedProcess[str]:
     executable = _require_docker_compose()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("RECOUP_", "COMPOSE_", "DOCKER_"))}
     if api_keys is not None:
         env["RECOUP_API_KEYS"] = api_keys
+    if link_secret is not None:
+        env["RECOUP_RECONCILIATION_LINK_SECRET"] = link_secret
     return subprocess.run(
         [executable, "-f", "docker-compose.yml", "config"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -144,6 +148,15 @@ def test_compose_refuses_to_run_without_api_keys() -> None:
     result = _compose_config(None)
     assert result.returncode != 0, "the ${RECOUP_API_KEYS:?...} guard did not trip"
     assert "RECOUP_API_KEYS" in result.stderr
+
+
+def test_compose_gives_reconciliation_its_link_secret(compose: dict[str, Any]) -> None:
+    """Production refuses to start reconciliation without it: compose must not start at all."""
+    env = _environment(compose["services"]["reconciliation"])
+    assert env["RECOUP_RECONCILIATION_LINK_SECRET"] == TEST_LINK_SECRET
+    assert env["RECOUP_RECONCILIATION_PUBLIC_BASE_URL"].startswith("http")
+    result = _compose_config(TEST_KEYS, link_secret=None)
+    assert result.returncode != 0 and "RECOUP_RECONCILIATION_LINK_SECRET" in result.stderr
 
 
 def test_postgres_init_creates_every_database() -> None:
@@ -264,7 +277,7 @@ def test_gateway_routes_each_prefix_to_its_service(name: str) -> None:
     body = locations.get(f"/{name}/")
     assert body is not None, f"no location /{name}/ in nginx.conf: {sorted(locations)}"
     assert "proxy_pass" in body
-    upstreams = set(re.findall(r"\b(credit|ledger|reconciliation|collections):8000\b", body))
+    upstreams = set(re.findall(rf"\b({'|'.join(SERVICES)}):8000\b", body))
     assert upstreams == {name}, f"/{name}/ goes to {upstreams}"
     # The path is passed on unchanged: proxy_pass has no URI part that would rewrite it.
     target = re.search(r"proxy_pass\s+([^;]+);", body).group(1)
@@ -326,6 +339,7 @@ def test_kubernetes_deployment_and_service(manifests: list[dict[str, Any]], name
     env = _env_names(container)
     assert {"RECOUP_API_KEYS", "RECOUP_AMQP_URL"} <= env
     assert DATABASE_URL_VARS & env == {f"RECOUP_DATABASE_URL_{name.upper()}"}
+    assert ("RECOUP_RECONCILIATION_LINK_SECRET" in env) == (name == "reconciliation")
 
     service = _one(manifests, "Service", f"recoup-{name}")
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]

@@ -215,3 +215,22 @@ async def test_consumer_resumes_after_the_connection_drops() -> None:
         await publisher.close()
         await proxy.cut()
         await delete_namespace(namespace, ["probe"])
+
+
+async def test_a_pattern_subscription_hears_every_matching_type(transport: RabbitMQTransport) -> None:
+    """The webhook service binds `#`: the broker routes every type to it, as the in-process
+    transport does."""
+
+    class Everything(RecordingSubscriber):
+        event_types = ("#",)
+
+    subscriber = Everything()
+    await transport.subscribe(subscriber)
+    events = [signal_event(), new_event("test", ev.CaseOpened(
+        customer_id="C1", case_id="K1", opened_on="2026-01-01"))]
+    for event in events:
+        await transport.publish(event)
+
+    async def handled() -> None:
+        assert sorted(subscriber.handled) == sorted(e.id for e in events)
+    await eventually(handled)

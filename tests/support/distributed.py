@@ -17,11 +17,12 @@ import aio_pika
 import asyncpg
 import httpx
 
+from recoup import services as recoup_services
 from tests.support.api import API_KEYS_SPEC, Api, eventually
 from tests.support.servers import AMQP_URL
 
 SERVICES = {"credit": "/credit", "ledger": "/ledger", "reconciliation": "/reconciliation",
-            "collections": "/collections"}
+            "collections": "/collections", "webhooks": "/webhooks"}
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -47,10 +48,12 @@ async def postgres_databases(names: list[str]) -> AsyncIterator[dict[str, str]]:
 
 
 async def delete_namespace(namespace: str, services: list[str]) -> None:
+    """Remove the namespace's exchanges and queues: those of `services`, and those of every
+    service, which any app of the namespace declared (the whole topology, at start)."""
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
         channel = await connection.channel()
-        for service in services:
+        for service in sorted({*services, *recoup_services.definitions()}):
             await channel.queue_delete(f"{namespace}.{service}")
             await channel.queue_delete(f"{namespace}.{service}.dead")
         await channel.exchange_delete(f"{namespace}.events")

@@ -1,6 +1,9 @@
-"""A monthly statement of account, and its digest: SHA-256 of a canonical JSON form, so
-that any changed figure changes the digest and both sides can tell they hold the same
-statement."""
+"""Statements of account, and their digest: SHA-256 of a canonical JSON form, so that any
+changed figure changes the digest and both sides can tell they hold the same statement.
+
+A monthly statement: opening balance, every document of the month, closing balance, aging
+at month end, the open items and the settlement terms. A balance statement: the open items
+on a date, for the customer to confirm before an amount falls due (DOMAIN.md)."""
 
 from __future__ import annotations
 
@@ -44,6 +47,15 @@ class Settlement:
     on: date
 
 
+@dataclass(frozen=True)
+class Party:
+    """Who the statement is for, as the dossier says (credit's events)."""
+
+    name: str | None = None
+    salesperson: str | None = None
+    terms: dict[str, Any] | None = None
+
+
 def period_bounds(period: str) -> tuple[date, date]:
     try:
         year, month = (int(p) for p in period.split("-"))
@@ -53,10 +65,25 @@ def period_bounds(period: str) -> tuple[date, date]:
     return first, date(year, month, calendar.monthrange(year, month)[1])
 
 
+def previous_period(day: date) -> str:
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _ordered(items: list[Item]) -> list[Item]:
+    return sorted(items, key=lambda i: (i.on, LINE_ORDER.get(i.kind, len(LINE_ORDER)), i.doc_id))
+
+
+def _party(customer_id: str, party: Party | None) -> dict[str, Any]:
+    party = party or Party()
+    return {"customer_id": customer_id, "customer_name": party.name,
+            "salesperson": party.salesperson, "terms": party.terms}
+
+
 def build_statement(customer_id: str, period: str, currency: str, items: list[Item],
-                    settlements: list[Settlement]) -> dict[str, Any]:
+                    settlements: list[Settlement], *, party: Party | None = None) -> dict[str, Any]:
     first, last = period_bounds(period)
-    ordered = sorted(items, key=lambda i: (i.on, LINE_ORDER.get(i.kind, len(LINE_ORDER)), i.doc_id))
+    ordered = _ordered(items)
     opening = sum(i.signed for i in ordered if i.on < first)
     running = opening
     lines = []
@@ -70,25 +97,61 @@ def build_statement(customer_id: str, period: str, currency: str, items: list[It
             **({"due_date": item.due_date.isoformat()} if item.due_date else {}),
         })
     content = {
-        "customer_id": customer_id, "period": period, "currency": currency,
+        "kind": "monthly", **_party(customer_id, party), "period": period, "currency": currency,
         "period_start": first.isoformat(), "period_end": last.isoformat(),
         "opening_balance": opening, "lines": lines, "closing_balance": running,
+        "total_debits": sum(line["debit"] for line in lines),
+        "total_credits": sum(line["credit"] for line in lines),
         "aging": aging_at(last, ordered, settlements),
+        "open_items": open_items_at(last, ordered, settlements),
     }
     return {**content, "digest": digest(content)}
 
 
-def aging_at(as_of: date, items: list[Item], settlements: list[Settlement]) -> dict[str, int]:
+def build_balance_statement(customer_id: str, as_of: date, currency: str, items: list[Item],
+                            settlements: list[Settlement], *, due: dict[str, Any],
+                            party: Party | None = None) -> dict[str, Any]:
+    """What the customer owes on `as_of`, and the amount falling due (`due`: reminder_id,
+    due_date, amount, invoice_ids) it is asked to confirm."""
+    ordered = _ordered(items)
+    content = {
+        "kind": "balance", **_party(customer_id, party), "as_of": as_of.isoformat(),
+        "currency": currency,
+        "balance": sum(i.signed for i in ordered if i.on <= as_of),
+        "falling_due": due,
+        "aging": aging_at(as_of, ordered, settlements),
+        "open_items": open_items_at(as_of, ordered, settlements),
+    }
+    return {**content, "digest": digest(content)}
+
+
+def _paid_by(as_of: date, settlements: list[Settlement]) -> dict[str, int]:
     paid: dict[str, int] = {}
     for s in settlements:
         if s.on <= as_of:
             paid[s.invoice_id] = paid.get(s.invoice_id, 0) + s.amount
-    buckets = dict.fromkeys(LABELS, 0)
+    return paid
+
+
+def open_items_at(as_of: date, items: list[Item], settlements: list[Settlement]) -> list[dict[str, Any]]:
+    paid = _paid_by(as_of, settlements)
+    rows = []
     for item in items:
         if item.kind in DEBIT_KINDS and item.on <= as_of and item.due_date is not None:
             open_amount = item.amount - paid.get(item.doc_id, 0)
             if open_amount > 0:
-                buckets[bucket_for((as_of - item.due_date).days)] += open_amount
+                rows.append({"document_id": item.doc_id, "kind": item.kind,
+                             "date": item.on.isoformat(), "due_date": item.due_date.isoformat(),
+                             "amount": item.amount, "open_amount": open_amount,
+                             "days_past_due": max(0, (as_of - item.due_date).days)})
+    return sorted(rows, key=lambda r: (r["due_date"], r["document_id"]))
+
+
+def aging_at(as_of: date, items: list[Item], settlements: list[Settlement]) -> dict[str, int]:
+    buckets = dict.fromkeys(LABELS, 0)
+    for row in open_items_at(as_of, items, settlements):
+        days = (as_of - date.fromisoformat(row["due_date"])).days
+        buckets[bucket_for(days)] += row["open_amount"]
     return buckets
 
 

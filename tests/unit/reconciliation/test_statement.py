@@ -2,7 +2,15 @@ from datetime import date
 
 import pytest
 
-from services.reconciliation.domain.statement import Item, Settlement, build_statement
+from services.reconciliation.domain.statement import (
+    Item,
+    Party,
+    Settlement,
+    build_balance_statement,
+    build_statement,
+    previous_period,
+)
+from services.reconciliation.domain.versions import changes
 from shared.errors import Invalid
 
 ITEMS = [
@@ -33,3 +41,46 @@ def test_digest_is_stable_and_changes_with_any_figure() -> None:
 def test_bad_period_is_refused() -> None:
     with pytest.raises(Invalid):
         build_statement("C1", "2026-13", "CNY", ITEMS, SETTLED)
+
+
+def test_open_items_and_aging_at_month_end_and_the_party() -> None:
+    party = Party("Wang Trading", "li.na", {"mode": "net_days", "days": 30})
+    s = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=party)
+    assert s["open_items"] == [
+        {"document_id": "I1", "kind": "invoice", "date": "2026-02-10", "due_date": "2026-03-12",
+         "amount": 300_000, "open_amount": 180_000, "days_past_due": 19},
+        {"document_id": "I2", "kind": "invoice", "date": "2026-03-05", "due_date": "2026-04-04",
+         "amount": 100_000, "open_amount": 100_000, "days_past_due": 0}]
+    assert (s["total_debits"], s["total_credits"]) == (100_000, 120_000)
+    assert (s["customer_name"], s["terms"]["days"]) == ("Wang Trading", 30)
+
+
+def test_a_balance_statement_states_what_falls_due() -> None:
+    due = {"reminder_id": "R1", "due_date": "2026-04-04", "amount": 100_000, "invoice_ids": ["I2"]}
+    s = build_balance_statement("C1", date(2026, 4, 1), "CNY", ITEMS, SETTLED, due=due)
+    assert (s["kind"], s["balance"], s["falling_due"]) == ("balance", 280_000, due)
+    assert [i["document_id"] for i in s["open_items"]] == ["I1", "I2"]
+    assert len(s["digest"]) == 64
+
+
+def test_the_month_before() -> None:
+    assert previous_period(date(2026, 1, 1)) == "2025-12"
+    assert previous_period(date(2026, 4, 30)) == "2026-03"
+
+
+def test_a_new_version_says_what_changed() -> None:
+    before = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED)
+    late = [*ITEMS[:2], Item("payment", "P1", date(2026, 3, 20), 100_000),
+            Item("credit_note", "CN1", date(2026, 3, 25), 5_000)]
+    after = build_statement("C1", "2026-03", "CNY", late, [Settlement("I1", 100_000, date(2026, 3, 20))],
+                            party=Party("Wang Trading"))
+    diff = changes(before, after)
+    assert [line["document_id"] for line in diff["lines_added"]] == ["CN1"]
+    assert diff["lines_removed"] == []
+    assert diff["lines_changed"] == [{"kind": "payment", "document_id": "P1", "fields": {
+        "credit": {"before": 120_000, "after": 100_000}}}]
+    assert diff["figures"]["closing_balance"] == {"before": 280_000, "after": 295_000}
+    assert diff["aging"]["1-30"] == {"before": 180_000, "after": 200_000}
+    assert diff["party"] == {"customer_name": {"before": None, "after": "Wang Trading"}}
+    assert diff["previous_digest"] == before["digest"]
+    assert changes(before, before)["figures"] == {} and changes(before, before)["lines_changed"] == []

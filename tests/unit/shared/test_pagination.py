@@ -3,16 +3,18 @@ from elsewhere is a clear 422."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from sqlalchemy import Column, Date, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlmodel import Field, SQLModel
 
+from shared.db import service_registry
 from shared.errors import Invalid
-from shared.pagination import Page, PageRequest, encode_cursor, finish, keyset
+from shared.pagination import Page, PageRequest, _decode, encode_cursor, finish, keyset
 from shared.web import install_problem_handlers
 
 metadata = MetaData()
@@ -66,3 +68,17 @@ async def test_a_foreign_cursor_names_the_field(tmp_path: Path) -> None:
     assert response.json()["errors"][0]["field"] == "query.cursor"
     with pytest.raises(Invalid):
         keyset(select(items), [items.c.on, items.c.id], PageRequest(10, encode_cursor(["x"])))
+
+
+
+class _Row(SQLModel, registry=service_registry(), table=True):
+    id: str = Field(primary_key=True, max_length=8)
+    at: datetime
+    on: date
+
+
+def test_cursors_over_sqlmodel_columns_keep_their_types() -> None:
+    """sqlmodel's AutoString and UTCDateTime say `object` as their Python type."""
+    moment = datetime(2026, 4, 1, 8, 30, tzinfo=UTC)
+    cursor = encode_cursor([moment, date(2026, 4, 1), "A-1"])
+    assert _decode(cursor, [_Row.at, _Row.on, _Row.id]) == [moment, date(2026, 4, 1), "A-1"]

@@ -1,0 +1,132 @@
+"""CAMT.053 (ISO 20022 BankToCustomerStatement, any version: elements are found by local
+name). Parsed with defusedxml and no DTD allowed: a bank statement never needs one, and
+entity expansion (billion laughs) and external entities (file or network reads) are the
+holes XML statement parsers have shipped (RELIABILITY.md).
+
+An entry (Ntry) with several transactions (TxDtls: a batch booking) becomes one line per
+transaction; entries not booked (Sts PDNG, INFO) are skipped and said so."""
+
+from __future__ import annotations
+
+from datetime import date
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from services.reconciliation.domain.bank import BankEntry, BankFile
+from services.reconciliation.domain.money import to_minor_units
+from shared.errors import Invalid
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _find(element: Element | None, path: str) -> Element | None:
+    """The first element down `path` (local names separated by '/')."""
+    for name in path.split("/"):
+        if element is None:
+            return None
+        element = next((child for child in element if _local(child.tag) == name), None)
+    return element
+
+
+def _all(element: Element | None, name: str) -> list[Element]:
+    return [] if element is None else [c for c in element if _local(c.tag) == name]
+
+
+def _text(element: Element | None, path: str) -> str | None:
+    found = _find(element, path)
+    return found.text.strip() if found is not None and found.text and found.text.strip() else None
+
+
+def _date(element: Element | None, path: str) -> date | None:
+    raw = _text(element, f"{path}/Dt") or _text(element, f"{path}/DtTm")
+    try:
+        return date.fromisoformat(raw[:10]) if raw else None
+    except ValueError as exc:
+        raise Invalid(f"{path} {raw!r} is not a date", field="body") from exc
+
+
+def _amount(element: Element | None) -> tuple[int, str] | None:
+    amount = _find(element, "Amt")
+    if amount is None or not amount.text:
+        return None
+    currency = amount.get("Ccy", "")
+    if len(currency) != 3:
+        raise Invalid("an Amt has no Ccy", field="body")
+    return to_minor_units(amount.text, currency, field="body"), currency
+
+
+def _party(tx: Element | None, role: str) -> tuple[str | None, str | None]:
+    parties = _find(tx, "RltdPties")
+    name = _text(parties, f"{role}/Nm") or _text(parties, f"{role}/Pty/Nm")
+    account = _text(parties, f"{role}Acct/Id/IBAN") or _text(parties, f"{role}Acct/Id/Othr/Id")
+    return name, account
+
+
+def _remittance(tx: Element | None) -> str | None:
+    info = _find(tx, "RmtInf")
+    texts = [u.text.strip() for u in _all(info, "Ustrd") if u.text and u.text.strip()]
+    for structured in _all(info, "Strd"):
+        ref = _text(structured, "CdtrRefInf/Ref")
+        if ref:
+            texts.append(ref)
+        texts += [t for r in _all(structured, "RfrdDocInf") if (t := _text(r, "Nb"))]
+    end_to_end = _text(tx, "Refs/EndToEndId")
+    if end_to_end and end_to_end.upper() != "NOTPROVIDED":
+        texts.append(end_to_end)
+    return " ".join(texts) or None
+
+
+def parse(data: bytes) -> BankFile:
+    try:
+        root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise Invalid("the XML declares a DTD or entities; a CAMT.053 statement has none and "
+                      "they are refused (entity expansion and external entities)", field="body") from exc
+    except ParseError as exc:
+        raise Invalid(f"not well-formed XML: {exc}", field="body") from exc
+    statements = [s for s in root.iter() if _local(s.tag) == "Stmt"]
+    if _local(root.tag) != "Document" or not statements:
+        raise Invalid("not a CAMT.053 document (no BkToCstmrStmt/Stmt)", field="body")
+    first = statements[0]
+    account = _text(first, "Acct/Id/IBAN") or _text(first, "Acct/Id/Othr/Id")
+    file = BankFile("camt053", account, _text(first, "Id"))
+    for statement in statements:
+        for entry in _all(statement, "Ntry"):
+            _read_entry(entry, file)
+    return file
+
+
+def _read_entry(entry: Element, file: BankFile) -> None:
+    status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
+    entry_ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    if status and status.upper() != "BOOK":
+        file.skipped.append(f"entry {entry_ref or '?'}: status {status}, not booked")
+        return
+    indicator = _text(entry, "CdtDbtInd")
+    if indicator not in ("CRDT", "DBIT"):
+        raise Invalid(f"entry {entry_ref or '?'}: CdtDbtInd must be CRDT or DBIT", field="body")
+    if _text(entry, "RvslInd") == "true":  # a reversal turns the side round
+        indicator = "DBIT" if indicator == "CRDT" else "CRDT"
+    entry_amount = _amount(entry)
+    booked = _date(entry, "BookgDt") or _date(entry, "ValDt")
+    if entry_amount is None or booked is None:
+        raise Invalid(f"entry {entry_ref or '?'} has no Amt or BookgDt", field="body")
+    transactions = [t for d in _all(entry, "NtryDtls") for t in _all(d, "TxDtls")]
+    payer_role = "Dbtr" if indicator == "CRDT" else "Cdtr"
+    for n, tx in enumerate(transactions or [None]):
+        amount, currency = (_amount(tx) if tx is not None and len(transactions) > 1 else None) \
+            or entry_amount
+        name, account = _party(tx, payer_role)
+        tx_ref = _text(tx, "Refs/AcctSvcrRef") or (
+            f"{entry_ref}/{n + 1}" if entry_ref and len(transactions) > 1 else entry_ref)
+        file.entries.append(BankEntry(
+            booking_date=booked, value_date=_date(entry, "ValDt"),
+            direction="credit" if indicator == "CRDT" else "debit", amount=amount,
+            currency=currency, payer_name=name, payer_account=account,
+            reference=_remittance(tx), bank_reference=tx_ref))
+
+

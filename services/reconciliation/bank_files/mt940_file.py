@@ -1,0 +1,82 @@
+"""MT940 through the mt-940 library (tags, :61: lines, amounts, dates). What the :86:
+field holds is bank-specific (RELIABILITY.md); read here are the two common layouts:
+subfields `?20`-`?29` (remittance), `?32`-`?33` (name), `?31` (account), as German and
+Chinese banks write them; and SWIFT keywords `/NAME/`, `/REMI/`, `/IBAN/`, `/EREF/`.
+Anything else is taken whole as remittance text, without a payer name."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import mt940
+
+from services.reconciliation.domain.bank import BankEntry, BankFile
+from services.reconciliation.domain.money import to_minor_units
+from shared.errors import Invalid
+
+_SUBFIELD = re.compile(r"\?(\d\d)")
+SUBFIELD_LENGTH = 27
+_KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
+
+
+def details(text: str) -> tuple[str | None, str | None, str | None]:
+    """(payer name, payer account, remittance text) from an :86: field."""
+    text = text.replace("\r", "").replace("\n", "")
+    if _SUBFIELD.search(text):
+        parts = _SUBFIELD.split(text)
+        fields: dict[str, list[str]] = {}
+        for code, value in zip(parts[1::2], parts[2::2], strict=True):
+            fields.setdefault(code, []).append(value.strip())
+        remittance = [v for c in sorted(fields) if "20" <= c <= "29" or "60" <= c <= "63"
+                      for v in fields[c]]
+        name = [v for c in ("32", "33") for v in fields.get(c, [])]
+        return (_joined(name), _joined(fields.get("31", [])), _joined(remittance))
+    if _KEYWORD.search(text):
+        parts = _KEYWORD.split(text)
+        found = {k: v.strip(" /") for k, v in zip(parts[1::2], parts[2::2], strict=True)}
+        remittance = " ".join(v for k in ("REMI", "EREF") if (v := found.get(k)))
+        return (found.get("NAME") or found.get("ORDP") or None,
+                found.get("IBAN") or found.get("ACCW") or None, remittance or None)
+    return None, None, text.strip() or None
+
+
+def _joined(parts: list[str]) -> str | None:
+    """Subfields hold 27 characters: a full one was cut mid-word, a shorter one ended a word."""
+    text = "".join(part if len(part) >= SUBFIELD_LENGTH else part + " " for part in parts)
+    return text.strip() or None
+
+
+def parse(data: bytes) -> BankFile:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    # The library's :86: post-processor would read ?31 (an account) into the name: ours reads it.
+    transactions = mt940.models.Transactions(processors={"post_transaction_details": []})
+    try:
+        transactions.parse(text)
+    except Exception as exc:  # the library raises plain errors for malformed tags
+        raise Invalid(f"not a readable MT940 statement: {exc}", field="body") from exc
+    if not transactions.data and not transactions.transactions:
+        raise Invalid("not an MT940 statement (no :20:, :25: or :61:)", field="body")
+    file = BankFile("mt940", transactions.data.get("account_identification"),
+                    transactions.data.get("transaction_reference"))
+    for transaction in transactions:
+        d = transaction.data
+        status = d.get("status")
+        if status not in ("C", "D", "RC", "RD"):
+            raise Invalid(f"a :61: line has the mark {status!r}", field="body")
+        amount = d["amount"]
+        currency = amount.currency or d.get("currency")
+        name, account, remittance = details(d.get("transaction_details") or "")
+        bank_reference = d.get("bank_reference") or d.get("customer_reference")
+        booked: date = d.get("entry_date") or d["date"]
+        file.entries.append(BankEntry(
+            booking_date=date(booked.year, booked.month, booked.day),
+            value_date=date(d["date"].year, d["date"].month, d["date"].day),
+            direction="credit" if status in ("C", "RD") else "debit",
+            amount=abs(to_minor_units(str(amount.amount), currency, field="body")),
+            currency=currency, payer_name=name, payer_account=account, reference=remittance,
+            bank_reference=bank_reference))
+    return file

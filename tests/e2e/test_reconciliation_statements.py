@@ -1,0 +1,233 @@
+"""Statements of account through HTTP: versions after late entries, the PDF, the customer's
+signed link (no API key) to confirm or dispute, disputes resolved by a person, the
+month-end run, and balance confirmations for collection-plan's reminders."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from itsdangerous import URLSafeSerializer
+from pypdf import PdfReader
+
+from services.reconciliation.app import month_end_statements
+from shared.events import contracts as ev
+from shared.events import new_event
+from tests.support.api import Api, eventually
+from tests.support.outbox import emitted
+
+CUSTOMER = "D-77"
+
+
+async def dealer_with_march(api: Api) -> None:
+    await api.ok("POST", "/credit/v1/customers", {
+        "id": CUSTOMER, "name": "Wang Trading Co., Ltd.", "salesperson": "li.na",
+        "terms": {"mode": "net_days", "days": 30},
+        "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
+
+    async def known() -> None:
+        response = await api.get(f"/ledger/v1/customers/{CUSTOMER}/account?as_of=2026-01-01")
+        assert response.status_code == 200
+    await eventually(known)
+    for n, (issued, amount) in enumerate((("2026-02-10", 300_000), ("2026-03-05", 100_000)), 1):
+        await api.ok("POST", "/ledger/v1/invoices", {
+            "id": f"INV-{n}", "customer_id": CUSTOMER, "amount": amount, "currency": "CNY",
+            "issue_date": issued})
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "PAY-1", "customer_id": CUSTOMER, "amount": 120_000, "currency": "CNY",
+        "received_on": "2026-03-20"})
+
+
+async def march(api: Api, **extra: Any) -> Any:
+    return await api.post("/reconciliation/v1/statements",
+                          {"customer_id": CUSTOMER, "period": "2026-03", "as_of": "2026-04-01", **extra})
+
+
+async def statement_with(api: Api, documents: list[str]) -> dict[str, Any]:
+    async def arrived() -> dict[str, Any]:
+        response = await march(api)
+        assert response.status_code in (200, 201), response.text
+        body = response.json()
+        assert [line["document_id"] for line in body["lines"]] == documents, body["lines"]
+        return body
+    return await eventually(arrived)
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
+
+
+async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[Api, FastAPI]) -> None:
+    api, app = embedded
+    runtime = app.state.runtimes["reconciliation"]
+    await dealer_with_march(api)
+    first = await statement_with(api, ["INV-2", "PAY-1"])
+    assert (first["opening_balance"], first["closing_balance"]) == (300_000, 280_000)
+    assert first["customer_name"] == "Wang Trading Co., Ltd." and first["terms"]["days"] == 30
+    assert [i["open_amount"] for i in first["open_items"]] == [180_000, 100_000]
+
+    again = await march(api)
+    assert again.status_code == 200 and again.json()["id"] == first["id"]  # nothing changed
+
+    # A late credit note dated in March: a new version that says what changed.
+    await api.ok("POST", "/ledger/v1/credit-notes", {
+        "id": "CN-1", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
+        "issue_date": "2026-03-25", "invoice_id": "INV-2"})
+    second = await statement_with(api, ["INV-2", "PAY-1", "CN-1"])
+    assert second["version"] == first["version"] + 1 and second["supersedes"] == first["id"]
+    assert [line["document_id"] for line in second["changes"]["lines_added"]] == ["CN-1"]
+    assert second["changes"]["figures"]["closing_balance"] == {"before": 280_000, "after": 270_000}
+    old = await api.ok("GET", f"/reconciliation/v1/statements/{first['id']}")
+    assert old["status"] == "superseded"
+    versions = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
+    assert [v["version"] for v in versions][:2] == [second["version"], first["version"]]
+    one = await api.get(f"/reconciliation/v1/statements?customer_id={CUSTOMER}&limit=1")
+    following = await api.get(one.headers["link"].split(";")[0].strip("<>"))
+    assert [one.json()[0]["version"], following.json()[0]["version"]] == [
+        second["version"], second["version"] - 1]
+
+    pdf = await api.get(f"/reconciliation/v1/statements/{second['id']}",
+                        headers={"Accept": "application/pdf"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert second["reference"] in text and second["digest"] in text and "CN-1" in text
+
+    # The customer opens the link: no API key.
+    link = second["confirmation"]["link"]
+    assert second["confirmation"]["url"].endswith(link)
+    page = await api.request("GET", link, key="-")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert second["reference"] in page.text and "<form" in page.text
+    as_json = await api.request("GET", link, key="-", headers={"Accept": "application/json"})
+    assert as_json.json()["digest"] == second["digest"]
+    old_link = first["confirmation"]["link"]
+    refused = await api.post(f"{old_link}/confirm", {"name": "Wang Wei"}, key="-")
+    assert refused.status_code == 409 and "newer version" in refused.json()["detail"]
+
+    tampered = await api.request("GET", link[:-3] + "abc", key="-")
+    assert tampered.status_code == 401 and tampered.json()["title"] == "Invalid link"
+    secret = runtime.config.secret()
+    confirmation_id = second["confirmation"]["confirmation_id"]
+    expired_token = URLSafeSerializer(secret, salt="recoup.reconciliation.confirmation").dumps(
+        {"c": confirmation_id, "e": 1_000_000_000})
+    expired = await api.request("GET", f"/reconciliation/v1/confirmations/{expired_token}", key="-")
+    assert expired.status_code == 410 and "expired" in expired.json()["detail"]
+
+    confirmed = await api.post(f"{link}/confirm", {"name": "Wang Wei"}, key="-")
+    assert confirmed.status_code == 200, confirmed.text
+    assert (confirmed.json()["status"], confirmed.json()["confirmed_by"]) == ("confirmed", "Wang Wei")
+    assert confirmed.json()["confirmed_via"] == "link" and confirmed.json()["confirmed_at"]
+    assert (await api.post(f"{link}/confirm", {"name": "Somebody"}, key="-")).status_code == 409
+    late = await api.post(f"/reconciliation/v1/statements/{second['id']}/dispute",
+                          {"lines": ["INV-2"], "reason": "too late"})
+    assert late.status_code == 409
+
+    # Evidence stays: a later entry makes a third version, the second stays confirmed.
+    await api.ok("POST", "/ledger/v1/credit-notes", {
+        "id": "CN-2", "customer_id": CUSTOMER, "amount": 1_000, "currency": "CNY",
+        "issue_date": "2026-03-26"})
+    third = await statement_with(api, ["INV-2", "PAY-1", "CN-1", "CN-2"])
+    assert third["version"] == second["version"] + 1
+    kept = await api.ok("GET", f"/reconciliation/v1/statements/{second['id']}")
+    assert (kept["status"], kept["digest"], kept["confirmed_by"]) == (
+        "confirmed", second["digest"], "Wang Wei")
+
+    issued = [e["version"] for e in await emitted(runtime, "reconciliation.statement.issued")]
+    assert issued == list(range(1, third["version"] + 1))
+    requested = await emitted(runtime, "reconciliation.confirmation.requested")
+    assert requested[-1]["statement_id"] == third["id"] and requested[-1]["purpose"] == "statement"
+    assert requested[-1]["link"].startswith("/reconciliation/v1/confirmations/")
+    assert (await emitted(runtime, "reconciliation.statement.confirmed"))[-1] == {
+        "customer_id": CUSTOMER, "statement_id": second["id"], "confirmed_by": "Wang Wei"}
+
+
+async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api, FastAPI]) -> None:
+    api, app = embedded
+    runtime = app.state.runtimes["reconciliation"]
+    await dealer_with_march(api)
+    statement = await statement_with(api, ["INV-2", "PAY-1"])
+    link = statement["confirmation"]["link"]
+
+    form = "document_id=INV-2&document_id=PAY-1&reason=INV-2+was+returned&name=Wang+Wei"
+    answered = await api.request("POST", f"{link}/dispute", key="-", content=form,
+                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert answered.status_code == 201 and "we will look into the lines" in answered.text
+    nothing_ticked = await api.request("POST", f"{link}/dispute", key="-", content="reason=x&name=y",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert nothing_ticked.status_code == 422 and "tick at least one line" in nothing_ticked.text
+    assert "text/html" in nothing_ticked.headers["content-type"]  # a page for the person
+
+    [disputed] = await emitted(runtime, "reconciliation.statement.disputed")
+    assert disputed["invoice_ids"] == ["INV-2", "INV-1"]  # the payment's line settled INV-1
+    assert disputed["lines"] == [{"document_id": "INV-2", "reason": None},
+                                 {"document_id": "PAY-1", "reason": None}]
+    [queued] = await api.ok("GET", "/reconciliation/v1/disputes?status=open")
+    assert (queued["id"], queued["raised_by"], queued["raised_via"]) == (
+        disputed["dispute_id"], "Wang Wei", "link")
+    blocked = await api.post(f"/reconciliation/v1/statements/{statement['id']}/confirm",
+                             {"confirmed_by": "Wang Wei"})
+    assert blocked.status_code == 409 and "open dispute" in blocked.json()["detail"]
+
+    not_a_line = await api.post(f"/reconciliation/v1/statements/{statement['id']}/dispute",
+                                {"lines": [{"document_id": "INV-9", "reason": "?"}], "reason": "x"})
+    assert not_a_line.status_code == 422 and not_a_line.json()["errors"][0]["field"] == "lines.0.document_id"
+
+    resolved = await api.ok("POST", f"/reconciliation/v1/disputes/{queued['id']}/resolve",
+                            {"resolution": "upheld", "note": "Delivery note signed on 2026-03-06"})
+    assert (resolved["status"], resolved["resolution"]) == ("resolved", "upheld")
+    assert (await api.post(f"/reconciliation/v1/disputes/{queued['id']}/resolve",
+                           {"resolution": "upheld", "note": "again"})).status_code == 409
+    [event] = await emitted(runtime, "reconciliation.dispute.resolved")
+    assert event["invoice_ids"] == ["INV-2", "INV-1"]
+    assert event["note"] == "Delivery note signed on 2026-03-06"
+
+    # Resolved: the customer's answer by paper, recorded by staff.
+    done = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/confirm",
+                        {"confirmed_by": "Wang Wei (signed and stamped copy)"})
+    assert (done["status"], done["confirmed_via"]) == ("confirmed", "api")
+
+
+async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, FastAPI]) -> None:
+    api, app = embedded
+    runtime = app.state.runtimes["reconciliation"]
+    await dealer_with_march(api)
+    await statement_with(api, ["INV-2", "PAY-1"])  # the read model is complete
+
+    skipped = await month_end_statements(runtime, date(2026, 4, 2))
+    assert "skipped" in skipped
+    run = await month_end_statements(runtime, date(2026, 4, 1))
+    assert (run["period"], run["issued"], run["new_versions"], run["unchanged"]) == ("2026-03", 0, 0, 1)
+    february = await api.ok("POST", "/reconciliation/v1/statement-runs",
+                            {"period": "2026-02", "as_of": "2026-04-01"})
+    assert (february["issued"], february["unchanged"]) == (1, 0)
+    assert (await api.ok("POST", "/reconciliation/v1/statement-runs",
+                         {"period": "2026-02", "as_of": "2026-04-01"}))["unchanged"] == 1
+    future = await api.post("/reconciliation/v1/statements",
+                            {"customer_id": CUSTOMER, "period": "2026-05", "as_of": "2026-04-01"})
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
+
+    # collection-plan's reminder before INV-2 falls due: a balance confirmation with a link.
+    reminder = ev.ReminderIssued(customer_id=CUSTOMER, reminder_id="REM-1", invoice_ids=["INV-2"],
+                                 amount=100_000, currency="CNY", due_date=date(2026, 4, 4),
+                                 as_of=date(2026, 4, 1))
+    await runtime.transport.publish(new_event("recoup/collections", reminder))
+    await runtime.transport.publish(new_event("recoup/collections", reminder))  # sent twice
+
+    async def balance_confirmation() -> dict[str, Any]:
+        [found] = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-04")
+        return found
+    found = await eventually(balance_confirmation)
+    assert (found["kind"], found["balance"], found["falling_due"]["amount"]) == ("balance", 280_000, 100_000)
+    [asked] = [e for e in await emitted(runtime, "reconciliation.confirmation.requested")
+               if e["purpose"] == "balance_reminder"]
+    assert asked["statement_id"] == found["id"]
+    # until the due date and 7 days' grace, and a day at least (this reminder came late)
+    assert datetime.fromisoformat(asked["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    view = await api.ok("GET", f"/reconciliation/v1/statements/{found['id']}")
+    confirmed = await api.post(f"{view['confirmation']['link']}/confirm", {"name": "Wang Wei"}, key="-")
+    assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
+    pdf = await api.request("GET", view["confirmation"]["link"], key="-",
+                            headers={"Accept": "application/pdf"})
+    assert "Balance confirmation" in pdf_text(pdf.content)

@@ -1,0 +1,125 @@
+"""Bank files read into lines: CAMT.053 (batches, pending entries, reversals; no DTD,
+no entities), MT940 (both :86: layouts), CSV with the bank's own columns; and the line
+identities that keep a second import from taking a line twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.reconciliation.bank_files import CsvLayout, detect, parse
+from services.reconciliation.config import DEFAULT_CSV_COLUMNS
+from services.reconciliation.domain.bank import identities, line_id
+from services.reconciliation.domain.money import format_amount, to_minor_units
+from shared.errors import Invalid
+from tests.support.bank_files import Row, camt053, csv_file, mt940
+
+ON = date(2026, 4, 3)
+ROWS = [Row(ON, 1_234_550, "Wang Trading Co., Ltd.", "INV-2026-0001 & INV-2026-0002", "B-1",
+            payer_account="CN001"),
+        Row(ON, -1_200, "Bank", "charges", "B-2")]
+LAYOUT = CsvLayout(columns=dict(DEFAULT_CSV_COLUMNS))
+
+
+def test_camt053_lines_with_payer_reference_and_direction() -> None:
+    file = parse(camt053(ROWS), "camt053", LAYOUT)
+    assert (file.format, file.account, file.statement_reference) == (
+        "camt053", "CN5512345678901234567", "STMT-1")
+    credit, debit = file.entries
+    assert (credit.direction, credit.amount, credit.currency, credit.booking_date) == (
+        "credit", 1_234_550, "CNY", ON)
+    assert (credit.payer_name, credit.payer_account) == ("Wang Trading Co., Ltd.", "CN001")
+    assert credit.reference == "INV-2026-0001 & INV-2026-0002" and credit.bank_reference == "B-1"
+    assert (debit.direction, debit.amount, debit.payer_name) == ("debit", 1_200, "Bank")
+
+
+def test_camt053_batch_booking_splits_and_pending_entries_are_skipped() -> None:
+    batch = [Row(ON, 10_000, "A", "INV-1", "T-1"), Row(ON, 20_000, "B", "INV-2", "T-2")]
+    file = parse(camt053([], batch=[batch], pending=[Row(ON, 5, "C", "x", "P-1")]), "camt053", LAYOUT)
+    assert [(e.amount, e.payer_name, e.bank_reference) for e in file.entries] == [
+        (10_000, "A", "T-1"), (20_000, "B", "T-2")]
+    assert file.skipped == ["entry P-1: status PDNG, not booked"]
+
+
+ENTITY_BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<Document><BkToCstmrStmt><Stmt><Id>&lol3;</Id></Stmt></BkToCstmrStmt></Document>"""
+EXTERNAL = b"""<?xml version="1.0"?>
+<!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<Document><BkToCstmrStmt><Stmt><Id>&secret;</Id></Stmt></BkToCstmrStmt></Document>"""
+
+
+@pytest.mark.parametrize("hostile", [ENTITY_BOMB, EXTERNAL], ids=["entity bomb", "external entity"])
+def test_camt053_refuses_dtds_and_entities(hostile: bytes) -> None:
+    with pytest.raises(Invalid, match="DTD or entities"):
+        parse(hostile, "camt053", LAYOUT)
+
+
+def test_camt053_that_is_not_one_is_refused_clearly() -> None:
+    with pytest.raises(Invalid, match="not well-formed"):
+        parse(b"<Document><oops></Document>", "camt053", LAYOUT)
+    with pytest.raises(Invalid, match="not a CAMT.053"):
+        parse(b"<Document><Other/></Document>", "camt053", LAYOUT)
+
+
+@pytest.mark.parametrize("layout", ["subfields", "keywords"])
+def test_mt940_reads_name_and_remittance_from_either_layout(layout: str) -> None:
+    file = parse(mt940(ROWS, layout=layout), "mt940", LAYOUT)
+    assert file.account == "12345678/0012345678"
+    credit, debit = file.entries
+    assert (credit.direction, credit.amount, credit.booking_date) == ("credit", 1_234_550, ON)
+    assert credit.payer_name == "Wang Trading Co., Ltd."
+    assert credit.reference is not None and "INV-2026-0001" in credit.reference
+    assert "INV-2026-0002" in credit.reference.replace(" ", "")
+    assert (debit.direction, debit.amount) == ("debit", 1_200)
+
+
+def test_csv_with_the_banks_own_columns_and_decimal_comma() -> None:
+    data = csv_file(ROWS, headers=("Buchungstag", "Betrag", "Waehrung", "Name", "Verwendungszweck", "Ref"),
+                    delimiter=";", decimal=",", date_format="%d.%m.%Y")
+    layout = CsvLayout(columns={"booking_date": "Buchungstag", "amount": "Betrag", "currency": "Waehrung",
+                                "payer_name": "Name", "reference": "Verwendungszweck",
+                                "bank_reference": "Ref"}, delimiter=";", decimal=",",
+                       date_format="%d.%m.%Y", account="DE-1")
+    file = parse(data, "csv", layout)
+    assert [(e.direction, e.amount, e.payer_name) for e in file.entries] == [
+        ("credit", 1_234_550, "Wang Trading Co., Ltd."), ("debit", 1_200, "Bank")]
+    assert file.account == "DE-1"
+
+
+def test_csv_without_a_needed_column_names_it() -> None:
+    with pytest.raises(Invalid, match="no column for amount") as refused:
+        parse(b"booking_date,sum,currency\n2026-04-03,1.00,CNY\n", "csv", LAYOUT)
+    assert refused.value.field == "query.csv_columns"
+
+
+def test_amounts_are_exact_never_rounded() -> None:
+    assert to_minor_units("1,234.50", "CNY") == 123_450
+    assert to_minor_units("1.234,50", "EUR", decimal_mark=",") == 123_450
+    assert to_minor_units("1500", "JPY") == 1500
+    with pytest.raises(Invalid, match="more decimals"):
+        to_minor_units("10.005", "CNY")
+    with pytest.raises(Invalid, match="more decimals"):
+        to_minor_units("10.5", "JPY")
+    assert format_amount(-123_450, "CNY") == "-1,234.50" and format_amount(1500, "JPY") == "1,500"
+
+
+def test_the_same_lines_have_the_same_identities_in_any_file_and_equal_lines_stay_two() -> None:
+    twin = Row(ON, 50_000, "Li", "goods")
+    first = parse(csv_file([twin, twin]), "csv", LAYOUT)
+    later = parse(csv_file([Row(ON, 7, "x", "y"), twin, twin, twin]), "csv", LAYOUT)
+    a, b = identities(first)
+    assert a != b  # two equal payments on one day are two lines
+    assert set(identities(later)) >= {a, b}  # an overlapping export knows them
+    by_bank_ref = parse(camt053([ROWS[0]]), "camt053", LAYOUT)
+    assert identities(by_bank_ref) == identities(parse(camt053([ROWS[0], ROWS[1]]), "camt053", LAYOUT))[:1]
+    assert line_id(a).startswith("BL-") and len(line_id(a)) == 27
+
+
+def test_the_format_is_told_by_content_type_or_by_the_file() -> None:
+    assert detect(b"x", "application/xml") == "camt053"
+    assert detect(camt053(ROWS), "application/octet-stream") == "camt053"
+    assert detect(mt940(ROWS), "text/plain") == "mt940"
+    assert detect(csv_file(ROWS), "text/plain") == "csv"
