@@ -58,6 +58,7 @@ class Customer(CreditTable, table=True):
     rating_score: int
     rating_reasons: list[str] = _json([])
     rated_as_of: date | None = None
+    rated_worst_days: int = 0  # the days past due the current rating saw
     news_as_of: date | None = None  # the latest business date of the news rated on
     recommended_limit_amount: int | None = _money(default=None)
     has_payment_history: bool = False

@@ -26,13 +26,15 @@ async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: Clou
     customer = await find_customer(uow, data.customer_id, lock=True)
     if customer is None:
         return
-    if stale(customer, data.balance_version, sum(b.overdue for b in await balances(uow, customer.id))):
+    views = await balances(uow, customer.id)
+    if stale(customer, data.balance_version, sum(b.overdue for b in views)):
         return
     customer.receivable_class = data.receivable_class
     if data.requested_holds:
         await holds.request_holds(uow, customer, data.requested_holds, Want(
             f"collection step {data.step} (level {data.level})", data.level), by=_by(event))
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await holds.apply_overdue_policy(uow, customer, by=_by(event),
+                                     overdue=await holds.overdue_of(uow, customer, views))
 
 
 async def on_case_closed(uow: UnitOfWork, data: ev.CaseClosed, event: CloudEvent) -> None:

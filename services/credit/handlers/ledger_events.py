@@ -107,7 +107,6 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
         return  # unknown, or stale: a later position is already known
     customer.balance_version = data.version
     known = {b.currency: b for b in await balances(uow, customer.id)}
-    overdue_before = {c: b.overdue for c, b in known.items() if b.overdue}
     views = []
     for item in data.balances:
         view = known.pop(item.currency, None) or BalanceView(
@@ -121,10 +120,11 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
     await consume_reservations(uow, customer)
     overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
                                                overdue=await holds.overdue_of(uow, customer, views))
-    await detectors.partial_payments(uow, customer, data.as_of)
-    await detectors.gone_silent(uow, customer, data.as_of, views)
-    if overdue_before != {i.currency: i.overdue for i in data.balances if i.overdue}:
-        await rating.rerate_on_news(uow, customer, event, data.as_of, overdue=overdue)
+    if data.as_of in (customer.last_payment_on, customer.last_order_on):
+        # A position after a payment or an order: what it may start or end.
+        await detectors.partial_payments(uow, customer, data.as_of)
+        await detectors.gone_silent(uow, customer, data.as_of, views)
+    await rating.rerate_when_default_moved(uow, customer, event, data.as_of, overdue)
 
 
 def stale(customer: Customer, version: int | None, overdue_now: int) -> bool:
@@ -148,4 +148,4 @@ async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     # (A punctual payer turning late shows at settlement and in the daily review.)
     overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
                                                overdue=await holds.overdue_of(uow, customer, views))
-    await rating.rerate_on_news(uow, customer, event, data.as_of, overdue=overdue)
+    await rating.rerate_when_default_moved(uow, customer, event, data.as_of, overdue)

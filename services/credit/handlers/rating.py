@@ -118,6 +118,7 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
     moved = first or (result.rating_class, result.score, list(result.reasons),
                       advice.amount) != (customer.rating_class, customer.rating_score,
                                          customer.rating_reasons, customer.recommended_limit_amount)
+    customer.rated_worst_days = inputs.behaviour.worst_days_past_due
     customer.rating_class, customer.rating_score = result.rating_class, result.score
     customer.rating_reasons = list(result.reasons)
     customer.recommended_limit_amount = advice.amount
@@ -150,6 +151,15 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
         await set_limit(uow, customer, advice.amount, by=f"rating:{review[1] if review else trigger}",
                         note=f"limit policy {cfg.limit_policy}: {advice.reason}")
     return row
+
+
+async def rerate_when_default_moved(uow: UnitOfWork, customer: Customer, event: CloudEvent,
+                                    on: date | None, overdue: Overdue) -> Rating | None:
+    """News that can change only what is overdue (the sweep's, positions) re-rates only
+    when it did: a sweep's position, missed payment and threshold rate once, not thrice."""
+    if overdue.unheard_of or overdue.worst_days == customer.rated_worst_days:
+        return None
+    return await rerate_on_news(uow, customer, event, on, overdue=overdue)
 
 
 async def rerate_on_news(uow: UnitOfWork, customer: Customer, event: CloudEvent, on: date | None,

@@ -1,8 +1,8 @@
 """dossier, ratings, read models of invoices and payments, reservations, agreements, detections
 
-Revision ID: 6414871398c4
+Revision ID: 05da49439645
 Revises: 68204451c5fe
-Create Date: 2026-12-01 08:18:08.662200
+Create Date: 2026-12-01 09:06:59.153314
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel column types)
 from alembic import op
 
-revision: str = '6414871398c4'
+revision: str = '05da49439645'
 down_revision: str | None = '68204451c5fe'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -197,6 +197,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('documents', sa.JSON(), nullable=False, server_default='{}'))
         batch_op.add_column(sa.Column('dossier_version', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('rated_as_of', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('rated_worst_days', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('news_as_of', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('recommended_limit_amount', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('has_payment_history', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -262,6 +263,7 @@ def downgrade() -> None:
         batch_op.drop_column('has_payment_history')
         batch_op.drop_column('recommended_limit_amount')
         batch_op.drop_column('news_as_of')
+        batch_op.drop_column('rated_worst_days')
         batch_op.drop_column('rated_as_of')
         batch_op.drop_column('dossier_version')
         batch_op.drop_column('documents')
