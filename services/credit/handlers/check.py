@@ -26,7 +26,7 @@ from services.credit.domain.check import (
 )
 from services.credit.domain.commands import CancelReservation, CheckCredit, ConfirmShipment
 from services.credit.domain.detection import months_before
-from services.credit.handlers.common import config, get_customer
+from services.credit.handlers.common import config
 from services.credit.tables import BalanceView, CreditCheck, Customer, Hold, PurchaseMonth, Reservation
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -259,11 +259,13 @@ async def _reserve(write: Writes, cfg: CreditConfig, snap: Snapshot, cmd: CheckC
 
 
 async def _reservation(uow: UnitOfWork, order_id: str) -> Reservation:
-    reservation = await uow.session.get(Reservation, order_id, with_for_update=True)
-    if reservation is None:
+    found = await uow.session.get(Reservation, order_id)
+    if found is None:
         raise NotFound(f"no credit check reserved order {order_id!r}", field="order_id")
-    await get_customer(uow, reservation.customer_id, lock=True)
-    return reservation
+    # The customer's lock first, as the check takes it: the same order, never a deadlock.
+    await uow.session.execute(LOCK, {"customer_id": found.customer_id})
+    await uow.session.refresh(found, with_for_update=True)
+    return found
 
 
 async def confirm_shipment(uow: UnitOfWork, cmd: ConfirmShipment) -> Reservation:
@@ -291,11 +293,11 @@ async def cancel_reservation(uow: UnitOfWork, cmd: CancelReservation) -> Reserva
     return reservation
 
 
-async def consume_reservations(uow: UnitOfWork, customer: Customer) -> None:
+async def consume_reservations(uow: UnitOfWork, customer: Customer, *, by: str) -> None:
     """Orders whose invoice the balance now includes are receivables, no longer reserved."""
     for reservation in (await uow.session.execute(select(Reservation).where(
             Reservation.customer_id == customer.id,
             Reservation.status.in_((rsv.RESERVED, rsv.SHIPPED)),
             Reservation.consumed_at_version <= customer.balance_version))).scalars():
         reservation.status = rsv.INVOICED
-        reservation.updated_at, reservation.updated_by = now(), "event:ledger.balance.changed"
+        reservation.updated_at, reservation.updated_by = now(), by

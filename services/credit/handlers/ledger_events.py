@@ -66,7 +66,7 @@ async def _invoiced(uow: UnitOfWork, customer: Customer, data: ev.InvoicePosted)
     reservation.invoice_id = data.invoice_id
     reservation.consumed_at_version = (data.balance_version if data.balance_version is not None
                                        else customer.balance_version + 1)
-    await consume_reservations(uow, customer)
+    await consume_reservations(uow, customer, by="event:ledger.invoice.posted")
 
 
 async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: CloudEvent) -> None:
@@ -117,7 +117,7 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
         views.append(view)
     for gone in known.values():
         await uow.session.delete(gone)
-    await consume_reservations(uow, customer)
+    await consume_reservations(uow, customer, by=_by(event))
     overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
                                                overdue=await holds.overdue_of(uow, customer, views))
     if data.as_of in (customer.last_payment_on, customer.last_order_on):
