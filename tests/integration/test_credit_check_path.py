@@ -25,6 +25,7 @@ from tests.support.seed import register_dealer
 async def test_a_reserving_check_waits_its_turn_when_another_connection_writes(tmp_path: Path) -> None:
     async with service_on("sqlite", tmp_path, "credit") as (_, runtime):
         await register_dealer(runtime, limit=1_000_000)
+        await runtime.stop_background()  # the relay's polls take the write lock now and then
         path = CheckPath.of(runtime)
         blocker = sqlite3.connect(runtime.database_url.split(":///", 1)[1], isolation_level=None)
         blocker.execute("BEGIN IMMEDIATE")  # e.g. another process writing
