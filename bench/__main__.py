@@ -17,13 +17,14 @@ import signal
 import sys
 from types import ModuleType
 
-from bench import collections, hold, ledger, reconciliation
+from bench import collections, credit_check, hold, ledger, reconciliation
 
 BENCHMARKS: dict[str, ModuleType] = {
     "hold": hold,
     "ledger": ledger,
     "reconciliation": reconciliation,
     "collections": collections,
+    "check": credit_check,
 }
 
 

@@ -229,12 +229,14 @@ async def check_distributed_available() -> None:
 
 
 @asynccontextmanager
-async def distributed() -> AsyncIterator[System]:
+async def distributed(names: Sequence[str] = tuple(SERVICES)) -> AsyncIterator[System]:
+    """`names`: the services to start (default all four), each on its own database."""
     await check_distributed_available()
+    services = {name: SERVICES[name] for name in names}
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="recoup-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        async with postgres_databases(list(SERVICES)) as urls:
+        async with postgres_databases(list(services)) as urls:
             env = _clean_env(
                 RECOUP_API_KEYS=API_KEYS_SPEC, RECOUP_AMQP_URL=AMQP_URL,
                 RECOUP_AMQP_NAMESPACE=namespace, RECOUP_DATA_DIR=str(tmp / "data"),
@@ -246,23 +248,24 @@ async def distributed() -> AsyncIterator[System]:
             logs: list[Path] = []
             try:
                 migrate_log = tmp / "migrate.log"
-                migrate = await _spawn(["-m", "recoup.cli", "migrate"], env, migrate_log)
+                migrate = await _spawn(["-m", "recoup.cli", "migrate", *services], env, migrate_log)
                 processes.append(migrate)
                 if await migrate.wait() != 0:
                     raise RuntimeError(f"recoup migrate failed:\n{_tail(migrate_log)}")
-                for name, prefix in SERVICES.items():
+                for name, prefix in services.items():
                     port = free_port()
                     log = tmp / f"{name}.log"
                     logs.append(log)
                     processes.append(await _spawn(["-m", "recoup.cli", "serve", name],
                                                   {**env, "RECOUP_PORT": str(port)}, log))
                     clients[prefix] = _client(port)
-                for (name, prefix), process, log in zip(SERVICES.items(), processes[1:], logs,
+                for (name, prefix), process, log in zip(services.items(), processes[1:], logs,
                                                         strict=True):
                     await _wait_ready(clients[prefix], process, log, name)
                 yield System(
                     mode="distributed",
-                    description="4 processes (recoup serve): PostgreSQL, RabbitMQ",
+                    description=f"{len(services)} process{'es' if len(services) > 1 else ''} "
+                                f"(recoup serve {' '.join(services)}): PostgreSQL, RabbitMQ",
                     api=Api(clients), store=store, logs=logs,
                 )
             finally:
@@ -271,7 +274,7 @@ async def distributed() -> AsyncIterator[System]:
                 await store.close()
                 await _stop(processes)
                 try:
-                    await delete_namespace(namespace, list(SERVICES))
+                    await delete_namespace(namespace, list(SERVICES))  # migrate declares every queue
                 except Exception as exc:  # the databases below still go
                     print(f"warning: could not delete RabbitMQ namespace {namespace}: {exc}",
                           file=sys.stderr)

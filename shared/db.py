@@ -7,6 +7,7 @@ BEGIN (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -81,6 +82,8 @@ class UnitOfWork:
 
     Only the unit of work commits. Events emitted here go to the outbox in the same
     transaction; `on_commit` wakes the relay so they leave without waiting for a poll.
+    `write_lock` (SQLite): this process's writers queue on it in order, instead of polling
+    SQLite's write lock in the busy handler's sleeps (which cost throughput under load).
     """
 
     def __init__(
@@ -92,11 +95,13 @@ class UnitOfWork:
         actor: str = "system",
         on_commit: Callable[[], None] | None = None,
         config: Any = None,
+        write_lock: asyncio.Lock | None = None,
     ) -> None:
         self._sessions = sessions
         self._source = source
         self._outbox = outbox
         self._on_commit = on_commit
+        self._write_lock = write_lock
         self.actor = actor
         self.config = config  # the service's policy settings (ServiceDefinition.config)
         # Scratch space for one transaction, e.g. what a handler announces once at the end.
@@ -105,6 +110,8 @@ class UnitOfWork:
         self.session: AsyncSession
 
     async def __aenter__(self) -> UnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
         self.session = self._sessions()
         await self.session.begin()
         return self
@@ -114,7 +121,11 @@ class UnitOfWork:
             if self.session.in_transaction():
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._write_lock is not None:
+                    self._write_lock.release()
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

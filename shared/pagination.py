@@ -28,7 +28,7 @@ class PageRequest:
     cursor: str | None
 
 
-def page_request(
+async def page_request(  # async: a plain def would run in FastAPI's thread pool
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")] = 100,
     cursor: Annotated[str | None, Query(description="from the previous page's Link header",
                                         max_length=1000)] = None,

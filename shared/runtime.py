@@ -6,7 +6,8 @@ Built in the application's lifespan, never at import time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -88,12 +89,18 @@ class ServiceRuntime:
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)
         self.read_sessions = sessionmaker(self.engine, read_only=True)
+        # SQLite has one writer at a time: this process's units of work take turns here.
+        self._write_lock = asyncio.Lock() if self.database_url.startswith("sqlite") else None
         self.relay = OutboxRelay(
             self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
         )
         self.workers = [make(self) for make in definition.workers]
         self._tasks: list[asyncio.Task[Any]] = []
+        # What a service keeps per process beside its engine (e.g. a fast path's readers),
+        # made on first use; each `closer` runs when the runtime closes.
+        self.resources: dict[str, Any] = {}
+        self._closers: list[Callable[[], Any]] = []
 
     @property
     def name(self) -> str:
@@ -104,7 +111,18 @@ class ServiceRuntime:
             self.read_sessions if read_only else self.sessions,
             source=f"recoup/{self.name}", outbox=self.infra.outbox,
             actor=actor, on_commit=self.relay.notify, config=self.config,
+            write_lock=None if read_only else self._write_lock,
         )
+
+    @asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """This process's turn to write the service's database outside a unit of work (units
+        of work take the same turns). SQLite has one writer at a time; PostgreSQL: no turn."""
+        if self._write_lock is None:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     @property
     def migrates_on_start(self) -> bool:
@@ -144,7 +162,15 @@ class ServiceRuntime:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def on_close(self, closer: Callable[[], Any]) -> None:
+        self._closers.append(closer)
+
     async def close(self) -> None:
+        for closer in reversed(self._closers):
+            result = closer()
+            if asyncio.iscoroutine(result):
+                await result
+        self._closers.clear()
         await self.engine.dispose()
 
     async def database_ready(self) -> bool:

@@ -101,5 +101,6 @@ def require(scope: str) -> Any:
     return Depends(_check)
 
 
-def get_runtime(request: Request) -> Any:
+async def get_runtime(request: Request) -> Any:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a hop per request.
     return request.app.state.runtime

@@ -61,6 +61,7 @@ class CustomerRegistered(EventData):
     credit_limit: MoneyField
     distance_km: int | None = None
     legal_representative: str | None = None
+    address: str | None = None
 
 
 class CustomerUpdated(EventData):
@@ -76,6 +77,14 @@ class CustomerUpdated(EventData):
     distance_km: int | None = None
     legal_representative: str | None = None
     changed: list[str] = Field(default_factory=list, description="the fields that changed")
+    address: str | None = None
+    credit_limit: MoneyField | None = None
+    financial_status: dict | None = Field(None, description="{grade, note, assessed_on}")
+    market_network: dict | None = None
+    sales_ability: dict | None = None
+    organisation: dict | None = Field(None, description="organisation and management")
+    documents: dict | None = Field(
+        None, description="kind -> {signed, sealed, sealed_by, received_on, reference}")
 
 
 class TermsChanged(EventData):
@@ -130,6 +139,8 @@ class HoldPlaced(EventData):
     reason: str
     cause: str
     placed_by: str
+    incentives: list[str] | None = Field(
+        None, description="suspend_incentives: the incentives that are off (promotions, ...)")
 
 
 class HoldReleased(EventData):
@@ -139,6 +150,8 @@ class HoldReleased(EventData):
     kind: str
     reason: str
     released_by: str
+    override: bool = Field(
+        False, description="a person released an automatic hold while its cause remained")
 
 
 # ledger -------------------------------------------------------------------------------

@@ -35,8 +35,10 @@ async def test_reposting_a_document_is_a_no_op_and_a_different_one_a_conflict(ap
     # The terms change; a retry of the old invoice without a due date is still the same one.
     await dealer(api, {"mode": "net_days", "days": 60})
 
+    attempts = iter(range(2, 10_000))  # a new invoice each time: a re-post would be the same one
+
     async def terms_replicated() -> None:
-        fresh = await api.ok("POST", "/ledger/v1/invoices", invoice(2, 10, "2026-01-01"))
+        fresh = await api.ok("POST", "/ledger/v1/invoices", invoice(next(attempts), 10, "2026-01-01"))
         assert fresh["due_date"] == "2026-03-02"
     await eventually(terms_replicated)
     assert (await api.post("/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))).status_code == 200

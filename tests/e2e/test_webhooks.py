@@ -57,9 +57,12 @@ async def test_events_arrive_signed_and_only_those_wanted(system: tuple[Api, Rec
     assert hook.headers["webhook-id"] == event["id"]  # receivers drop repeats by it
     assert hook.headers["content-type"] == "application/cloudevents+json"
     # credit.rating.changed came too, but this subscription did not ask for it.
-    deliveries = await api.ok("GET", f"/webhooks/v1/subscriptions/{subscription['id']}/deliveries")
-    assert [(d["event_type"], d["status"]) for d in deliveries] == [
-        ("credit.customer.registered", "delivered")]
+    async def recorded() -> None:  # the answer reached the endpoint before the row says so
+        deliveries = await api.ok(
+            "GET", f"/webhooks/v1/subscriptions/{subscription['id']}/deliveries")
+        assert [(d["event_type"], d["status"]) for d in deliveries] == [
+            ("credit.customer.registered", "delivered")]
+    await eventually(recorded)
     with pytest.raises(Exception, match="No matching signature"):
         Webhook("whsec_" + "A" * 32).verify(hook.body, hook.headers)
 

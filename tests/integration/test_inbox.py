@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from services.credit import handlers
 from services.credit.domain.commands import RecordSignal
+from services.credit.handlers import ledger_events
 from services.credit.tables import Hold
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -23,7 +24,7 @@ from tests.support.seed import register_dealer
 async def test_redelivered_event_changes_nothing(db: str, tmp_path: Path) -> None:
     async with service_on(db, tmp_path, "credit") as (_, runtime):
         await register_dealer(runtime)
-        consumer = ServiceConsumer("credit", {"ledger.payment.missed": handlers.on_overdue},
+        consumer = ServiceConsumer("credit", {"ledger.payment.missed": ledger_events.on_overdue},
                                    runtime.unit_of_work, inbox=runtime.infra.inbox,
                                    dead_letters=runtime.infra.dead_letters)
         missed = new_event("recoup/ledger", ev.PaymentMissed(
@@ -50,7 +51,7 @@ async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path
     async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
         runtime = app.state.runtimes["credit"]
         await register_dealer(runtime)
-        for kind in ("bankruptcy", "closure", "bankruptcy", "closure"):  # score 0 from the third
+        for kind in ("bankruptcy", "closure", "bankruptcy", "closure"):  # class E from the first
             async with runtime.unit_of_work("test") as uow:
                 await handlers.record_signal(uow, RecordSignal("C1", kind, date(2026, 1, 1)))
                 await uow.commit()
@@ -59,4 +60,4 @@ async def test_rating_changes_are_announced_only_when_the_class_changes(tmp_path
             changes = (await session.execute(select(outbox.c.envelope).order_by(outbox.c.id)
                        .where(outbox.c.type == "credit.rating.changed"))).scalars()
             classes = [json.loads(e)["data"]["class"] for e in changes]
-    assert classes == ["A", "C", "E"]  # registered, first serious signal, second; no more
+    assert classes == ["C", "E"]  # registered (new, nothing on file), the first serious signal

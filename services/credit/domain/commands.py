@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -10,6 +11,8 @@ from services.credit.domain.terms import Terms
 
 @dataclass(frozen=True)
 class RegisterCustomer:
+    """Register a customer, or update its dossier (`POST /customers`)."""
+
     id: str
     name: str
     terms: Terms
@@ -20,6 +23,39 @@ class RegisterCustomer:
     distance_km: int | None = None
     legal_representative: str | None = None
     financials: dict[str, Any] = field(default_factory=dict)
+    address: str | None = None
+    assessments: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+    # The dossier fields the caller sent; an update leaves the others as they are.
+    # None: every field (a registration from code).
+    given: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateCustomer:
+    """Change some fields of a dossier (`PATCH /customers/{id}`): JSON values by field;
+    `terms` as checked terms."""
+
+    customer_id: str
+    values: Mapping[str, Any]
+    terms: Terms | None = None
+
+
+@dataclass(frozen=True)
+class AcceptRecommendedLimit:
+    customer_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RateCustomer:
+    customer_id: str
+    as_of: date
+
+
+@dataclass(frozen=True)
+class RunReviews:
+    as_of: date
 
 
 @dataclass(frozen=True)
@@ -33,6 +69,17 @@ class CheckCredit:
 
 
 @dataclass(frozen=True)
+class ConfirmShipment:
+    order_id: str
+
+
+@dataclass(frozen=True)
+class CancelReservation:
+    order_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RecordSignal:
     customer_id: str
     kind: str
@@ -41,10 +88,17 @@ class RecordSignal:
 
 
 @dataclass(frozen=True)
+class ResolveSignal:
+    signal_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PlaceHold:
     customer_id: str
     kind: str
     reason: str
+    incentives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

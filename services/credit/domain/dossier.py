@@ -1,0 +1,68 @@
+"""The customer dossier (DOMAIN.md "Customer dossier"): what is on file, what changed,
+and which changes are warning signs in themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.credit.domain.signals import Finding
+
+# A credit manager's grade of the qualitative parts of the dossier, best first.
+GRADES = ("strong", "sound", "weak", "poor")
+ASSESSMENTS = ("financial_status", "market_network", "sales_ability", "organisation")
+
+DOCUMENT_KINDS = (
+    "sales_agreement", "business_licence", "legal_representative_id", "financial_statements",
+    "guarantee",
+)
+
+# Fields whose change is recorded and announced (`credit.customer.updated`). The terms have
+# their own event (`credit.terms.changed`) but are recorded here too.
+FIELDS = (
+    "name", "salesperson", "region", "address", "distance_km", "legal_representative",
+    "financials", *ASSESSMENTS, "documents", "terms", "credit_limit",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: Any
+    after: Any
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """What differs between two dossiers (JSON-like values), in FIELDS order."""
+    return [Change(f, before.get(f), after[f]) for f in FIELDS
+            if f in after and before.get(f) != after[f]]
+
+
+def agreement_status(documents: dict[str, Any]) -> str:
+    """none, signed (a person's signature only: can be repudiated) or sealed."""
+    agreement = documents.get("sales_agreement") or {}
+    if agreement.get("sealed"):
+        return "sealed"
+    return "signed" if agreement.get("signed") else "none"
+
+
+def warning_signs(found: list[Change]) -> list[Finding]:
+    """A new legal representative, or a sales agreement whose company seal is lost or
+    changed, is a warning sign (a first entry of either is not: nothing changed)."""
+    signs: list[Finding] = []
+    for change in found:
+        if change.field == "legal_representative" and change.before:
+            signs.append(Finding("change_of_legal_representative", (
+                f"legal representative changed from {change.before!r} to {change.after!r}",)))
+        if change.field == "documents":
+            before = (change.before or {}).get("sales_agreement") or {}
+            after = (change.after or {}).get("sales_agreement") or {}
+            if before.get("sealed") and not after.get("sealed"):
+                signs.append(Finding("seal_status_changed", (
+                    "the sales agreement on file no longer bears the company seal "
+                    f"(sealed by {before.get('sealed_by') or 'the customer'} before)",)))
+            elif before.get("sealed") and before.get("sealed_by") != after.get("sealed_by"):
+                signs.append(Finding("seal_status_changed", (
+                    f"the sales agreement's seal changed from {before.get('sealed_by')!r} "
+                    f"to {after.get('sealed_by')!r}",)))
+    return signs

@@ -1,0 +1,116 @@
+"""What collection-plan tells credit: case escalations and closures, promises to pay,
+repayment agreements."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.credit.domain.holds import CAUSE_COLLECTION, Want
+from services.credit.handlers import holds, rating
+from services.credit.handlers.common import balances, find_customer
+from services.credit.handlers.ledger_events import stale
+from services.credit.tables import Agreement, Promise
+from shared.db import UnitOfWork
+from shared.events import CloudEvent
+from shared.events import contracts as ev
+
+# An agreement's life: a later status never goes back to an earlier one (news may overtake).
+AGREEMENT_ORDER = {"kept": 0, "broken": 1, "completed": 1}
+
+
+def _by(event: CloudEvent) -> str:
+    return f"event:{event.type}"
+
+
+async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: CloudEvent) -> None:
+    customer = await find_customer(uow, data.customer_id, lock=True)
+    if customer is None:
+        return
+    views = await balances(uow, customer.id)
+    if stale(customer, data.balance_version, sum(b.overdue for b in views)):
+        return
+    customer.receivable_class = data.receivable_class
+    if data.requested_holds:
+        await holds.request_holds(uow, customer, data.requested_holds, Want(
+            f"collection step {data.step} (level {data.level})", data.level), by=_by(event))
+    await holds.apply_overdue_policy(uow, customer, by=_by(event),
+                                     overdue=await holds.overdue_of(uow, customer, views))
+
+
+async def on_case_closed(uow: UnitOfWork, data: ev.CaseClosed, event: CloudEvent) -> None:
+    customer = await find_customer(uow, data.customer_id, lock=True)
+    if customer is None:
+        return
+    customer.receivable_class = None
+    await holds.end_cause(uow, customer, CAUSE_COLLECTION, by=_by(event),
+                          reason=f"collection case closed: {data.reason}")
+    await holds.apply_overdue_policy(uow, customer, by=_by(event))
+
+
+async def _promise(uow: UnitOfWork, data: ev.PromiseMade | ev.PromiseKept | ev.PromiseBroken,
+                   status: str) -> Promise:
+    promise = await uow.session.get(Promise, data.promise_id, with_for_update=True)
+    if promise is None:
+        promise = Promise(id=data.promise_id, customer_id=data.customer_id, amount=data.amount,
+                          currency=data.currency, promised_on=data.promised_on, status="made")
+        uow.session.add(promise)
+    if status != "made" and promise.status == "made":  # kept or broken is final
+        promise.status = status
+    return promise
+
+
+async def on_promise_made(uow: UnitOfWork, data: ev.PromiseMade, _: CloudEvent) -> None:
+    await _promise(uow, data, "made")
+
+
+async def on_promise_kept(uow: UnitOfWork, data: ev.PromiseKept, _: CloudEvent) -> None:
+    promise = await _promise(uow, data, "kept")
+    promise.settled_on = promise.settled_on or data.kept_on
+
+
+async def on_promise_broken(uow: UnitOfWork, data: ev.PromiseBroken, event: CloudEvent) -> None:
+    """A broken promise escalates at once: the ladder treats it as 15 days in default."""
+    customer = await find_customer(uow, data.customer_id, lock=True)  # the customer first, always
+    promise = await _promise(uow, data, "broken")
+    if promise.status != "broken" or promise.settled_on is not None:
+        return
+    on = data.as_of or data.promised_on
+    promise.settled_on = on
+    if customer is None:
+        return
+    customer.broken_promise = True
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
+
+
+async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBroken | ev.AgreementCompleted,
+                     status: str, event: CloudEvent, on: date | None) -> None:
+    customer = await find_customer(uow, data.customer_id, lock=True)
+    agreement = await uow.session.get(Agreement, data.agreement_id, with_for_update=True)
+    if agreement is None:
+        agreement = Agreement(id=data.agreement_id, customer_id=data.customer_id,
+                              invoice_ids=list(data.invoice_ids), status=status)
+        uow.session.add(agreement)
+    elif AGREEMENT_ORDER[status] <= AGREEMENT_ORDER[agreement.status]:
+        return  # stale: the agreement already ended
+    agreement.status = status
+    if isinstance(data, ev.AgreementSigned):
+        agreement.signed_on = on
+    else:
+        agreement.ended_on = on
+    if customer is None:
+        return
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
+
+
+async def on_agreement_signed(uow: UnitOfWork, data: ev.AgreementSigned, event: CloudEvent) -> None:
+    await _agreement(uow, data, "kept", event, data.signed_on)
+
+
+async def on_agreement_broken(uow: UnitOfWork, data: ev.AgreementBroken, event: CloudEvent) -> None:
+    await _agreement(uow, data, "broken", event, data.as_of)
+
+
+async def on_agreement_completed(uow: UnitOfWork, data: ev.AgreementCompleted, event: CloudEvent) -> None:
+    await _agreement(uow, data, "completed", event, data.completed_on)

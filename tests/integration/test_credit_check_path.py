@@ -1,0 +1,108 @@
+"""The check's hot path: inline SQLite writes only when the write lock is free at once,
+group-committed audit rows, 64-bit money on PostgreSQL, lapsed approvals."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select, update
+
+from services.credit import handlers
+from services.credit.check_path import CheckPath
+from services.credit.domain.commands import CheckCredit
+from services.credit.tables import CreditCheck, Reservation
+from shared.clock import now
+from tests.support.api import Api
+from tests.support.embedded import service_on
+from tests.support.seed import register_dealer
+
+
+async def test_a_reserving_check_waits_its_turn_when_another_connection_writes(tmp_path: Path) -> None:
+    async with service_on("sqlite", tmp_path, "credit") as (_, runtime):
+        await register_dealer(runtime, limit=1_000_000)
+        await runtime.stop_background()  # the relay's polls take the write lock now and then
+        path = CheckPath.of(runtime)
+        blocker = sqlite3.connect(runtime.database_url.split(":///", 1)[1], isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # e.g. another process writing
+        try:
+            async with path.writing() as inline:
+                assert inline is None  # the event loop must not wait on SQLite's lock
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        async with path.writing() as inline:
+            assert inline is not None
+            result = await handlers.reserving_check(*inline, runtime.config, CheckCredit(
+                "C1", 400_000, "CNY", date(2026, 1, 1), order_id="SO-1"), "erp")
+        assert result.reservation is not None and result.reservation["amount"] == 400_000
+        async with runtime.read_sessions() as session:
+            assert (await session.get(Reservation, "SO-1")) is not None
+            assert (await session.execute(select(func.count()).select_from(CreditCheck))).scalar() == 1
+
+
+async def test_audit_rows_of_checks_at_once_share_commits_and_none_is_lost(tmp_path: Path) -> None:
+    async with service_on("sqlite", tmp_path, "credit") as (_, runtime):
+        await register_dealer(runtime, limit=1_000_000)
+        path = CheckPath.of(runtime)
+        commits = 0
+        original = path.audit._flush
+
+        async def counting(batch: list) -> None:  # type: ignore[type-arg]
+            nonlocal commits
+            commits += 1
+            await original(batch)
+
+        path.audit._flush = counting  # type: ignore[method-assign]
+
+        async def check(n: int) -> None:
+            async with path.reading() as read:
+                result = await handlers.quick_check(read, runtime.config, CheckCredit(
+                    "C1", 1_000 + n, "CNY", date(2026, 1, 1)), "erp")
+            await path.audit.write(result.audit)
+
+        await asyncio.gather(*(check(n) for n in range(50)))
+        async with runtime.read_sessions() as session:
+            amounts = (await session.execute(select(CreditCheck.amount))).scalars().all()
+    assert sorted(amounts) == [1_000 + n for n in range(50)]
+    assert commits < 50
+
+
+@pytest.mark.postgres
+async def test_limits_and_orders_beyond_32_bits_on_postgresql(tmp_path: Path) -> None:
+    async with service_on("postgres", tmp_path, "credit") as (app, _):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://credit") as client:
+            api = Api({"/": client})
+            await api.ok("POST", "/credit/v1/customers", {
+                "id": "BIG", "name": "Distributor", "terms": {"mode": "net_days", "days": 30},
+                "credit_limit": {"amount": 10**15, "currency": "USD"}})
+            answer = await api.ok("POST", "/credit/v1/checks", {
+                "customer_id": "BIG", "amount": 3 * 10**9, "currency": "USD", "order_id": "SO-BIG"})
+    assert answer["decision"] == "reduce" and answer["max_amount"] == 150_000  # starting limit
+    assert answer["reservation"]["amount"] == 150_000
+
+
+async def test_a_lapsed_approval_cannot_be_confirmed_only_checked_again(tmp_path: Path) -> None:
+    async with service_on("sqlite", tmp_path, "credit") as (app, runtime):
+        await register_dealer(runtime, limit=1_000_000)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://credit") as client:
+            api = Api({"/": client})
+            body = {"customer_id": "C1", "amount": 300_000, "currency": "CNY", "order_id": "SO-1"}
+            await api.ok("POST", "/credit/v1/checks", body)
+            async with runtime.unit_of_work() as uow:  # three days later
+                await uow.session.execute(update(Reservation).values(
+                    expires_at=now() - timedelta(seconds=1)))
+                await uow.commit()
+            assert (await api.ok("GET", "/credit/v1/reservations/SO-1"))["status"] == "expired"
+            assert (await api.ok("GET", "/credit/v1/customers/C1"))["reserved"]["amount"] == 0
+            refused = await api.post("/credit/v1/reservations/SO-1/shipment")
+            assert refused.status_code == 409 and "check the order again" in refused.text
+            again = await api.ok("POST", "/credit/v1/checks", body)
+            assert again["reservation"]["status"] == "reserved"
+            assert (await api.ok("POST", "/credit/v1/reservations/SO-1/shipment"))["status"] == "shipped"

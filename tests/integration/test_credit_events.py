@@ -1,0 +1,264 @@
+"""Credit driven by the news of the other services, through its own consumer: the
+per-invoice view of what is overdue, agreements that shield invoices, reservations that
+end exactly when the invoice is in the balance, overrides, promises, collection steps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from services.credit import handlers
+from services.credit.domain.commands import CheckCredit, ReleaseHold
+from shared.events import contracts as ev
+from tests.support.credit_feed import Feed, LedgerNews
+from tests.support.embedded import embedded_settings, running_app
+from tests.support.seed import register_dealer
+
+LIMIT = 1_000_000
+
+
+@pytest.fixture
+async def feed(tmp_path: Path) -> AsyncIterator[Feed]:
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        runtime = app.state.runtimes["credit"]
+        await register_dealer(runtime, limit=LIMIT)
+        yield Feed(runtime)
+
+
+async def check(feed: Feed, amount: int, order_id: str | None = None) -> Any:
+    async with feed.runtime.unit_of_work("erp") as uow:
+        result = await handlers.check_credit(uow, CheckCredit(
+            "C1", amount, "CNY", date(2026, 1, 1), order_id=order_id))
+        await uow.commit()
+    return result
+
+
+async def holds(feed: Feed) -> dict[str, Any]:
+    async with feed.runtime.unit_of_work(read_only=True) as uow:
+        return {h.kind: SimpleNamespace(**h.model_dump()) for h in await handlers.active_holds(uow, "C1")}
+
+
+async def customer(feed: Feed) -> Any:
+    async with feed.runtime.unit_of_work(read_only=True) as uow:
+        return SimpleNamespace(**(await handlers.get_customer(uow, "C1")).model_dump())
+
+
+async def test_an_order_is_counted_once_from_approval_to_invoice(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    first = await check(feed, 600_000, order_id="SO-1")
+    assert first.decision.decision == "approve" and first.reservation["amount"] == 600_000
+    second = await check(feed, 600_000, order_id="SO-2")
+    assert (second.decision.decision, second.decision.max_amount) == ("reduce", 400_000)
+
+    # The invoice for SO-1 is booked; the position that includes it has not arrived yet.
+    position = await ledger.invoice("INV-1", 600_000, date(2026, 1, 2), order_id="SO-1",
+                                    send="invoice")
+    assert (await check(feed, 1)).reserved == 1_000_000  # still reserved, not yet a receivable
+    await feed.send(position)
+    after = await check(feed, 1)
+    assert (after.receivables, after.reserved) == (600_000, 400_000)  # never twice, never neither
+
+
+async def test_a_position_that_overtakes_the_invoice_news_never_drops_the_order(feed: Feed) -> None:
+    await check(feed, 600_000, order_id="SO-1")
+    posted = await LedgerNews(feed, "C1").invoice("INV-1", 600_000, date(2026, 1, 2),
+                                                  order_id="SO-1", send="position")
+    # Counted twice for a moment, on the safe side, until the invoice news arrives.
+    assert ((a := await check(feed, 1)).receivables, a.reserved) == (600_000, 600_000)
+    await feed.send(posted)
+    assert ((a := await check(feed, 1)).receivables, a.reserved) == (600_000, 0)
+
+
+async def test_a_kept_agreement_shields_its_invoices_and_a_broken_one_brings_the_holds_back(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 3, 8))  # 36 days past due
+    assert set(await holds(feed)) == {"cash_only", "suspend_incentives", "reduced_batches",
+                                      "withhold_key_products"}
+    await feed.send(ev.AgreementSigned(customer_id="C1", agreement_id="AG-1", invoice_ids=["INV-1"],
+                                       currency="CNY", total=300_000, signed_on=date(2026, 3, 9)))
+    assert await holds(feed) == {}
+    assert (await check(feed, 100_000)).decision.decision == "approve"  # new business on its terms
+
+    await feed.send(ev.AgreementBroken(customer_id="C1", agreement_id="AG-1", invoice_ids=["INV-1"],
+                                       currency="CNY", missed_due_date=date(2026, 4, 1),
+                                       missed_amount=100_000, as_of=date(2026, 4, 2)))
+    assert "cash_only" in await holds(feed)
+    # A late copy of the signing changes nothing: the agreement is over.
+    await feed.send(ev.AgreementSigned(customer_id="C1", agreement_id="AG-1", invoice_ids=["INV-1"],
+                                       currency="CNY", total=300_000, signed_on=date(2026, 3, 9)))
+    assert "cash_only" in await holds(feed)
+
+
+async def test_an_agreement_shields_only_its_own_invoices(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.invoice("INV-2", 100_000, date(2026, 1, 20))
+    await ledger.sweep(date(2026, 3, 8))  # INV-1 36 days, INV-2 17 days past due
+    await feed.send(ev.AgreementSigned(customer_id="C1", agreement_id="AG-1", invoice_ids=["INV-1"],
+                                       currency="CNY", total=300_000))
+    assert set(await holds(feed)) == {"cash_only", "suspend_incentives"}  # INV-2's 17 days
+
+
+async def test_a_released_automatic_hold_is_an_override_until_the_default_worsens(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 20))  # 20 days
+    cash_only = (await holds(feed))["cash_only"]
+    async with feed.runtime.unit_of_work("li.na") as uow:
+        released = await handlers.release_hold(uow, ReleaseHold(cash_only.id, "pays on Friday"))
+        await uow.commit()
+    assert released.override and released.released_by == "li.na"
+    assert (await feed.emitted("credit.hold.released"))[-1]["override"] is True
+
+    await ledger.pay("PAY-1", 1_000, date(2026, 2, 21))  # news about the same default
+    assert "cash_only" not in await holds(feed)
+    await ledger.sweep(date(2026, 3, 5))  # 33 days: the default worsened
+    assert {"cash_only", "reduced_batches"} <= set(await holds(feed))
+
+
+async def test_an_override_lapses_when_the_default_clears(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 20))
+    async with feed.runtime.unit_of_work("li.na") as uow:
+        await handlers.release_hold(uow, ReleaseHold((await holds(feed))["cash_only"].id, "ok"))
+        await uow.commit()
+    await ledger.pay("PAY-1", 300_000, date(2026, 2, 22))
+    assert await holds(feed) == {}
+    await ledger.invoice("INV-2", 100_000, date(2026, 3, 1))
+    await ledger.sweep(date(2026, 4, 20))  # a new default, 20 days
+    assert "cash_only" in await holds(feed)
+
+
+async def test_a_broken_promise_escalates_at_once(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))  # 5 days: no hold yet
+    assert await holds(feed) == {}
+    await feed.send(ev.PromiseBroken(customer_id="C1", case_id="K1", promise_id="PR-1",
+                                     amount=300_000, currency="CNY", promised_on=date(2026, 2, 4),
+                                     as_of=date(2026, 2, 5), paid=0))
+    assert set(await holds(feed)) == {"cash_only", "suspend_incentives"}
+    assert "a promise to pay was broken" in (await holds(feed))["cash_only"].reason
+    await ledger.pay("PAY-1", 300_000, date(2026, 2, 6))
+    assert await holds(feed) == {}
+
+
+async def test_the_holds_a_collection_step_asks_for_stay_until_the_case_closes(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))
+    await feed.send(ev.CaseEscalated(customer_id="C1", case_id="K1", level=3, previous_level=2,
+                                     receivable_class="dunning", step="supply pressure",
+                                     days_past_due=5, as_of=date(2026, 2, 5),
+                                     requested_holds=["reduced_batches", "withhold_key_products"]))
+    placed = await holds(feed)
+    assert set(placed) == {"reduced_batches", "withhold_key_products"}
+    assert placed["reduced_batches"].cause == "collection"
+    await ledger.pay("PAY-1", 300_000, date(2026, 2, 6))
+    assert set(await holds(feed)) == {"reduced_batches", "withhold_key_products"}  # not theirs to lift
+    await feed.send(ev.CaseClosed(customer_id="C1", case_id="K1", closed_on=date(2026, 2, 6),
+                                  reason="paid"))
+    assert await holds(feed) == {}
+
+
+async def test_payment_behaviour_builds_a_history_and_moves_the_rating(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    for n, issued in enumerate((date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)), 1):
+        await ledger.invoice(f"INV-{n}", 200_000, issued)
+        await ledger.pay(f"PAY-{n}", 200_000, issued.replace(day=25))  # within terms
+    rated = await customer(feed)
+    assert rated.has_payment_history
+    assert rated.rating_class == "B"  # nothing on file, but paid on time
+    assert not any(r.split()[1] == "timeliness:" for r in rated.rating_reasons)
+    # 200,000 a month, class B: two months of purchases.
+    assert rated.recommended_limit_amount == 400_000
+    changes = await feed.emitted("credit.rating.changed")
+    assert [c["class"] for c in changes] == ["C", "B"]
+    assert changes[-1]["as_of"] == "2026-01-25"  # the first settlement within terms
+
+
+async def test_repeated_partial_payments_are_detected_once(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 900_000, date(2026, 1, 1))
+    for n in range(1, 5):
+        await ledger.pay(f"PAY-{n}", 100_000, date(2026, 1, 5 * n))
+    signals = [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"]
+    assert len(signals) == 1
+    assert signals[0]["origin"] == "detected" and "PAY-1" in signals[0]["evidence"][0]
+
+
+async def test_news_for_an_invoice_credit_has_not_heard_of_yet_is_kept(feed: Feed) -> None:
+    await feed.send(ev.InvoiceSettled(customer_id="C1", invoice_id="INV-9", currency="CNY",
+                                      settled_on=date(2026, 2, 10)))
+    await feed.send(ev.InvoicePosted(customer_id="C1", invoice_id="INV-9", amount=50_000,
+                                     currency="CNY", issue_date=date(2026, 1, 1),
+                                     due_date=date(2026, 1, 31)))
+    await feed.send(ev.PaymentMissed(customer_id="NOBODY", invoice_id="X", currency="CNY",
+                                     open_amount=1, due_date=date(2026, 1, 1), as_of=date(2026, 2, 1),
+                                     days_past_due=31, balance_version=1))  # not dead-lettered
+    assert any("10 days beyond terms" in r for r in (await customer(feed)).rating_reasons)
+
+
+async def run_review(feed: Feed, on: date) -> dict[str, Any]:
+    return await handlers.run_reviews(feed.runtime, on)
+
+
+async def test_a_customer_in_debt_gone_silent_is_a_problem_account(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1), days=365)  # not even overdue
+    assert (await run_review(feed, date(2026, 6, 1)))["signals"] == 0
+    found = await run_review(feed, date(2026, 7, 1))  # 181 days without an order or a payment
+    assert found["signals"] == 1
+    (signal,) = [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "gone_silent"]
+    assert signal["serious"] and signal["origin"] == "detected"
+    assert signal["evidence"][0] == "balance 3,000.00 CNY"
+    (request,) = await feed.emitted("credit.collection.requested")
+    assert (request["receivable_class"], request["signal_kind"]) == ("dormant", "gone_silent")
+    assert "stop_shipments" in await holds(feed)
+    assert (await run_review(feed, date(2026, 7, 2)))["signals"] == 0  # once, not every day
+
+    await ledger.pay("PAY-1", 10_000, date(2026, 7, 3))  # the customer speaks again
+    assert "stop_shipments" not in await holds(feed)
+    assert (await customer(feed)).rating_class != "E"
+
+
+async def test_the_daily_review_ages_overdue_invoices_between_the_ledgers_thresholds(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_CREDIT_LADDER", '[{"min_days": 45, "kinds": ["stop_shipments"], '
+                                               '"reason": "45 days past due"}]')
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        feed = Feed(app.state.runtimes["credit"])
+        await register_dealer(feed.runtime, limit=LIMIT)
+        ledger = LedgerNews(feed, "C1")
+        await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+        await ledger.sweep(date(2026, 3, 5))  # 33 days: the ledger's next news is at 60
+        assert await holds(feed) == {}
+        await run_review(feed, date(2026, 3, 17))  # 45 days
+        assert set(await holds(feed)) == {"stop_shipments"}
+
+
+async def test_the_limit_policy_can_apply_the_recommendation_at_the_annual_review(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_CREDIT_LIMIT_POLICY", "annual_review")
+    monkeypatch.setenv("RECOUP_CREDIT_HISTORY_MIN_SETTLED", "1")
+    async with running_app(embedded_settings(tmp_path), ["credit"]) as app:
+        feed = Feed(app.state.runtimes["credit"])
+        await register_dealer(feed.runtime, limit=LIMIT)
+        ledger = LedgerNews(feed, "C1")
+        await ledger.invoice("INV-1", 120_000, date(2025, 12, 1))
+        await ledger.pay("PAY-1", 120_000, date(2025, 12, 20))
+        assert (await customer(feed)).credit_limit_amount == LIMIT  # advice only, until the review
+        await run_review(feed, date(2026, 1, 2))
+        rated = await customer(feed)
+        # Class B: two months of 60,000.00 a month (120,000 bought over December and January).
+        assert rated.credit_limit_amount == rated.recommended_limit_amount == 120_000
+        (update,) = await feed.emitted("credit.customer.updated")
+        assert update["changed"] == ["credit_limit"] and update["credit_limit"]["amount"] == 120_000
