@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from services.ledger import batches, handlers, queries
+from services.ledger import batches, handlers, queries, sweep
 from services.ledger.domain.allocation import Allocation as AllocationCmd
 from services.ledger.domain.commands import (
     ApplyCredit,
@@ -19,6 +19,7 @@ from services.ledger.domain.commands import (
     RunSweep,
     WriteOff,
 )
+from services.ledger.domain.documents import Credit
 from services.ledger.schemas import (
     ApplicationIn,
     ChargeIn,
@@ -33,7 +34,7 @@ from services.ledger.schemas import (
     SweepOut,
     WriteOffIn,
 )
-from services.ledger.tables import Allocation, CreditDocument, Invoice
+from services.ledger.tables import Allocation, Invoice
 from shared import clock
 from shared.aging import DEFAULT_EDGES, buckets_from_edges
 from shared.auth import Principal
@@ -170,7 +171,7 @@ async def post_credit_note(body: CreditNoteIn, runtime: Runtime, caller: Writer,
     return await _document_out(runtime, document)
 
 
-async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> dict[str, Any]:
+async def _document_out(runtime: ServiceRuntime, document: Credit) -> dict[str, Any]:
     async with runtime.read_sessions() as session:
         allocations = (await session.execute(
             select(Allocation).where(Allocation.document_kind == document.kind,
@@ -241,7 +242,4 @@ async def post_sweep(runtime: Runtime, caller: Writer, body: SweepIn | None = No
     if as_of > clock.today() + timedelta(days=1):  # a day's grace for callers east of UTC
         raise Invalid("the sweep cannot run for a date that has not come: it would announce "
                       "defaults that have not happened", field="as_of")
-    async with runtime.unit_of_work(caller.name) as uow:
-        result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
-        await uow.commit()
-    return result
+    return await sweep.run_sweep(lambda: runtime.unit_of_work(caller.name), RunSweep(as_of=as_of))

@@ -26,3 +26,16 @@ def bucket_earliest_due_dates(
 
 def thresholds_crossed(days: int) -> list[int]:
     return [t for t in THRESHOLDS if days >= t]
+
+
+def threshold_cutoffs(as_of: date) -> list[tuple[int, date]]:
+    """For each threshold, the latest due date that has crossed it by `as_of`: a database
+    finds the invoices past each threshold without date arithmetic of its own."""
+    return [(t, as_of - timedelta(days=t)) for t in THRESHOLDS]
+
+
+def overdue_news(new_thresholds: set[int]) -> tuple[bool, int | None]:
+    """What to announce for an invoice that crossed these thresholds since the last sweep:
+    the missed payment (once, at 1 day), and the highest age threshold newly crossed."""
+    later = [t for t in new_thresholds if t > 1]
+    return 1 in new_thresholds, max(later) if later else None
