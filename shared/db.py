@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, insert
+from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
 
 from shared.events import EventData, new_event
-from shared.messaging.outbox import outbox_rows
+from shared.messaging.outbox import write_outbox
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -132,9 +132,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._pending:
-            # executemany: one statement per event would be slow, and one statement for
-            # all of them would pass the driver's limit of bound parameters (asyncpg: 32767).
-            await self.session.execute(insert(self._outbox), outbox_rows(self._pending))
+            await write_outbox(self.session, self._outbox, self._pending)
         await self.session.commit()
         emitted, self._pending = self._pending, []
         if emitted and self._on_commit:

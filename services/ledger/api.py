@@ -16,7 +16,6 @@ from services.ledger.domain.commands import (
     PostInvoice,
     PostPayment,
     ReversePayment,
-    RunSweep,
     WriteOff,
 )
 from services.ledger.domain.documents import Credit
@@ -242,4 +241,4 @@ async def post_sweep(runtime: Runtime, caller: Writer, body: SweepIn | None = No
     if as_of > clock.today() + timedelta(days=1):  # a day's grace for callers east of UTC
         raise Invalid("the sweep cannot run for a date that has not come: it would announce "
                       "defaults that have not happened", field="as_of")
-    return await sweep.run_sweep(lambda: runtime.unit_of_work(caller.name), RunSweep(as_of=as_of))
+    return await sweep.sweep(runtime, as_of, caller.name)

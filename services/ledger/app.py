@@ -6,13 +6,12 @@ from typing import Any
 
 from services.ledger import api, sweep, tables
 from services.ledger.config import LedgerConfig
-from services.ledger.domain.commands import RunSweep
 from services.ledger.subscriptions import subscriptions
 from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
 
 
 async def daily_sweep(runtime: ServiceRuntime, as_of: date) -> Any:
-    return await sweep.run_sweep(lambda: runtime.unit_of_work("scheduler"), RunSweep(as_of=as_of))
+    return await sweep.sweep(runtime, as_of, "scheduler")
 
 
 def definition() -> ServiceDefinition:

@@ -16,3 +16,7 @@ class LedgerConfig(BaseSettings):
         description="customers the overdue sweep handles per transaction: their rows stay "
                     "locked (postings for them wait) until that transaction commits; larger "
                     "chunks mean fewer statements and more events held in memory at once")
+    sweep_workers: int = Field(
+        2, ge=1, le=16,
+        description="chunks the sweep works on at once on PostgreSQL (SQLite: always one); "
+                    "each takes a database connection")

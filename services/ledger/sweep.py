@@ -2,94 +2,170 @@
 
 For an `as_of` date, every open invoice past its due date is announced once as a missed
 payment (`ledger.payment.missed`), and again at each age threshold it crosses
-(`ledger.invoice.aged`); customers with a new missed payment announce their position first
-(`ledger.balance.changed`), so that the news carries that version.
+(`ledger.invoice.aged`, the highest one crossed since the last sweep); customers with a new
+missed payment announce their position first (`ledger.balance.changed`), so that the news
+carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
-so the two never deadlock), insert the notices not yet given with one
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`, read what the events carry for
-the invoices that statement returned, the positions by one grouped query, and commit. The
-notices make the sweep idempotent per invoice and threshold, so chunks commit on their
-own: a re-run, or a run after a crash midway, announces only what was not announced, and
-concurrent sweeps take turns on the customers' locks. A payment either committed before
-its customer's chunk locked it (its invoice is no longer open: no news) or waits for the
-chunk's commit (and announces a later version).
+so the two never deadlock); one grouped SELECT answers, per invoice, the thresholds crossed
+and not yet noticed (what the events carry); one `INSERT ... SELECT` records those notices;
+one grouped query gives the positions; commit. The notices make the sweep idempotent per
+invoice and threshold, so chunks commit on their own: a re-run, or a run after a crash
+midway, announces only what was not announced, and concurrent sweeps take turns on the
+customers' locks. A payment either committed before its customer's chunk locked it (the
+invoice is no longer open: no news) or waits for the chunk's commit (and announces a later
+version).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Integer, exists, func, literal, literal_column, select, union_all, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
+from services.ledger.config import LedgerConfig
 from services.ledger.domain.aging import days_past_due, overdue_news, threshold_cutoffs
 from services.ledger.domain.commands import RunSweep
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.store import CREDIT, CUSTOMER, INVOICE, NOTICE, OPEN, UNAPPLIED
 from shared.db import UnitOfWork
 from shared.events import contracts as ev
+from shared.runtime import ServiceRuntime
 
-DEFAULT_CHUNK = 200
+# The first sweep over a large book multiplies the notices table within minutes, faster
+# than autovacuum analyzes it; planned as if it were still small, the positions' EXISTS
+# (here and in every posting) reads it whole each time. So when the sweep has added more
+# than the table held at its last analysis (and at least this many), it analyzes it.
+ANALYZE_FROM = 10_000
 
 
-async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep) -> dict[str, Any]:
-    """The whole sweep, committing chunk by chunk (this is the edge that commits: the job
-    and the API call it with a factory of units of work)."""
+async def sweep(runtime: ServiceRuntime, as_of: date, actor: str) -> dict[str, Any]:
+    """The sweep as the job and the API run it: chunks committed one by one (this is the
+    edge that commits), by `sweep_workers` at a time on PostgreSQL (one database core works
+    on a chunk's statements while this process builds another's events), one on SQLite
+    (one writer at a time anyway)."""
+    config = runtime.config or LedgerConfig()
+    workers = 1 if runtime.database_url.startswith("sqlite") else config.sweep_workers
+    return await run_sweep(lambda: runtime.unit_of_work(actor), RunSweep(as_of=as_of),
+                           chunk=config.sweep_chunk_customers, workers=workers)
+
+
+async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
+                    chunk: int = 200, workers: int = 1) -> dict[str, Any]:
     counts: Counter[str] = Counter()
-    after: str | None = None
-    while True:
-        async with unit_of_work() as uow:
-            size = getattr(uow.config, "sweep_chunk_customers", DEFAULT_CHUNK)
-            last, chunk_counts = await sweep_chunk(uow, cmd.as_of, after, size)
-            await uow.commit()
-        counts.update(chunk_counts)
-        if last is None:
-            break
-        after = last
+    position: dict[str, Any] = {"after": None, "done": False}
+    hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
+    statistics = _NoticeStatistics()
+
+    async def work() -> None:
+        while not position["done"]:
+            async with unit_of_work() as uow:
+                async with hand_out:
+                    if position["done"]:
+                        return
+                    versions = await _lock_next(uow, cmd.as_of, position["after"], chunk)
+                    if not versions:
+                        position["done"] = True
+                        return
+                    position["after"] = next(reversed(versions))
+                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of)
+                await uow.commit()
+            counts.update(chunk_counts)
+            await statistics.added(unit_of_work, chunk_counts["notices"])
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(work())
+    except* Exception as failed:  # what is committed stays: a re-run announces the rest
+        raise failed.exceptions[0] from None
     return {"as_of": cmd.as_of, "payment_missed": counts["payment_missed"],
             "invoice_aged": counts["invoice_aged"], "balance_changed": counts["balance_changed"],
             "events": counts["payment_missed"] + counts["invoice_aged"] + counts["balance_changed"]}
 
 
-async def sweep_chunk(uow: UnitOfWork, as_of: date, after: str | None, size: int
-                      ) -> tuple[str | None, Counter[str]]:
-    """The next `size` customers after `after` with overdue open items: lock them, record
-    and emit their news. Answers the last customer handled (None: nothing was left)."""
-    s = uow.session
+class _NoticeStatistics:
+    """Keeps PostgreSQL's estimate of the notices table within a factor of two of the truth
+    while the sweep grows it (see ANALYZE_FROM)."""
+
+    def __init__(self) -> None:
+        self._known: float | None = None  # rows at the last analysis
+        self._added = 0
+        self._lock = asyncio.Lock()
+
+    async def added(self, unit_of_work: Callable[[], UnitOfWork], notices: int) -> None:
+        self._added += notices
+        if self._added < ANALYZE_FROM or self._lock.locked():
+            return
+        async with self._lock, unit_of_work() as uow:
+            if uow.session.bind.dialect.name != "postgresql":
+                return
+            if self._known is None:
+                self._known = max(0.0, (await uow.session.execute(text(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'overdue_notice'::regclass"
+                ))).scalar_one())
+            if self._added >= self._known:
+                added, self._added = self._added, 0
+                await uow.session.execute(text("ANALYZE overdue_notice"))
+                await uow.commit()
+                self._known += added
+
+
+async def _lock_next(uow: UnitOfWork, as_of: date, after: str | None, size: int
+                     ) -> dict[str, int]:
+    """The next `size` customers after `after` with overdue open items, locked in key
+    order: customer -> balance version."""
     overdue = exists().where(INVOICE.c.customer_id == CUSTOMER.c.customer_id, OPEN,
                              INVOICE.c.due_date < as_of)
-    chunk = select(CUSTOMER.c.customer_id, CUSTOMER.c.balance_version).where(overdue)
+    query = select(CUSTOMER.c.customer_id, CUSTOMER.c.balance_version).where(overdue)
     if after is not None:
-        chunk = chunk.where(CUSTOMER.c.customer_id > after)
-    versions = dict((await s.execute(
-        chunk.order_by(CUSTOMER.c.customer_id).limit(size).with_for_update())).all())
-    counts: Counter[str] = Counter()
-    if not versions:
-        return None, counts
-    customers = list(versions)
+        query = query.where(CUSTOMER.c.customer_id > after)
+    return dict((await uow.session.execute(
+        query.order_by(CUSTOMER.c.customer_id).limit(size).with_for_update())).all())
 
+
+async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date) -> Counter[str]:
+    """Record and emit the news of these customers (locked: customer -> balance version)."""
+    counts: Counter[str] = Counter()
+    customers = list(versions)
     new = await _record_notices(uow, customers, as_of)
-    if new:
-        news = await _news(uow, customers, as_of, new)
-        missed = sorted({row["customer_id"] for row, is_missed, _ in news if is_missed})
-        balances = await _positions(uow, missed) if missed else {}
-        if missed:
-            await s.execute(update(CUSTOMER).where(CUSTOMER.c.customer_id.in_(missed))
-                            .values(balance_version=CUSTOMER.c.balance_version + 1))
-            for customer_id in missed:
-                versions[customer_id] += 1
-        _emit(uow, as_of, news, balances, versions, counts)
-    return customers[-1], counts
+    if not new:
+        return counts
+    counts["notices"] = sum(len(thresholds) for thresholds in new.values())
+    news = await _news(uow, customers, as_of, new)
+    missed = sorted({fields["customer_id"] for fields, is_missed, _ in news if is_missed})
+    balances = await _positions(uow, missed) if missed else {}
+    if missed:
+        await uow.session.execute(update(CUSTOMER).where(CUSTOMER.c.customer_id.in_(missed))
+                                  .values(balance_version=CUSTOMER.c.balance_version + 1))
+        for customer_id in missed:
+            versions[customer_id] += 1
+    _emit(uow, as_of, news, balances, versions, counts)
+    return counts
 
 
 async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
-                          ) -> dict[str, set[int]]:
-    """Insert a notice for every (open invoice, threshold) it has crossed that has none
-    yet; answers the thresholds newly recorded per invoice."""
+                          ) -> dict[str, list[int]]:
+    """A notice for every (open invoice, threshold) crossed that has none yet; answers the
+    thresholds newly recorded per invoice. ON CONFLICT on the unique index, not NOT EXISTS:
+    an anti-join is only as good as the planner's idea of the notices table, which the first
+    sweep over a large book multiplies while it runs."""
     thresholds = union_all(*(
         select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
         for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")
@@ -102,27 +178,27 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
         .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
         .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
     )
-    new: dict[str, set[int]] = defaultdict(set)
-    for invoice_id, days in (await uow.session.execute(statement)).all():
-        new[invoice_id].add(days)
+    new: dict[str, list[int]] = defaultdict(list)
+    for invoice_id, days in (await uow.session.execute(statement)).tuples():
+        new[invoice_id].append(days)
     return new
 
 
-async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[str, set[int]]
+async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[str, list[int]]
                 ) -> list[tuple[dict[str, Any], bool, int | None]]:
-    """What the events of the newly noticed invoices carry, in customer and due order:
-    (invoice fields, missed payment?, highest new age threshold)."""
+    """Per newly noticed invoice, in customer and due order: (what its events carry, missed
+    payment?, highest new age threshold)."""
     rows = (await uow.session.execute(
         select(INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
                INVOICE.c.due_date)
         .where(INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date < as_of)
         .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)
-    )).all()
+    )).tuples()
     news = []
     for invoice_id, customer_id, currency, open_amount, due_date in rows:
         thresholds = new.get(invoice_id)
         if thresholds:
-            missed, aged = overdue_news(thresholds)
+            missed, aged = overdue_news(min(thresholds), max(thresholds))
             news.append(({"customer_id": customer_id, "invoice_id": invoice_id,
                           "currency": currency, "open_amount": open_amount, "due_date": due_date,
                           "as_of": as_of, "days_past_due": days_past_due(due_date, as_of)},

@@ -34,8 +34,8 @@ def threshold_cutoffs(as_of: date) -> list[tuple[int, date]]:
     return [(t, as_of - timedelta(days=t)) for t in THRESHOLDS]
 
 
-def overdue_news(new_thresholds: set[int]) -> tuple[bool, int | None]:
-    """What to announce for an invoice that crossed these thresholds since the last sweep:
-    the missed payment (once, at 1 day), and the highest age threshold newly crossed."""
-    later = [t for t in new_thresholds if t > 1]
-    return 1 in new_thresholds, max(later) if later else None
+def overdue_news(lowest: int, highest: int) -> tuple[bool, int | None]:
+    """What to announce for an invoice that crossed thresholds from `lowest` to `highest`
+    since the last sweep: the missed payment (once, at 1 day), and the highest age
+    threshold newly crossed (one event, however many it crossed at once)."""
+    return lowest == 1, highest if highest > 1 else None
