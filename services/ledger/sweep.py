@@ -179,7 +179,7 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
         .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
     )
     new: dict[str, list[int]] = defaultdict(list)
-    for invoice_id, days in (await uow.session.execute(statement)).tuples():
+    for invoice_id, days in await uow.session.execute(statement):
         new[invoice_id].append(days)
     return new
 
@@ -193,7 +193,7 @@ async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[st
                INVOICE.c.due_date)
         .where(INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date < as_of)
         .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)
-    )).tuples()
+    ))
     news = []
     for invoice_id, customer_id, currency, open_amount, due_date in rows:
         thresholds = new.get(invoice_id)
