@@ -51,7 +51,7 @@ def _decode(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
 
 def _typed(value: Any, column: ColumnElement[Any]) -> Any:
     kind = column.type.python_type
-    if value is None or kind is str:
+    if value is None or kind in (str, object):  # SQLModel's AutoString answers object
         return value
     if kind is datetime:
         return datetime.fromisoformat(value)
