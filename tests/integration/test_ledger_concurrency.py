@@ -132,3 +132,20 @@ async def test_batches_over_the_same_customers_in_any_order_never_deadlock(ledge
         billed = (await session.execute(select(func.sum(Invoice.amount))
                                         .where(Invoice.id.like("B%")))).scalar_one()
     assert (journal, billed) == (0, 8 * 11 * 1_000)
+
+
+async def test_a_batch_of_the_largest_size_books_and_rebooks_nothing(ledger: tuple) -> None:
+    """10,000 rows: no statement may pass asyncpg's 32,767 bound parameters."""
+    api, runtime = ledger
+    body = "\n".join(json.dumps({
+        "type": "invoice", "id": f"BIG-{n:05d}", "customer_id": "C1", "amount": 100,
+        "currency": "CNY", "issue_date": "2026-01-02"}) for n in range(10_000))
+    for created in (10_000, 0):
+        answer = await api.post("/ledger/v1/batches", content=body,
+                                headers={"Content-Type": "application/x-ndjson"})
+        assert answer.status_code == 200, answer.text[:500]
+        assert (answer.json()["created"], answer.json()["rows"]) == (created, 10_000)
+    async with runtime.sessions() as session:
+        open_total = (await session.execute(select(func.sum(Invoice.open_amount))
+                                            .where(Invoice.id.like("BIG-%")))).scalar_one()
+    assert open_total == 1_000_000
