@@ -208,23 +208,25 @@ async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[st
 
 async def _positions(uow: UnitOfWork, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The customers' positions (the notices just recorded included), by two grouped queries."""
-    declared = exists().where(NOTICE.c.invoice_id == INVOICE.c.id,
-                              NOTICE.c.threshold_days == literal_column("1"))
+    missed = NOTICE.alias("missed")  # at most one per invoice: (invoice_id, threshold) is unique
+    declared = missed.c.invoice_id.is_not(None)
     totals: dict[str, dict[str, CurrencyTotals]] = defaultdict(dict)
-    for customer_id, currency, open_amount, overdue, oldest in (await uow.session.execute(
+    for customer_id, currency, open_amount, overdue, oldest in await uow.session.execute(
         select(INVOICE.c.customer_id, INVOICE.c.currency, func.sum(INVOICE.c.open_amount),
                func.sum(INVOICE.c.open_amount).filter(declared),
                func.min(INVOICE.c.due_date).filter(declared))
+        .select_from(INVOICE.outerjoin(missed, (missed.c.invoice_id == INVOICE.c.id)
+                                       & (missed.c.threshold_days == literal_column("1"))))
         .where(INVOICE.c.customer_id.in_(customers), OPEN)
         .group_by(INVOICE.c.customer_id, INVOICE.c.currency)
-    )).all():
+    ):
         totals[customer_id][currency] = CurrencyTotals(open_amount, overdue or 0, oldest)
     unapplied: dict[str, dict[str, int]] = defaultdict(dict)
-    for customer_id, currency, amount in (await uow.session.execute(
+    for customer_id, currency, amount in await uow.session.execute(
         select(CREDIT.c.customer_id, CREDIT.c.currency, func.sum(CREDIT.c.unapplied))
         .where(CREDIT.c.customer_id.in_(customers), UNAPPLIED)
         .group_by(CREDIT.c.customer_id, CREDIT.c.currency)
-    )).all():
+    ):
         unapplied[customer_id][currency] = amount
     return {c: position(totals[c], unapplied[c]) for c in customers}
 

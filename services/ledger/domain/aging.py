@@ -24,10 +24,6 @@ def bucket_earliest_due_dates(
     return [(label, as_of - timedelta(days=high)) for label, _, high in buckets if high is not None]
 
 
-def thresholds_crossed(days: int) -> list[int]:
-    return [t for t in THRESHOLDS if days >= t]
-
-
 def threshold_cutoffs(as_of: date) -> list[tuple[int, date]]:
     """For each threshold, the latest due date that has crossed it by `as_of`: a database
     finds the invoices past each threshold without date arithmetic of its own."""
