@@ -4,9 +4,9 @@
 batches, single POSTs and the sweep's chunks, which all lock that way, never deadlock),
 then reads their open invoices, their unapplied credit and every document the commands
 name by id: a handful of statements however many commands there are. `save` writes the
-effects with executemany, one statement per table for any number of rows (no statement
-comes near the drivers' limit of bound parameters), and hands the events to the unit of
-work's outbox. The rules themselves are in `domain/books.py`.
+effects one statement per table for any number of rows (shared/bulk.py: COPY for many rows
+on PostgreSQL, else executemany; updates by executemany), and hands the events to the unit
+of work's outbox. The rules themselves are in `domain/books.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, literal_column, select, update
+from sqlalchemy import bindparam, exists, literal_column, select, update
 
 from services.ledger.domain.books import Books
 from services.ledger.domain.commands import (
@@ -36,6 +36,7 @@ from services.ledger.tables import (
     OverdueNotice,
 )
 from services.ledger.tables import Invoice as InvoiceRow
+from shared.bulk import insert_rows
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.events.contracts import EVENT_TYPES
@@ -221,14 +222,10 @@ async def save(uow: UnitOfWork, books: Books) -> Effects:
     emit their events; answers the effects."""
     effects = books.close()
     s = uow.session
-    if effects.invoices_added:
-        await s.execute(insert(INVOICE), [
-            {name: getattr(i, name) for name in INVOICE_COLUMNS}
-            for i in effects.invoices_added.values()])
-    if effects.credits_added:
-        await s.execute(insert(CREDIT), [
-            {name: getattr(c, name) for name in CREDIT_COLUMNS}
-            for c in effects.credits_added.values()])
+    await insert_rows(s, INVOICE, [{name: getattr(i, name) for name in INVOICE_COLUMNS}
+                                   for i in effects.invoices_added.values()])
+    await insert_rows(s, CREDIT, [{name: getattr(c, name) for name in CREDIT_COLUMNS}
+                                  for c in effects.credits_added.values()])
     if effects.invoices_changed:
         await s.execute(
             update(INVOICE).where(INVOICE.c.id == bindparam("b_id"))
@@ -242,11 +239,10 @@ async def save(uow: UnitOfWork, books: Books) -> Effects:
             .values(unapplied=bindparam("b_unapplied")),
             [{"b_kind": c.kind, "b_id": c.id, "b_unapplied": c.unapplied}
              for c in effects.credits_changed.values()])
-    if effects.allocations:
-        await s.execute(insert(ALLOCATION), [
-            {"document_kind": a.document_kind, "document_id": a.document_id,
-             "invoice_id": a.invoice_id, "amount": a.amount, "effective_on": a.effective_on}
-            for a in effects.allocations])
+    await insert_rows(s, ALLOCATION, [
+        {"document_kind": a.document_kind, "document_id": a.document_id,
+         "invoice_id": a.invoice_id, "amount": a.amount, "effective_on": a.effective_on}
+        for a in effects.allocations])
     if effects.journal:
         await _write_journal(uow, effects)
     if effects.versions:
@@ -262,13 +258,13 @@ async def save(uow: UnitOfWork, books: Books) -> Effects:
 async def _write_journal(uow: UnitOfWork, effects: Effects) -> None:
     """The lines, then the entries that seal them: in that order, because the database
     checks each entry's balance when it arrives and refuses lines of a sealed entry."""
-    await uow.session.execute(insert(JournalLine.__table__), [
+    await insert_rows(uow.session, JournalLine.__table__, [
         {"entry_id": e.id, "document_kind": e.document_kind, "document_id": e.document_id,
          "customer_id": e.customer_id, "account": account, "currency": e.currency,
          "amount": amount, "booked_on": e.booked_on}
         for e in effects.journal for account, amount in e.lines])
     recorded_at = now()
-    await uow.session.execute(insert(JournalEntry.__table__), [
+    await insert_rows(uow.session, JournalEntry.__table__, [
         {"id": e.id, "document_kind": e.document_kind, "document_id": e.document_id,
          "customer_id": e.customer_id, "booked_on": e.booked_on, "recorded_by": uow.actor,
          "recorded_at": recorded_at}

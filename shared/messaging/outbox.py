@@ -14,9 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.bulk import insert_rows
 from shared.clock import now
 from shared.events import CloudEvent
 from shared.messaging.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
@@ -29,22 +30,10 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=30)
 
 
-# Events in one commit from which PostgreSQL receives the outbox rows by COPY: several
-# times faster than executemany for a sweep's or a batch's hundred thousand events.
-COPY_FROM = 1_000
-
-
 async def write_outbox(session: AsyncSession, outbox: Table, events: Sequence[CloudEvent]) -> None:
-    """The events' outbox rows, in the session's transaction. Never one INSERT for all
-    of them: that would pass the driver's limit of bound parameters (asyncpg: 32767)."""
-    rows = outbox_rows(events)
-    if len(rows) >= COPY_FROM and session.bind.dialect.name == "postgresql":
-        connection = await (await session.connection()).get_raw_connection()
-        columns = list(rows[0])
-        await connection.driver_connection.copy_records_to_table(
-            outbox.name, columns=columns, records=[tuple(r[c] for c in columns) for r in rows])
-    else:
-        await session.execute(insert(outbox), rows)
+    """The events' outbox rows, in the session's transaction (COPY for many on PostgreSQL:
+    a sweep or a batch writes hundreds of thousands)."""
+    await insert_rows(session, outbox, outbox_rows(events))
 
 
 def outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:

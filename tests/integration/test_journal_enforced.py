@@ -13,8 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from services.ledger.app import definition
 from services.ledger.tables import JournalEntry, JournalLine
+from shared.bulk import COPY_FROM, insert_rows
 from shared.clock import now
-from shared.db import create_engine
+from shared.db import create_engine, sessionmaker
 from shared.migrations import upgrade
 from tests.support.databases import database_url
 
@@ -61,5 +62,30 @@ async def test_the_database_refuses_bad_bookkeeping(db: str, tmp_path: Path) -> 
             await refused(delete(JournalEntry))
             # A line whose entry never comes fails at commit (the deferred foreign key).
             await refused(insert(JournalLine).values(lines("orphan", ("receivable", 0))))
+        finally:
+            await engine.dispose()
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_bulk_writes_are_held_to_the_same_rules(db: str, tmp_path: Path) -> None:
+    """Postings write many rows at once (COPY on PostgreSQL): the triggers still judge them."""
+    async with database_url(db, tmp_path, "ledger") as url:
+        engine = create_engine(url)
+        ledger = definition()
+        await upgrade(engine, ledger.migrations, ledger.metadata)
+        ids = [f"E{n}" for n in range(COPY_FROM)]
+        try:
+            async def book(entries: list[str], last_amount: int) -> None:
+                async with sessionmaker(engine)() as session, session.begin():
+                    rows = [line for e in entries for line in lines(
+                        e, ("receivable", 100), ("revenue", -100 if e != entries[-1] else last_amount))]
+                    await insert_rows(session, JournalLine.__table__, rows)
+                    await insert_rows(session, JournalEntry.__table__, [entry(e) for e in entries])
+
+            with pytest.raises(DBAPIError):
+                await book(ids, last_amount=-99)  # the last of 500 entries does not balance
+            with pytest.raises(DBAPIError):
+                await book(ids[:1] * 2, last_amount=-100)  # lines after their entry's seal
+            await book(ids, last_amount=-100)
         finally:
             await engine.dispose()
