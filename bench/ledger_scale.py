@@ -835,6 +835,10 @@ def report(options: Options, result: Result) -> None:
                 met = rate.per_second >= AIM_BULK_SHARE * base.per_second
                 print(f"  aim ({rate.label.split(' (')[0]} >= 1/3 of raw insert): "
                       f"{'met' if met else 'NOT met'} ({fmt_x(rate.per_second, base.per_second)})")
+            if kind == "invoice" and result.reference:
+                print(f"  {rate.label.split(' (')[0]} against the set-based reference (the same "
+                      f"rows the ledger writes, executemany): "
+                      f"{fmt_x(rate.per_second, result.reference.per_second)}")
         if result.writes_per_document:
             print("  rows the ledger wrote per document (the raw baseline writes 1):")
             for label, writes in result.writes_per_document.items():
