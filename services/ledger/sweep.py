@@ -7,14 +7,14 @@ missed payment announce their position first (`ledger.balance.changed`), so that
 carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
-so the two never deadlock); one grouped SELECT answers, per invoice, the thresholds crossed
-and not yet noticed (what the events carry); one `INSERT ... SELECT` records those notices;
-one grouped query gives the positions; commit. The notices make the sweep idempotent per
-invoice and threshold, so chunks commit on their own: a re-run, or a run after a crash
-midway, announces only what was not announced, and concurrent sweeps take turns on the
-customers' locks. A payment either committed before its customer's chunk locked it (the
-invoice is no longer open: no news) or waits for the chunk's commit (and announces a later
-version).
+so the two never deadlock); record the notices not given yet with one
+`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; read what the events carry for the
+invoices it returned; the positions by one grouped query; commit. The notices make the
+sweep idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
+run after a crash midway, announces only what was not announced, and concurrent sweeps
+take turns on the customers' locks. A payment either committed before its customer's chunk
+locked it (the invoice is no longer open: no news) or waits for the chunk's commit (and
+announces a later version).
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ from shared.events import contracts as ev
 from shared.runtime import ServiceRuntime
 
 # The first sweep over a large book multiplies the notices table within minutes, faster
-# than autovacuum analyzes it; planned as if it were still small, the positions' EXISTS
-# (here and in every posting) reads it whole each time. So when the sweep has added more
-# than the table held at its last analysis (and at least this many), it analyzes it.
+# than autovacuum analyzes it; planned as if it were still small, the lookups of notices
+# (in the positions here, in every posting's load) read it whole each time. So when the
+# sweep has added more than the table held at its last analysis (and at least this many),
+# it analyzes it.
 ANALYZE_FROM = 10_000
 
 
@@ -68,6 +69,8 @@ async def sweep(runtime: ServiceRuntime, as_of: date, actor: str) -> dict[str, A
 
 async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
                     chunk: int = 200, workers: int = 1) -> dict[str, Any]:
+    """Chunks of `chunk` customers, handed out in key order to `workers` tasks, each chunk
+    in a unit of work of its own; answers what was announced."""
     counts: Counter[str] = Counter()
     position: dict[str, Any] = {"after": None, "done": False}
     hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
