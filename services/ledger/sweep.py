@@ -8,11 +8,11 @@ carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
 so the two never deadlock); record the notices not given yet with one
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; one read of the customers' open
-items gives what the events of the returned invoices carry and the positions; commit. The
-notices make the sweep idempotent per invoice and threshold, so chunks commit on their own:
-a re-run, or a run after a crash midway, announces only what was not announced, and
-concurrent sweeps take turns on the customers' locks. A payment either committed before its customer's chunk
+`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; read what the events carry for the
+invoices it returned; the positions by one grouped query; commit. The notices make the
+sweep idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
+run after a crash midway, announces only what was not announced, and concurrent sweeps
+take turns on the customers' locks. A payment either committed before its customer's chunk
 locked it (the invoice is no longer open: no news) or waits for the chunk's commit (and
 announces a later version).
 """
@@ -151,10 +151,9 @@ async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date) ->
     if not new:
         return counts
     counts["notices"] = sum(len(thresholds) for thresholds in new.values())
-    items = await _open_items(uow, customers)
-    news = _news(items, as_of, new)
+    news = await _news(uow, customers, as_of, new)
     missed = sorted({fields["customer_id"] for fields, is_missed, _ in news if is_missed})
-    balances = await _positions(uow, items, missed) if missed else {}
+    balances = await _positions(uow, missed) if missed else {}
     if missed:
         await uow.session.execute(update(CUSTOMER).where(CUSTOMER.c.customer_id.in_(missed))
                                   .values(balance_version=CUSTOMER.c.balance_version + 1))
@@ -188,26 +187,18 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
     return new
 
 
-async def _open_items(uow: UnitOfWork, customers: list[str]) -> list[Any]:
-    """The customers' open invoices, in customer and due order, each with whether the sweep
-    has declared its payment missed (the notices just recorded included): what the news
-    carries and the positions add up, in one read."""
-    missed = NOTICE.alias("missed")  # at most one per invoice: (invoice_id, threshold) is unique
-    return list(await uow.session.execute(
-        select(INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
-               INVOICE.c.due_date, missed.c.invoice_id.is_not(None))
-        .select_from(INVOICE.outerjoin(missed, (missed.c.invoice_id == INVOICE.c.id)
-                                       & (missed.c.threshold_days == literal_column("1"))))
-        .where(INVOICE.c.customer_id.in_(customers), OPEN)
-        .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)))
-
-
-def _news(items: list[Any], as_of: date, new: dict[str, list[int]]
-          ) -> list[tuple[dict[str, Any], bool, int | None]]:
+async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[str, list[int]]
+                ) -> list[tuple[dict[str, Any], bool, int | None]]:
     """Per newly noticed invoice, in customer and due order: (what its events carry, missed
     payment?, highest new age threshold)."""
+    rows = (await uow.session.execute(
+        select(INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
+               INVOICE.c.due_date)
+        .where(INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date < as_of)
+        .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)
+    ))
     news = []
-    for invoice_id, customer_id, currency, open_amount, due_date, _ in items:
+    for invoice_id, customer_id, currency, open_amount, due_date in rows:
         thresholds = new.get(invoice_id)
         if thresholds:
             missed, aged = overdue_news(min(thresholds), max(thresholds))
@@ -218,16 +209,21 @@ def _news(items: list[Any], as_of: date, new: dict[str, list[int]]
     return news
 
 
-async def _positions(uow: UnitOfWork, items: list[Any], customers: list[str]
-                     ) -> dict[str, list[dict[str, Any]]]:
-    """These customers' positions: their open items, and their unapplied credit by one
-    grouped query."""
-    wanted = set(customers)
-    totals: dict[str, dict[str, CurrencyTotals]] = {c: {} for c in customers}
-    for _, customer_id, currency, open_amount, due_date, declared in items:
-        if customer_id in wanted:
-            totals[customer_id].setdefault(currency, CurrencyTotals()).add(
-                open_amount, due_date if declared else None)
+async def _positions(uow: UnitOfWork, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The customers' positions (the notices just recorded included), by two grouped queries."""
+    missed = NOTICE.alias("missed")  # at most one per invoice: (invoice_id, threshold) is unique
+    declared = missed.c.invoice_id.is_not(None)
+    totals: dict[str, dict[str, CurrencyTotals]] = defaultdict(dict)
+    for customer_id, currency, open_amount, overdue, oldest in await uow.session.execute(
+        select(INVOICE.c.customer_id, INVOICE.c.currency, func.sum(INVOICE.c.open_amount),
+               func.sum(INVOICE.c.open_amount).filter(declared),
+               func.min(INVOICE.c.due_date).filter(declared))
+        .select_from(INVOICE.outerjoin(missed, (missed.c.invoice_id == INVOICE.c.id)
+                                       & (missed.c.threshold_days == literal_column("1"))))
+        .where(INVOICE.c.customer_id.in_(customers), OPEN)
+        .group_by(INVOICE.c.customer_id, INVOICE.c.currency)
+    ):
+        totals[customer_id][currency] = CurrencyTotals(open_amount, overdue or 0, oldest)
     unapplied: dict[str, dict[str, int]] = defaultdict(dict)
     for customer_id, currency, amount in await uow.session.execute(
         select(CREDIT.c.customer_id, CREDIT.c.currency, func.sum(CREDIT.c.unapplied))
