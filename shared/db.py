@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
 
+from shared.bulk import insert_rows
 from shared.events import EventData, new_event
-from shared.messaging.outbox import write_outbox
+from shared.messaging.outbox import outbox_rows
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -132,7 +133,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._pending:
-            await write_outbox(self.session, self._outbox, self._pending)
+            # COPY on PostgreSQL for many (a sweep writes hundreds of thousands), and never
+            # one statement past the driver's limit of bound parameters (asyncpg: 32767).
+            await insert_rows(self.session, self._outbox, outbox_rows(self._pending))
         await self.session.commit()
         emitted, self._pending = self._pending, []
         if emitted and self._on_commit:

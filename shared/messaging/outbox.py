@@ -17,7 +17,6 @@ import structlog
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.bulk import insert_rows
 from shared.clock import now
 from shared.events import CloudEvent
 from shared.messaging.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
@@ -28,12 +27,6 @@ log = structlog.get_logger(__name__)
 # How long a relay owns the rows it took. Rows of a relay that died mid-round go out
 # again once their lease ends (consumers drop the duplicates by event id).
 LEASE = timedelta(seconds=30)
-
-
-async def write_outbox(session: AsyncSession, outbox: Table, events: Sequence[CloudEvent]) -> None:
-    """The events' outbox rows, in the session's transaction (COPY for many on PostgreSQL:
-    a sweep or a batch writes hundreds of thousands)."""
-    await insert_rows(session, outbox, outbox_rows(events))
 
 
 def outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
