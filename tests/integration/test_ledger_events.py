@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.ledger import handlers, queries
 from services.ledger.domain.commands import PostInvoice
 from services.ledger.tables import CreditDocument, Invoice
-from shared.errors import Invalid
+from shared.errors import Invalid, NotFound
 from shared.events import CloudEvent, new_event
 from shared.events import contracts as ev
 from tests.support.embedded import embedded_settings, running_app
@@ -82,6 +82,9 @@ async def test_dossier_updates_move_the_salesperson_in_version_order(tmp_path: P
         async with runtime.unit_of_work() as uow:
             with pytest.raises(Invalid):  # no terms yet: not a customer the ledger can bill
                 await handlers.post_invoice(uow, PostInvoice("I0", "C1", 10, "CNY", date(2026, 1, 1)))
+        async with runtime.read_sessions() as session:
+            with pytest.raises(NotFound):  # nor one with an account to show
+                await queries.account(session, "C1", date(2026, 1, 1))
         await publish(new_event("recoup/credit", _registered()))
         async with runtime.unit_of_work() as uow:
             await handlers.post_invoice(uow, PostInvoice("I1", "C1", 10_000, "CNY", date(2026, 1, 1)))
