@@ -13,11 +13,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event, insert
+from sqlalchemy import MetaData, event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
 
+from shared.bulk import insert_rows
 from shared.events import EventData, new_event
 from shared.messaging.outbox import outbox_rows
 
@@ -143,9 +144,9 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         if self._pending:
-            # executemany: one statement per event would be slow, and one statement for
-            # all of them would pass the driver's limit of bound parameters (asyncpg: 32767).
-            await self.session.execute(insert(self._outbox), outbox_rows(self._pending))
+            # COPY on PostgreSQL for many (a sweep writes hundreds of thousands), and never
+            # one statement past the driver's limit of bound parameters (asyncpg: 32767).
+            await insert_rows(self.session, self._outbox, outbox_rows(self._pending))
         await self.session.commit()
         emitted, self._pending = self._pending, []
         if emitted and self._on_commit:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
-from services.ledger import batches, handlers, queries
+from services.ledger import batches, handlers, queries, sweep
 from services.ledger.domain.allocation import Allocation as AllocationCmd
 from services.ledger.domain.commands import (
     ApplyCredit,
@@ -16,9 +16,9 @@ from services.ledger.domain.commands import (
     PostInvoice,
     PostPayment,
     ReversePayment,
-    RunSweep,
     WriteOff,
 )
+from services.ledger.domain.documents import Credit
 from services.ledger.schemas import (
     ApplicationIn,
     ChargeIn,
@@ -38,8 +38,9 @@ from shared import clock
 from shared.aging import DEFAULT_EDGES, buckets_from_edges
 from shared.auth import Principal
 from shared.errors import Invalid, NotFound
+from shared.pagination import Page, finish, keyset
 from shared.runtime import ServiceRuntime
-from shared.schemas import BusinessDate
+from shared.schemas import BusinessDate, Identifier
 from shared.web import get_runtime, require
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
@@ -136,6 +137,33 @@ async def get_invoice(invoice_id: str, runtime: Runtime, _: Reader) -> Any:
     return invoice
 
 
+@router.get("/invoices", response_model=list[InvoiceOut])
+async def list_invoices(
+    runtime: Runtime, _: Reader, page: Page, request: Request, response: Response,
+    customer_id: Annotated[Identifier | None, Query()] = None,
+    status: Annotated[Literal["open", "settled"] | None, Query(
+        description="open: something is still owed; settled: nothing is")] = None,
+    order_id: Annotated[Identifier | None, Query(description="the ERP order billed")] = None,
+    kind: Annotated[Literal["invoice", "interest", "fee", "refund", "reversal"] | None,
+                    Query()] = None,
+) -> Any:
+    """Debit documents, oldest due first (then by id), a page at a time: follow the
+    `Link: rel="next"` header."""
+    query = select(Invoice)
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    if status is not None:
+        query = query.where(Invoice.open_amount > 0 if status == "open" else Invoice.open_amount == 0)
+    if order_id is not None:
+        query = query.where(Invoice.order_id == order_id)
+    if kind is not None:
+        query = query.where(Invoice.kind == kind)
+    async with runtime.read_sessions() as session:
+        rows = (await session.execute(
+            keyset(query, [Invoice.due_date, Invoice.id], page))).scalars().all()
+    return finish(rows, page, lambda i: (i.due_date, i.id), request, response)
+
+
 @router.post("/payments", status_code=201, response_model=CreditDocumentOut)
 async def post_payment(body: PaymentIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
     data = body.model_dump()
@@ -170,7 +198,7 @@ async def post_credit_note(body: CreditNoteIn, runtime: Runtime, caller: Writer,
     return await _document_out(runtime, document)
 
 
-async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> dict[str, Any]:
+async def _document_out(runtime: ServiceRuntime, document: Credit | CreditDocument) -> dict[str, Any]:
     async with runtime.read_sessions() as session:
         allocations = (await session.execute(
             select(Allocation).where(Allocation.document_kind == document.kind,
@@ -182,6 +210,29 @@ async def _document_out(runtime: ServiceRuntime, document: CreditDocument) -> di
         "invoice_id": document.invoice_id, "unapplied": document.unapplied, "memo": document.memo,
         "allocations": [{"invoice_id": a.invoice_id, "amount": a.amount} for a in allocations],
     }
+
+
+@router.get("/payments/{document_id}", response_model=CreditDocumentOut)
+async def get_payment(document_id: str, runtime: Runtime, _: Reader) -> Any:
+    return await _credit_document(runtime, "payment", document_id)
+
+
+@router.get("/credit-notes/{document_id}", response_model=CreditDocumentOut)
+async def get_credit_note(document_id: str, runtime: Runtime, _: Reader) -> Any:
+    return await _credit_document(runtime, "credit_note", document_id)
+
+
+@router.get("/write-offs/{document_id}", response_model=CreditDocumentOut)
+async def get_write_off(document_id: str, runtime: Runtime, _: Reader) -> Any:
+    return await _credit_document(runtime, "write_off", document_id)
+
+
+async def _credit_document(runtime: ServiceRuntime, kind: str, document_id: str) -> Any:
+    async with runtime.read_sessions() as session:
+        document = await session.get(CreditDocument, (kind, document_id))
+    if document is None:
+        raise NotFound(f"{kind.replace('_', ' ')} {document_id!r} not found")
+    return await _document_out(runtime, document)
 
 
 @router.get("/customers/{customer_id}/account")
@@ -241,7 +292,4 @@ async def post_sweep(runtime: Runtime, caller: Writer, body: SweepIn | None = No
     if as_of > clock.today() + timedelta(days=1):  # a day's grace for callers east of UTC
         raise Invalid("the sweep cannot run for a date that has not come: it would announce "
                       "defaults that have not happened", field="as_of")
-    async with runtime.unit_of_work(caller.name) as uow:
-        result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
-        await uow.commit()
-    return result
+    return await sweep.sweep(runtime, as_of, caller.name)

@@ -4,17 +4,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.ledger import api, handlers, tables
-from services.ledger.domain.commands import RunSweep
+from services.ledger import api, sweep, tables
+from services.ledger.config import LedgerConfig
 from services.ledger.subscriptions import subscriptions
 from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
 
 
 async def daily_sweep(runtime: ServiceRuntime, as_of: date) -> Any:
-    async with runtime.unit_of_work("scheduler") as uow:
-        result = await handlers.run_sweep(uow, RunSweep(as_of=as_of))
-        await uow.commit()
-    return result
+    return await sweep.sweep(runtime, as_of, "scheduler")
 
 
 def definition() -> ServiceDefinition:
@@ -28,4 +25,5 @@ def definition() -> ServiceDefinition:
         routers=[api.router],
         subscriptions=subscriptions,
         jobs=[ScheduledJob("overdue-sweep", daily_sweep)],
+        config=LedgerConfig,
     )

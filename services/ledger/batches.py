@@ -1,8 +1,9 @@
 """ERP backfill: thousands of documents in one request, as JSON lines or CSV.
 
-Every row is checked and answered; one bad row books nothing (each row runs in a
-savepoint so that all errors are found, then the whole batch is rolled back). Documents
-are idempotent by id, so a batch sent again books nothing twice.
+Every row is checked and answered; one bad row books nothing. The rows are checked in
+memory against the books of their customers, loaded (and locked) once for the batch, and
+written set-based at the end (see handlers.post_many). Documents are idempotent by id, so
+a batch sent again books nothing twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from services.ledger import handlers
 from services.ledger.domain.allocation import Allocation
 from services.ledger.domain.commands import PostCreditNote, PostInvoice, PostPayment
 from services.ledger.schemas import CreditNoteIn, InvoiceIn, PaymentIn
+from services.ledger.store import Command
 from shared.db import UnitOfWork
 from shared.errors import Invalid, RecoupError
 
@@ -63,47 +65,48 @@ def _integer(cell: str) -> Any:
 
 
 async def book(uow: UnitOfWork, rows: list[dict[str, Any]]) -> tuple[bool, list[dict[str, Any]]]:
-    """Answers (all went well, a result per row). The caller commits only if all did."""
-    handlers.defer_positions(uow)  # one ledger.balance.changed per customer, not per row
-    results = []
+    """Answers (all went well, a result per row). The caller commits only if all did.
+    Every row is checked against the books as the rows before it left them; the postings
+    are written together at the end (one ledger.balance.changed per customer)."""
+    results: list[dict[str, Any]] = []
+    commands: list[tuple[int, Command]] = []  # (index in results, command)
     for number, row in enumerate(rows, start=1):
         kind = row.get("type") if isinstance(row, dict) else None
         result: dict[str, Any] = {"row": number, "type": kind, "id": (row or {}).get("id")
                                   if isinstance(row, dict) else None}
+        results.append(result)
         if kind not in SCHEMAS:
-            results.append({**result, "status": "error", "errors": [
-                {"field": "type", "message": f"one of {', '.join(SCHEMAS)}"}]})
+            result.update(status="error", errors=[
+                {"field": "type", "message": f"one of {', '.join(SCHEMAS)}"}])
             continue
         try:
             document = SCHEMAS[kind].model_validate({k: v for k, v in row.items() if k != "type"})
         except ValidationError as exc:
-            results.append({**result, "status": "error", "errors": [
+            result.update(status="error", errors=[
                 {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                for e in exc.errors()]})
+                for e in exc.errors()])
             continue
-        try:
-            async with uow.savepoint():
-                created = await _post(uow, kind, document)
-        except RecoupError as exc:
-            results.append({**result, "status": "error",
-                            "errors": [{"field": exc.field or "", "message": exc.detail}]})
-            continue
-        results.append({**result, "status": "created" if created else "unchanged"})
+        commands.append((number - 1, _command(kind, document)))
+    valid = len(commands) == len(rows)
+    outcomes = await handlers.post_many(uow, [cmd for _, cmd in commands],
+                                        check_only=not valid) if commands else []
+    for (index, _), outcome in zip(commands, outcomes, strict=True):
+        if isinstance(outcome, RecoupError):
+            results[index].update(status="error", errors=[
+                {"field": outcome.field or "", "message": outcome.detail}])
+        else:
+            results[index]["status"] = "created" if outcome[1] else "unchanged"
     ok = all(r["status"] != "error" for r in results)
-    if ok:
-        await handlers.announce_deferred_positions(uow)
     return ok, results
 
 
-async def _post(uow: UnitOfWork, kind: str, document: Any) -> bool:
+def _command(kind: str, document: Any) -> Command:
     data = document.model_dump()
     if kind == "invoice":
-        _, created = await handlers.post_invoice(uow, PostInvoice(**data))
-    elif kind == "payment":
+        return PostInvoice(**data)
+    if kind == "payment":
         if document.allocations is not None:
             data["allocations"] = tuple(Allocation(a.invoice_id, a.amount)
                                         for a in document.allocations)
-        _, created = await handlers.post_payment(uow, PostPayment(**data))
-    else:
-        _, created = await handlers.post_credit_note(uow, PostCreditNote(**data))
-    return created
+        return PostPayment(**data)
+    return PostCreditNote(**data)

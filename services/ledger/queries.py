@@ -49,9 +49,16 @@ def _unapplied_as_of(as_of: date) -> Any:
     )
 
 
-async def account(session: AsyncSession, customer_id: str, as_of: date) -> dict[str, Any]:
-    if await session.get(LedgerCustomer, customer_id) is None:
+async def _known(session: AsyncSession, customer_id: str) -> None:
+    """404 unless the ledger knows the customer and its terms (a dossier update that came
+    before the registration does not open an account)."""
+    customer = await session.get(LedgerCustomer, customer_id)
+    if customer is None or customer.terms_mode is None:
         raise NotFound(f"customer {customer_id!r} has no account in the ledger")
+
+
+async def account(session: AsyncSession, customer_id: str, as_of: date) -> dict[str, Any]:
+    await _known(session, customer_id)
     invoices = (await session.execute(
         _open_invoices_as_of(as_of).where(Invoice.customer_id == customer_id)
         .order_by(Invoice.due_date, Invoice.id)
@@ -136,8 +143,7 @@ async def history(session: AsyncSession, customer_id: str, date_from: date,
                   date_to: date) -> dict[str, Any]:
     """Every entry on the customer's account between two dates, with a running balance
     per currency; an application of earlier credit moves nothing and is left out."""
-    if await session.get(LedgerCustomer, customer_id) is None:
-        raise NotFound(f"customer {customer_id!r} has no account in the ledger")
+    await _known(session, customer_id)
     on_account = (JournalLine.customer_id == customer_id) & JournalLine.account.in_(CUSTOMER_ACCOUNTS)
     opening = dict((await session.execute(
         select(JournalLine.currency, func.sum(JournalLine.amount))

@@ -17,6 +17,7 @@ class InvoiceIn(BaseModel):
     due_date: BusinessDate | None = Field(
         None, description="computed from the customer's terms when absent")
     shipment_id: Identifier | None = None
+    order_id: Identifier | None = Field(None, description="the ERP order it bills")
     salesperson: str | None = Field(None, max_length=128)
 
 
@@ -31,6 +32,7 @@ class InvoiceOut(BaseModel):
     open_amount: int
     settled_on: date | None
     shipment_id: str | None
+    order_id: str | None = None
     salesperson: str | None
     reference_id: str | None = None
     memo: str | None = None

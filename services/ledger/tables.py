@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
@@ -21,13 +21,15 @@ class LedgerTable(SQLModel, registry=registry):
 
 
 class LedgerCustomer(LedgerTable, table=True):
-    """A customer as the ledger knows it: terms replicated from credit, and the
-    version counter of `ledger.balance.changed`."""
+    """A customer as the ledger knows it: terms and salesperson replicated from credit, and
+    the version counter of `ledger.balance.changed`. Postings need the terms: a row that
+    only a dossier update made (events out of order) has none yet."""
 
     __tablename__ = "ledger_customer"
     customer_id: str = Field(primary_key=True, max_length=64)
     salesperson: str | None = Field(default=None, max_length=128)  # answers for collecting
-    terms_mode: str = Field(max_length=32)
+    dossier_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    terms_mode: str | None = Field(default=None, max_length=32)
     terms_days: int | None = None
     terms_day_of_month: int | None = None
     terms_due_date: date | None = None
@@ -47,7 +49,9 @@ class Invoice(LedgerTable, table=True):
         CheckConstraint("open_amount >= 0 AND open_amount <= amount", name="open_within_amount"),
         # A reversal keeps the due date of the debt it brings back.
         CheckConstraint("due_date >= issue_date OR kind = 'reversal'", name="due_not_before_issue"),
-        Index("ix_invoice_open_due", "customer_id", "currency", "due_date"),
+        # Open items only: what postings load and the sweep reads, however many are settled.
+        Index("ix_invoice_open_due", "customer_id", "currency", "due_date",
+              postgresql_where=text("open_amount > 0"), sqlite_where=text("open_amount > 0")),
     )
     id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(default="invoice", max_length=16, sa_column_kwargs={"server_default": "invoice"})
@@ -60,6 +64,7 @@ class Invoice(LedgerTable, table=True):
     reference_id: str | None = Field(default=None, max_length=64)  # the invoice a charge is for
     memo: str | None = None
     shipment_id: str | None = Field(default=None, max_length=64)
+    order_id: str | None = Field(default=None, max_length=64)  # the ERP order it bills
     salesperson: str | None = Field(default=None, max_length=128)
     settled_on: date | None = None
     recorded_by: str = Field(max_length=64)
@@ -75,6 +80,8 @@ class CreditDocument(LedgerTable, table=True):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("unapplied >= 0 AND unapplied <= amount", name="unapplied_within_amount"),
+        Index("ix_credit_document_unapplied", "customer_id", "currency",
+              postgresql_where=text("unapplied > 0"), sqlite_where=text("unapplied > 0")),
     )
     kind: str = Field(primary_key=True, max_length=16)  # payment|credit_note|discount|write_off
     id: str = Field(primary_key=True, max_length=64)

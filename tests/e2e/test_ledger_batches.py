@@ -89,3 +89,28 @@ async def test_a_batch_announces_each_customers_position_once(embedded: tuple) -
     assert await positions() == before + 1
     account = await api.ok("GET", "/ledger/v1/customers/D-9/account?as_of=2026-12-31")
     assert account["balance"] == [{"amount": 500_000, "currency": "CNY"}]
+
+
+async def test_orders_and_the_first_position_that_includes_each_invoice(embedded: tuple) -> None:
+    """credit holds an order's reservation until its view of the balance has reached the
+    version that includes the invoice billing that order: on both paths."""
+    api, app = embedded
+    await dealer(api)
+    single = {k: v for k, v in invoice_row(1).items() if k != "type"} | {"order_id": "SO-1"}
+    assert (await api.ok("POST", "/ledger/v1/invoices", single))["order_id"] == "SO-1"
+    rows = [invoice_row(2) | {"order_id": "SO-2"}, invoice_row(3) | {"order_id": "SO-3"}]
+    assert (await api.post("/ledger/v1/batches", content=ndjson(*rows), headers=NDJSON)
+            ).json()["created"] == 2
+    assert (await api.ok("GET", "/ledger/v1/invoices/B-INV-2"))["order_id"] == "SO-2"
+
+    runtime = app.state.runtimes["ledger"]
+    outbox = runtime.infra.outbox
+    async with runtime.read_sessions() as session:
+        events = [json.loads(e)["data"] | {"type": t} for t, e in (await session.execute(
+            select(outbox.c.type, outbox.c.envelope).order_by(outbox.c.id))).all()]
+    posted = {e["order_id"]: e["balance_version"] for e in events
+              if e["type"] == "ledger.invoice.posted"}
+    positions = {e["version"]: e["balances"][0]["balance"] for e in events
+                 if e["type"] == "ledger.balance.changed"}
+    assert posted["SO-2"] == posted["SO-3"] == posted["SO-1"] + 1  # one position per batch
+    assert positions[posted["SO-1"]] == 10_000 and positions[posted["SO-2"]] == 30_000

@@ -292,3 +292,31 @@ async def test_a_bounced_payment_brings_the_debt_back_with_its_age(api: Api) -> 
     assert sweep["payment_missed"] == 1
     # The payment and what it settled stay on the books, as history.
     assert (await api.ok("GET", "/ledger/v1/invoices/INV-1"))["settled_on"] == "2026-02-10"
+
+
+async def test_invoices_listed_page_by_page_and_documents_read_back(api: Api) -> None:
+    await dealer(api)
+    for n in range(5):
+        await api.ok("POST", "/ledger/v1/invoices", invoice(n, 1_000, f"2026-01-0{n + 1}",
+                                                            order_id=f"SO-{n % 2}"))
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "P-1", "customer_id": "D-9", "amount": 1_500, "currency": "CNY",
+        "received_on": "2026-02-01"})
+    seen, url = [], "/ledger/v1/invoices?customer_id=D-9&limit=2"
+    while url:
+        page = await api.get(url)
+        assert page.status_code == 200 and len(page.json()) <= 2
+        seen += [i["id"] for i in page.json()]
+        url = page.links.get("next", {}).get("url")
+    assert seen == [f"INV-{n}" for n in range(5)]  # oldest due first, each once
+    open_ones = await api.ok("GET", "/ledger/v1/invoices?customer_id=D-9&status=open")
+    assert [i["id"] for i in open_ones] == ["INV-1", "INV-2", "INV-3", "INV-4"]
+    assert [i["id"] for i in await api.ok("GET", "/ledger/v1/invoices?order_id=SO-1")] == [
+        "INV-1", "INV-3"]
+    assert (await api.get("/ledger/v1/invoices?cursor=nonsense")).json()["errors"][0][
+        "field"] == "query.cursor"
+
+    payment = await api.ok("GET", "/ledger/v1/payments/P-1")
+    assert payment["allocations"] == [{"invoice_id": "INV-0", "amount": 1_000},
+                                      {"invoice_id": "INV-1", "amount": 500}]
+    assert (await api.get("/ledger/v1/credit-notes/P-1")).status_code == 404

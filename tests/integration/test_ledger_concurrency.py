@@ -4,6 +4,7 @@ on PostgreSQL, each on its own connection)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -98,3 +99,53 @@ async def test_a_credit_note_racing_a_payment_never_overallocates(ledger: tuple)
     # Every cent received is either allocated or still the customer's.
     assert totals_now["allocated"] + totals_now["unapplied"] == totals_now["received"]
 
+
+
+async def test_batches_over_the_same_customers_in_any_order_never_deadlock(ledger: tuple) -> None:
+    """Each batch locks all its customers at once, in key order, as single POSTs and the
+    sweep do: batches listing them in opposite orders, and single payments, take turns."""
+    api, runtime = ledger
+    async with runtime.unit_of_work() as uow:
+        for c in range(2, 12):
+            registered = ev.CustomerRegistered(
+                customer_id=f"C{c}", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
+                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+            await on_customer_terms(uow, registered, new_event("test", registered))
+        await uow.commit()
+    ids = [f"C{c}" for c in range(1, 12)]
+
+    def batch(n: int, order: list[str]) -> str:
+        return "\n".join(json.dumps({
+            "type": "invoice", "id": f"B{n}-{customer}", "customer_id": customer,
+            "amount": 1_000, "currency": "CNY", "issue_date": "2026-01-02"}) for customer in order)
+
+    requests = [api.post("/ledger/v1/batches", content=batch(n, ids if n % 2 else ids[::-1]),
+                         headers={"Content-Type": "application/x-ndjson"}) for n in range(8)]
+    requests += [api.post("/ledger/v1/payments", {
+        "id": f"SP{n}", "customer_id": ids[n], "amount": 500, "currency": "CNY",
+        "received_on": "2026-01-03"}) for n in range(len(ids))]
+    answers = await asyncio.gather(*requests)
+    assert [a.status_code for a in answers] == [200] * 8 + [201] * len(ids), [
+        a.text for a in answers if a.status_code >= 300]
+    async with runtime.sessions() as session:
+        journal = (await session.execute(select(func.sum(JournalLine.amount)))).scalar_one()
+        billed = (await session.execute(select(func.sum(Invoice.amount))
+                                        .where(Invoice.id.like("B%")))).scalar_one()
+    assert (journal, billed) == (0, 8 * 11 * 1_000)
+
+
+async def test_a_batch_of_the_largest_size_books_and_rebooks_nothing(ledger: tuple) -> None:
+    """10,000 rows: no statement may pass asyncpg's 32,767 bound parameters."""
+    api, runtime = ledger
+    body = "\n".join(json.dumps({
+        "type": "invoice", "id": f"BIG-{n:05d}", "customer_id": "C1", "amount": 100,
+        "currency": "CNY", "issue_date": "2026-01-02"}) for n in range(10_000))
+    for created in (10_000, 0):
+        answer = await api.post("/ledger/v1/batches", content=body,
+                                headers={"Content-Type": "application/x-ndjson"})
+        assert answer.status_code == 200, answer.text[:500]
+        assert (answer.json()["created"], answer.json()["rows"]) == (created, 10_000)
+    async with runtime.sessions() as session:
+        open_total = (await session.execute(select(func.sum(Invoice.open_amount))
+                                            .where(Invoice.id.like("BIG-%")))).scalar_one()
+    assert open_total == 1_000_000

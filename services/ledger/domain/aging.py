@@ -24,5 +24,14 @@ def bucket_earliest_due_dates(
     return [(label, as_of - timedelta(days=high)) for label, _, high in buckets if high is not None]
 
 
-def thresholds_crossed(days: int) -> list[int]:
-    return [t for t in THRESHOLDS if days >= t]
+def threshold_cutoffs(as_of: date) -> list[tuple[int, date]]:
+    """For each threshold, the latest due date that has crossed it by `as_of`: a database
+    finds the invoices past each threshold without date arithmetic of its own."""
+    return [(t, as_of - timedelta(days=t)) for t in THRESHOLDS]
+
+
+def overdue_news(lowest: int, highest: int) -> tuple[bool, int | None]:
+    """What to announce for an invoice that crossed thresholds from `lowest` to `highest`
+    since the last sweep: the missed payment (once, at 1 day), and the highest age
+    threshold newly crossed (one event, however many it crossed at once)."""
+    return lowest == 1, highest if highest > 1 else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,9 +34,16 @@ class Allocation:
 def allocate_oldest_first(amount: int, open_invoices: list[OpenInvoice]) -> list[Allocation]:
     """Oldest due first (then oldest issued, then id): the usual rule when the payer
     did not say what the money is for. An invoice settled in time earns its discount."""
+    return allocate_in_order(amount, sorted(
+        open_invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_id)))
+
+
+def allocate_in_order(amount: int, open_invoices: Iterable[OpenInvoice]) -> list[Allocation]:
+    """`allocate_oldest_first` for invoices already in that order: reads no further than
+    the money goes."""
     allocations = []
     remaining = amount
-    for invoice in sorted(open_invoices, key=lambda i: (i.due_date, i.issue_date, i.invoice_id)):
+    for invoice in open_invoices:
         if remaining == 0:
             break
         if invoice.settles_with < invoice.open_amount and remaining >= invoice.settles_with:

@@ -21,6 +21,7 @@ class PostInvoice:
     kind: str = "invoice"  # invoice | interest | fee | refund | reversal
     reference_id: str | None = None
     memo: str | None = None
+    order_id: str | None = None  # the ERP order it bills
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class WriteOff:
     written_off_on: date
     reason: str
     amount: int | None = None  # default: all that is open
+    # When the asker names them (an approval by event), they must be the invoice's.
+    customer_id: str | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,13 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.ledger.domain.aging import bucket_earliest_due_dates, thresholds_crossed
+from services.ledger.domain.aging import (
+    THRESHOLDS,
+    bucket_earliest_due_dates,
+    days_past_due,
+    overdue_news,
+    threshold_cutoffs,
+)
 from shared.aging import LABELS, bucket_for
 
 AS_OF = date(2026, 6, 30)
@@ -24,7 +30,15 @@ def test_date_boundaries_bucket_like_days_past_due(days: int) -> None:
     assert by_dates == bucket_for(days)
 
 
-def test_thresholds() -> None:
-    assert thresholds_crossed(0) == []
-    assert thresholds_crossed(1) == [1]
-    assert thresholds_crossed(64) == [1, 15, 30, 60]
+@given(st.integers(-100, 400))
+def test_threshold_cutoffs_cross_like_days_past_due(days: int) -> None:
+    """The sweep finds invoices past each threshold by due date; it must agree with days."""
+    due = AS_OF - timedelta(days=days)
+    crossed = [t for t, cutoff in threshold_cutoffs(AS_OF) if due <= cutoff]
+    assert crossed == [t for t in THRESHOLDS if days_past_due(due, AS_OF) >= t]
+
+
+def test_overdue_news_is_the_missed_payment_once_and_the_highest_new_threshold() -> None:
+    assert overdue_news(1, 1) == (True, None)
+    assert overdue_news(1, 60) == (True, 60)  # a first sweep 64 days late: one aged event
+    assert overdue_news(90, 90) == (False, 90)

@@ -1,0 +1,255 @@
+"""The overdue sweep, set-based, a transaction per chunk of customers.
+
+For an `as_of` date, every open invoice past its due date is announced once as a missed
+payment (`ledger.payment.missed`), and again at each age threshold it crosses
+(`ledger.invoice.aged`, the highest one crossed since the last sweep); customers with a new
+missed payment announce their position first (`ledger.balance.changed`), so that the news
+carries that version.
+
+Per chunk: lock the next customers with overdue items (in key order, like every posting,
+so the two never deadlock); record the notices not given yet with one
+`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING`; read what the events carry for the
+invoices it returned; the positions by one grouped query; commit. The notices make the
+sweep idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
+run after a crash midway, announces only what was not announced, and concurrent sweeps
+take turns on the customers' locks. A payment either committed before its customer's chunk
+locked it (the invoice is no longer open: no news) or waits for the chunk's commit (and
+announces a later version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from services.ledger.config import LedgerConfig
+from services.ledger.domain.aging import days_past_due, overdue_news, threshold_cutoffs
+from services.ledger.domain.commands import RunSweep
+from services.ledger.domain.position import CurrencyTotals, position
+from services.ledger.store import CREDIT, CUSTOMER, INVOICE, NOTICE, OPEN, UNAPPLIED
+from shared.db import UnitOfWork
+from shared.events import contracts as ev
+from shared.runtime import ServiceRuntime
+
+# The first sweep over a large book multiplies the notices table within minutes, faster
+# than autovacuum analyzes it; planned as if it were still small, the lookups of notices
+# (in the positions here, in every posting's load) read it whole each time. So when the
+# sweep has added more than the table held at its last analysis (and at least this many),
+# it analyzes it.
+ANALYZE_FROM = 10_000
+
+
+async def sweep(runtime: ServiceRuntime, as_of: date, actor: str) -> dict[str, Any]:
+    """The sweep as the job and the API run it: chunks committed one by one (this is the
+    edge that commits), by `sweep_workers` at a time on PostgreSQL (one database core works
+    on a chunk's statements while this process builds another's events), one on SQLite
+    (one writer at a time anyway)."""
+    config = runtime.config or LedgerConfig()
+    workers = 1 if runtime.database_url.startswith("sqlite") else config.sweep_workers
+    return await run_sweep(lambda: runtime.unit_of_work(actor), RunSweep(as_of=as_of),
+                           chunk=config.sweep_chunk_customers, workers=workers)
+
+
+async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
+                    chunk: int = 200, workers: int = 1) -> dict[str, Any]:
+    """Chunks of `chunk` customers, handed out in key order to `workers` tasks, each chunk
+    in a unit of work of its own; answers what was announced."""
+    counts: Counter[str] = Counter()
+    position: dict[str, Any] = {"after": None, "done": False}
+    hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
+    statistics = _NoticeStatistics()
+
+    async def work() -> None:
+        while not position["done"]:
+            async with unit_of_work() as uow:
+                async with hand_out:
+                    if position["done"]:
+                        return
+                    versions = await _lock_next(uow, cmd.as_of, position["after"], chunk)
+                    if not versions:
+                        position["done"] = True
+                        return
+                    position["after"] = next(reversed(versions))
+                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of)
+                await uow.commit()
+            counts.update(chunk_counts)
+            await statistics.added(unit_of_work, chunk_counts["notices"])
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(work())
+    except* Exception as failed:  # what is committed stays: a re-run announces the rest
+        raise failed.exceptions[0] from None
+    return {"as_of": cmd.as_of, "payment_missed": counts["payment_missed"],
+            "invoice_aged": counts["invoice_aged"], "balance_changed": counts["balance_changed"],
+            "events": counts["payment_missed"] + counts["invoice_aged"] + counts["balance_changed"]}
+
+
+class _NoticeStatistics:
+    """Keeps PostgreSQL's estimate of the notices table within a factor of two of the truth
+    while the sweep grows it (see ANALYZE_FROM)."""
+
+    def __init__(self) -> None:
+        self._known: float | None = None  # rows at the last analysis
+        self._added = 0
+        self._lock = asyncio.Lock()
+
+    async def added(self, unit_of_work: Callable[[], UnitOfWork], notices: int) -> None:
+        self._added += notices
+        if self._added < ANALYZE_FROM or self._lock.locked():
+            return
+        async with self._lock, unit_of_work() as uow:
+            if uow.session.bind.dialect.name != "postgresql":
+                return
+            if self._known is None:
+                self._known = max(0.0, (await uow.session.execute(text(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'overdue_notice'::regclass"
+                ))).scalar_one())
+            if self._added >= self._known:
+                added, self._added = self._added, 0
+                await uow.session.execute(text("ANALYZE overdue_notice"))
+                await uow.commit()
+                self._known += added
+
+
+async def _lock_next(uow: UnitOfWork, as_of: date, after: str | None, size: int
+                     ) -> dict[str, int]:
+    """The next `size` customers after `after` with overdue open items, locked in key
+    order: customer -> balance version."""
+    overdue = exists().where(INVOICE.c.customer_id == CUSTOMER.c.customer_id, OPEN,
+                             INVOICE.c.due_date < as_of)
+    query = select(CUSTOMER.c.customer_id, CUSTOMER.c.balance_version).where(overdue)
+    if after is not None:
+        query = query.where(CUSTOMER.c.customer_id > after)
+    return dict((await uow.session.execute(
+        query.order_by(CUSTOMER.c.customer_id).limit(size).with_for_update())).all())
+
+
+async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date) -> Counter[str]:
+    """Record and emit the news of these customers (locked: customer -> balance version)."""
+    counts: Counter[str] = Counter()
+    customers = list(versions)
+    new = await _record_notices(uow, customers, as_of)
+    if not new:
+        return counts
+    counts["notices"] = sum(len(thresholds) for thresholds in new.values())
+    news = await _news(uow, customers, as_of, new)
+    missed = sorted({fields["customer_id"] for fields, is_missed, _ in news if is_missed})
+    balances = await _positions(uow, missed) if missed else {}
+    if missed:
+        await uow.session.execute(update(CUSTOMER).where(CUSTOMER.c.customer_id.in_(missed))
+                                  .values(balance_version=CUSTOMER.c.balance_version + 1))
+        for customer_id in missed:
+            versions[customer_id] += 1
+    _emit(uow, as_of, news, balances, versions, counts)
+    return counts
+
+
+async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
+                          ) -> dict[str, list[int]]:
+    """A notice for every (open invoice, threshold) crossed that has none yet; answers the
+    thresholds newly recorded per invoice. ON CONFLICT on the unique index, not NOT EXISTS:
+    an anti-join is only as good as the planner's idea of the notices table, which the first
+    sweep over a large book multiplies while it runs."""
+    thresholds = union_all(*(
+        select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
+        for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")
+    crossed = select(INVOICE.c.id, thresholds.c.threshold_days, literal(as_of, Date)).where(
+        INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date <= thresholds.c.cutoff)
+    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(NOTICE)
+        .from_select(["invoice_id", "threshold_days", "as_of"], crossed)
+        .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
+        .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
+    )
+    new: dict[str, list[int]] = defaultdict(list)
+    for invoice_id, days in await uow.session.execute(statement):
+        new[invoice_id].append(days)
+    return new
+
+
+async def _news(uow: UnitOfWork, customers: list[str], as_of: date, new: dict[str, list[int]]
+                ) -> list[tuple[dict[str, Any], bool, int | None]]:
+    """Per newly noticed invoice, in customer and due order: (what its events carry, missed
+    payment?, highest new age threshold)."""
+    rows = (await uow.session.execute(
+        select(INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
+               INVOICE.c.due_date)
+        .where(INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date < as_of)
+        .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)
+    ))
+    news = []
+    for invoice_id, customer_id, currency, open_amount, due_date in rows:
+        thresholds = new.get(invoice_id)
+        if thresholds:
+            missed, aged = overdue_news(min(thresholds), max(thresholds))
+            news.append(({"customer_id": customer_id, "invoice_id": invoice_id,
+                          "currency": currency, "open_amount": open_amount, "due_date": due_date,
+                          "as_of": as_of, "days_past_due": days_past_due(due_date, as_of)},
+                         missed, aged))
+    return news
+
+
+async def _positions(uow: UnitOfWork, customers: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The customers' positions (the notices just recorded included), by two grouped queries."""
+    missed = NOTICE.alias("missed")  # at most one per invoice: (invoice_id, threshold) is unique
+    declared = missed.c.invoice_id.is_not(None)
+    totals: dict[str, dict[str, CurrencyTotals]] = defaultdict(dict)
+    for customer_id, currency, open_amount, overdue, oldest in await uow.session.execute(
+        select(INVOICE.c.customer_id, INVOICE.c.currency, func.sum(INVOICE.c.open_amount),
+               func.sum(INVOICE.c.open_amount).filter(declared),
+               func.min(INVOICE.c.due_date).filter(declared))
+        .select_from(INVOICE.outerjoin(missed, (missed.c.invoice_id == INVOICE.c.id)
+                                       & (missed.c.threshold_days == literal_column("1"))))
+        .where(INVOICE.c.customer_id.in_(customers), OPEN)
+        .group_by(INVOICE.c.customer_id, INVOICE.c.currency)
+    ):
+        totals[customer_id][currency] = CurrencyTotals(open_amount, overdue or 0, oldest)
+    unapplied: dict[str, dict[str, int]] = defaultdict(dict)
+    for customer_id, currency, amount in await uow.session.execute(
+        select(CREDIT.c.customer_id, CREDIT.c.currency, func.sum(CREDIT.c.unapplied))
+        .where(CREDIT.c.customer_id.in_(customers), UNAPPLIED)
+        .group_by(CREDIT.c.customer_id, CREDIT.c.currency)
+    ):
+        unapplied[customer_id][currency] = amount
+    return {c: position(totals[c], unapplied[c]) for c in customers}
+
+
+def _emit(uow: UnitOfWork, as_of: date, news: list[tuple[dict[str, Any], bool, int | None]],
+          balances: dict[str, list[dict[str, Any]]], versions: dict[str, int],
+          counts: Counter[str]) -> None:
+    """Customer by customer: its new position first, then its news with that version."""
+    announced: set[str] = set()
+    for fields, missed, aged in news:
+        customer_id = fields["customer_id"]
+        if customer_id in balances and customer_id not in announced:
+            announced.add(customer_id)
+            uow.emit(ev.BalanceChanged(customer_id=customer_id, version=versions[customer_id],
+                                       as_of=as_of, balances=balances[customer_id]))
+            counts["balance_changed"] += 1
+        if missed:
+            uow.emit(ev.PaymentMissed(**fields, balance_version=versions[customer_id]))
+            counts["payment_missed"] += 1
+        if aged is not None:
+            uow.emit(ev.InvoiceAged(**fields, balance_version=versions[customer_id],
+                                    threshold_days=aged))
+            counts["invoice_aged"] += 1

@@ -1,0 +1,110 @@
+"""The overdue sweep, set-based and committed chunk by chunk: the same news whatever the
+chunks, nothing twice, and right against payments arriving while it runs (PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from services.ledger import handlers, sweep
+from services.ledger.domain.commands import PostInvoice, PostPayment, RunSweep
+from shared.events import contracts as ev
+from shared.events import new_event
+from tests.support.embedded import service_on
+
+BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+ISSUED = date(2026, 1, 1)  # net 30: due 2026-01-31
+
+
+async def customers(runtime: Any, count: int, invoices: int = 1) -> None:
+    async with runtime.unit_of_work("test") as uow:
+        for c in range(count):
+            data = ev.CustomerRegistered(
+                customer_id=f"C{c:03d}", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
+                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+            await handlers.on_customer_terms(uow, data, new_event("test", data))
+        await uow.commit()
+    async with runtime.unit_of_work("test") as uow:
+        await handlers.post_many(uow, [
+            PostInvoice(f"I{c:03d}-{n}", f"C{c:03d}", 1_000 * (n + 1), "CNY", ISSUED)
+            for c in range(count) for n in range(invoices)])
+        await uow.commit()
+
+
+async def events(runtime: Any, *types: str) -> list[dict[str, Any]]:
+    outbox = runtime.infra.outbox
+    async with runtime.read_sessions() as session:
+        rows = (await session.execute(select(outbox.c.type, outbox.c.envelope)
+                                      .order_by(outbox.c.id))).all()
+    return [json.loads(envelope)["data"] | {"type": kind} for kind, envelope in rows
+            if kind in types]
+
+
+NEWS = ("ledger.payment.missed", "ledger.invoice.aged", "ledger.balance.changed")
+
+
+@pytest.mark.parametrize("db", BOTH)
+async def test_chunks_give_the_same_news_once_and_positions_before_their_news(
+        db: str, tmp_path: Path) -> None:
+    async with service_on(db, tmp_path, "ledger") as (_, runtime):
+        await customers(runtime, 5, invoices=3)
+        before = len(await events(runtime, *NEWS))
+        as_of = RunSweep(date(2026, 3, 5))  # 33 days past due: missed, and aged 30
+        counts = await sweep.run_sweep(runtime.unit_of_work, as_of, chunk=2, workers=2)
+        assert counts == {"as_of": as_of.as_of, "payment_missed": 15, "invoice_aged": 15,
+                          "balance_changed": 5, "events": 35}
+        assert (await sweep.run_sweep(runtime.unit_of_work, as_of, chunk=1))["events"] == 0
+        news = (await events(runtime, *NEWS))[before:]
+        assert len(news) == 35
+        seen: dict[str, int] = {}
+        for event in news:  # each customer's position first, its news with that version
+            if event["type"] == "ledger.balance.changed":
+                seen[event["customer_id"]] = event["version"]
+                assert event["balances"][0]["overdue"] == 6_000
+            else:
+                assert event["balance_version"] == seen[event["customer_id"]]
+        aged = [e["threshold_days"] for e in news if e["type"] == "ledger.invoice.aged"]
+        assert set(aged) == {30}  # the highest threshold crossed, once
+        # Later, the next thresholds only.
+        later = await sweep.run_sweep(runtime.unit_of_work, RunSweep(date(2026, 4, 5)))
+        assert (later["payment_missed"], later["invoice_aged"], later["balance_changed"]) == (0, 15, 0)
+
+
+@pytest.mark.postgres
+async def test_payments_racing_the_sweep_never_leave_stale_missed_payment_news(
+        tmp_path: Path) -> None:
+    async with service_on("postgres", tmp_path, "ledger") as (_, runtime):
+        count = 40
+        await customers(runtime, count)
+
+        async def pay(c: int) -> None:
+            async with runtime.unit_of_work("test") as uow:
+                await handlers.post_payment(uow, PostPayment(
+                    f"P{c:03d}", f"C{c:03d}", 1_000, "CNY", date(2026, 2, 20)))
+                await uow.commit()
+
+        async def pay_all() -> None:  # in the sweep's order, so that the two meet and pass
+            for c in range(count):
+                await pay(c)
+
+        # Chunks of one customer, two at a time, while every invoice is being paid.
+        await asyncio.gather(
+            sweep.run_sweep(runtime.unit_of_work, RunSweep(date(2026, 2, 20)), chunk=1, workers=2),
+            pay_all())
+        missed = {e["customer_id"]: e for e in await events(runtime, "ledger.payment.missed")}
+        payments = {e["customer_id"]: e for e in await events(runtime, "ledger.payment.received")}
+        positions = await events(runtime, "ledger.balance.changed")
+        for customer_id, news in missed.items():
+            # The sweep saw the invoice open, so the payment came later: a later version,
+            # and the last position shows nothing overdue.
+            last = max((p for p in positions if p["customer_id"] == customer_id),
+                       key=lambda p: p["version"])
+            assert last["version"] > news["balance_version"]
+            assert last["balances"] == [] and customer_id in payments
+        assert len(payments) == count
