@@ -172,6 +172,15 @@ async def test_hostile_or_unreadable_files_change_nothing(api: Api) -> None:
     no_amount = await upload(api, b"booking_date,Sum,currency\n2026-04-03,1.00,CNY\n", "text/csv")
     assert no_amount.status_code == 422
     assert no_amount.json()["errors"][0]["field"] == "query.csv_columns"
+    for unreadable, content_type in (
+            (b"<?xml version='1.0' encoding='klingon'?><Document/>", "application/xml"),
+            (b"booking_date,amount,currency\n2026-04-03,1e999999999,CNY\n", "text/csv"),
+            (b"booking_date,amount,currency\n2026-04-03,\"1,5\",CNY\n", "text/csv"),
+            (b"booking_date,amount,currency,reference\n2026-04-03,1.00,CNY,\"" + b"x" * 200_000 + b"\"\n",
+             "text/csv")):
+        answer = await upload(api, unreadable, content_type)
+        assert answer.status_code == 422, (unreadable[:60], answer.text)
+        assert answer.json()["errors"][0]["field"] == "body"
     mapped = await upload(api, b"booking_date,Sum,currency\n2026-04-03,1.00,CNY\n", "text/csv",
                           "?csv_columns=amount:Sum")
     assert mapped.status_code == 201 and mapped.json()["lines"][0]["status"] == "unmatched"

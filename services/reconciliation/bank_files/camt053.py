@@ -8,6 +8,7 @@ transaction; entries not booked (Sts PDNG, INFO) are skipped and said so."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from xml.etree.ElementTree import Element, ParseError
 
@@ -17,6 +18,8 @@ from defusedxml.ElementTree import fromstring
 from services.reconciliation.domain.bank import BankEntry, BankFile
 from services.reconciliation.domain.money import to_minor_units
 from shared.errors import Invalid
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def _local(tag: str) -> str:
@@ -54,9 +57,17 @@ def _amount(element: Element | None) -> tuple[int, str] | None:
     if amount is None or not amount.text:
         return None
     currency = amount.get("Ccy", "")
-    if len(currency) != 3:
-        raise Invalid("an Amt has no Ccy", field="body")
-    return to_minor_units(amount.text, currency, field="body"), currency
+    if not _CURRENCY.fullmatch(currency):
+        raise Invalid(f"an Amt's Ccy {currency!r} is not an ISO 4217 code", field="body")
+    minor = to_minor_units(amount.text, currency, field="body")
+    if minor <= 0:  # the side is CdtDbtInd's: an amount is never negative, nor zero
+        raise Invalid(f"Amt {amount.text!r} is not a positive amount", field="body")
+    return minor, currency
+
+
+def _transaction_amount(tx: Element) -> tuple[int, str] | None:
+    """TxDtls/Amt from version .04 on; AmtDtls/TxAmt/Amt in .02 and .03 (and beside it)."""
+    return _amount(tx) or _amount(_find(tx, "AmtDtls/TxAmt"))
 
 
 def _party(tx: Element | None, role: str) -> tuple[str | None, str | None]:
@@ -86,7 +97,7 @@ def parse(data: bytes) -> BankFile:
     except DefusedXmlException as exc:
         raise Invalid("the XML declares a DTD or entities; a CAMT.053 statement has none and "
                       "they are refused (entity expansion and external entities)", field="body") from exc
-    except ParseError as exc:
+    except (ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
         raise Invalid(f"not well-formed XML: {exc}", field="body") from exc
     statements = [s for s in root.iter() if _local(s.tag) == "Stmt"]
     if _local(root.tag) != "Document" or not statements:
@@ -118,8 +129,13 @@ def _read_entry(entry: Element, file: BankFile) -> None:
     transactions = [t for d in _all(entry, "NtryDtls") for t in _all(d, "TxDtls")]
     payer_role = "Dbtr" if indicator == "CRDT" else "Cdtr"
     for n, tx in enumerate(transactions or [None]):
-        amount, currency = (_amount(tx) if tx is not None and len(transactions) > 1 else None) \
-            or entry_amount
+        amount, currency = entry_amount
+        if tx is not None and len(transactions) > 1:  # a batch: each transaction its own amount
+            found = _transaction_amount(tx)
+            if found is None:
+                raise Invalid(f"entry {entry_ref or '?'}: transaction {n + 1} of the batch has no "
+                              "amount (TxDtls/Amt or AmtDtls/TxAmt/Amt)", field="body")
+            amount, currency = found
         name, account = _party(tx, payer_role)
         tx_ref = _text(tx, "Refs/AcctSvcrRef") or (
             f"{entry_ref}/{n + 1}" if entry_ref and len(transactions) > 1 else entry_ref)

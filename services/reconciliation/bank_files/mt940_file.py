@@ -11,10 +11,11 @@ from datetime import date
 
 import mt940
 
-from services.reconciliation.domain.bank import BankEntry, BankFile
+from services.reconciliation.domain.bank import NO_REFERENCE, BankEntry, BankFile
 from services.reconciliation.domain.money import to_minor_units
 from shared.errors import Invalid
 
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
 _KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
@@ -69,14 +70,22 @@ def parse(data: bytes) -> BankFile:
             raise Invalid(f"a :61: line has the mark {status!r}", field="body")
         amount = d["amount"]
         currency = amount.currency or d.get("currency")
+        if not currency or not _CURRENCY.fullmatch(currency):
+            raise Invalid(f"a :61: line has no currency ({currency!r}): the statement needs its "
+                          ":60F: opening balance, which names it", field="body")
         name, account, remittance = details(d.get("transaction_details") or "")
-        bank_reference = d.get("bank_reference") or d.get("customer_reference")
+        # Only the bank's reference (after //) is unique on the account; the one for the
+        # account owner is the payer's, repeated by every instalment of an invoice.
+        bank_reference = d.get("bank_reference") or None
+        payer_reference = (d.get("customer_reference") or "").strip()
+        if payer_reference.upper() not in NO_REFERENCE and payer_reference not in (remittance or ""):
+            remittance = f"{remittance} {payer_reference}" if remittance else payer_reference
         booked: date = d.get("entry_date") or d["date"]
         file.entries.append(BankEntry(
             booking_date=date(booked.year, booked.month, booked.day),
             value_date=date(d["date"].year, d["date"].month, d["date"].day),
             direction="credit" if status in ("C", "RD") else "debit",
-            amount=abs(to_minor_units(str(amount.amount), currency, field="body")),
+            amount=abs(to_minor_units(f"{amount.amount:f}", currency, field="body")),
             currency=currency, payer_name=name, payer_account=account, reference=remittance,
             bank_reference=bank_reference))
     return file
