@@ -163,10 +163,10 @@ def test_an_xml_file_in_an_unknown_encoding_is_refused_not_a_crash() -> None:
 
 
 MT940_SAME_PAYER_REFERENCE = (
-    ":20:STMT\r\n:25:12345678/1\r\n:28C:1/1\r\n:60F:C260401EUR0,00\r\n"
-    ":61:2604030403C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 1\r\n"
-    ":61:2604100410C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 2\r\n"
-    ":62F:C260410EUR200,00\r\n").encode()
+    b":20:STMT\r\n:25:12345678/1\r\n:28C:1/1\r\n:60F:C260401EUR0,00\r\n"
+    b":61:2604030403C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 1\r\n"
+    b":61:2604100410C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 2\r\n"
+    b":62F:C260410EUR200,00\r\n")
 
 
 def test_mt940_payers_reference_is_not_the_banks_id_of_the_line() -> None:
