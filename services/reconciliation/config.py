@@ -39,7 +39,7 @@ class ReconciliationConfig(BaseSettings):
     # Statements
     statement_run_day: int = Field(
         1, ge=1, le=28, description="the daily job issues the previous month's statements on "
-        "this day of the month (and does nothing on other days)")
+        "this day of the month; on the days after, it catches up what a missed day left")
 
     # Matching bank lines
     auto_match_confidence: float = Field(

@@ -122,6 +122,17 @@ class Statement(ReconciliationTable, table=True):
     confirmed_recorded_by: str | None = Field(None, max_length=64)
 
 
+class StatementRun(ReconciliationTable, table=True):
+    """A month whose statements were issued for every customer without a failure: the
+    daily job's catch-up has nothing more to do for it."""
+
+    __tablename__ = "statement_run"
+    period: str = Field(primary_key=True, max_length=7)
+    completed_at: datetime
+    as_of: date
+    run_by: str = Field(max_length=64)
+
+
 class Confirmation(ReconciliationTable, table=True):
     """A signed link the customer uses without an API key; the token names this row."""
 

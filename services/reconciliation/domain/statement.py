@@ -70,6 +70,14 @@ def previous_period(day: date) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def statement_period_due(as_of: date, run_day: int) -> str:
+    """The latest month whose statements were due by `as_of`, when each month's are issued
+    on `run_day` of the month after: the month before from that day on, else the one before
+    that. A job that missed its day still knows which month to catch up."""
+    period = previous_period(as_of)
+    return period if as_of.day >= run_day else previous_period(period_bounds(period)[0])
+
+
 def _ordered(items: list[Item]) -> list[Item]:
     return sorted(items, key=lambda i: (i.on, LINE_ORDER.get(i.kind, len(LINE_ORDER)), i.doc_id))
 

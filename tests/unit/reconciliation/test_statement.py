@@ -9,6 +9,7 @@ from services.reconciliation.domain.statement import (
     build_balance_statement,
     build_statement,
     previous_period,
+    statement_period_due,
 )
 from services.reconciliation.domain.versions import changes
 from shared.errors import Invalid
@@ -66,6 +67,16 @@ def test_a_balance_statement_states_what_falls_due() -> None:
 def test_the_month_before() -> None:
     assert previous_period(date(2026, 1, 1)) == "2025-12"
     assert previous_period(date(2026, 4, 30)) == "2026-03"
+
+
+def test_the_month_whose_statements_are_due_from_the_run_day_on() -> None:
+    """From the run day on, the month before; before it, the month before that (whose run
+    day was last month's): a job that missed its day still knows which month to catch up."""
+    assert statement_period_due(date(2026, 4, 1), 1) == "2026-03"
+    assert statement_period_due(date(2026, 4, 30), 1) == "2026-03"
+    assert statement_period_due(date(2026, 4, 5), 5) == "2026-03"
+    assert statement_period_due(date(2026, 4, 4), 5) == "2026-02"
+    assert statement_period_due(date(2026, 1, 3), 5) == "2025-11"
 
 
 def test_a_new_version_says_what_changed() -> None:
