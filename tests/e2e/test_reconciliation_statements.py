@@ -8,10 +8,12 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from itsdangerous import URLSafeSerializer
 from pypdf import PdfReader
 
+from services.reconciliation import statements
 from services.reconciliation.app import month_end_statements
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -189,10 +191,11 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
     assert (done["status"], done["confirmed_via"]) == ("confirmed", "api")
 
 
-async def test_the_month_end_job_catches_up_a_missed_run_day(embedded: tuple[Api, FastAPI]) -> None:
+async def test_the_month_end_job_catches_up_a_missed_run_day(
+        embedded: tuple[Api, FastAPI], monkeypatch: pytest.MonkeyPatch) -> None:
     """The job runs daily and acts from the run day (the 1st) on: when the 1st was missed
-    (downtime) the 2nd issues the month, once; later days leave it alone, late entries
-    included (a new version is a person's decision, or the run day's again)."""
+    (downtime) or its run failed, a later day issues the month, once; later days leave it
+    alone, late entries included (a new version is a person's decision, or the run day's)."""
     api, app = embedded
     runtime = app.state.runtimes["reconciliation"]
     await dealer_with_march(api)
@@ -203,6 +206,13 @@ async def test_the_month_end_job_catches_up_a_missed_run_day(embedded: tuple[Api
         assert items[0]["open_amount"] == 180_000  # PAY-1 arrived
     await eventually(known)
 
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("database went away")
+    with monkeypatch.context() as patch:
+        patch.setattr(statements, "issue_statement", broken)
+        failed = await month_end_statements(runtime, date(2026, 4, 1))
+    assert failed["failed"] == [{"customer_id": CUSTOMER, "currency": "CNY",
+                                 "error": "database went away"}]
     caught_up = await month_end_statements(runtime, date(2026, 4, 2))
     assert (caught_up["period"], caught_up["catch_up"], caught_up["issued"]) == ("2026-03", True, 1)
     [statement] = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
