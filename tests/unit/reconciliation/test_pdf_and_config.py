@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from services.reconciliation import pdf
+from services.reconciliation.api.common import pdf_response
 from services.reconciliation.config import LINK_SECRET_FILE, WQY_MICROHEI, ReconciliationConfig
 from services.reconciliation.domain.statement import (
     Item,
@@ -95,6 +96,18 @@ def test_without_a_unicode_font_the_pdf_still_renders(tmp_path: Path) -> None:
     content = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("王氏贸易"))
     text = text_of(pdf.render(view(content), config(tmp_path, pdf_fonts=[]), LINK))
     assert "???? (C1)" in text and content["digest"] in text
+
+
+def test_the_pdf_of_a_customer_whose_id_is_not_ascii_is_served(tmp_path: Path) -> None:
+    """HTTP headers are Latin-1: the file name goes as RFC 6266 filename* (a customer code
+    in Chinese made the download a 500)."""
+    content = build_statement("王-1", "2026-03", "CNY", ITEMS, SETTLED, party=PARTY)
+    served = pdf_response(view(content, reference='ST-2026-03-王"1-CNY-1'),
+                          SimpleNamespace(config=config(tmp_path)))
+    assert served.headers["content-disposition"] == (
+        "inline; filename=\"ST-2026-03-__1-CNY-1.pdf\"; "
+        "filename*=UTF-8''ST-2026-03-%E7%8E%8B%221-CNY-1.pdf")
+    assert "ST-2026-03-王" in text_of(served.body)
 
 
 def test_production_refuses_to_start_without_a_link_secret(tmp_path: Path) -> None:
