@@ -59,9 +59,7 @@ async def import_bank_statement(
     ledger), unmatched (waiting for a person), or debit (money out, not a payment). The same
     file again answers its first import (200); lines seen in an earlier file are not taken
     twice."""
-    data = await request.body()
-    if len(data) > runtime.config.max_file_bytes:
-        raise Invalid(f"the file is larger than {runtime.config.max_file_bytes} bytes", field="body")
+    data = await _file(request, runtime.config.max_file_bytes)
     chosen = file_format or bank_files.detect(data, request.headers.get("content-type", ""))
     layout = _layout(runtime.config, csv_columns, csv_delimiter, csv_decimal, csv_date_format,
                      csv_currency, account)
@@ -71,6 +69,20 @@ async def import_bank_statement(
     if not created:
         response.status_code = 200
     return result
+
+
+async def _file(request: Request, limit: int) -> bytes:
+    """The body, refused once past `limit` bytes without reading the rest into memory."""
+    too_large = Invalid(f"the file is larger than {limit} bytes", field="body")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise too_large
+    return bytes(data)
 
 
 @router.get("/bank-statements/{import_id}")
