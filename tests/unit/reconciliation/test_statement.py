@@ -69,6 +69,14 @@ def test_the_month_before() -> None:
     assert previous_period(date(2026, 4, 30)) == "2026-03"
 
 
+def test_a_version_that_differs_only_in_the_salesperson_says_so() -> None:
+    """Any difference makes a new version (the digest); its `changes` must name it."""
+    before = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("Wang", "li.na"))
+    after = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("Wang", "zhou.min"))
+    assert before["digest"] != after["digest"]
+    assert changes(before, after)["party"] == {"salesperson": {"before": "li.na", "after": "zhou.min"}}
+
+
 def test_the_month_whose_statements_are_due_from_the_run_day_on() -> None:
     """From the run day on, the month before; before it, the month before that (whose run
     day was last month's): a job that missed its day still knows which month to catch up."""
