@@ -84,15 +84,18 @@ async def issue_statement(uow: UnitOfWork, customer_id: str, period: str, curren
     first, last = period_bounds(period)
     if first > as_of:
         raise Invalid(f"{period} has not begun on {as_of}", field="period")
+    currencies = await _currencies(uow, customer_id, last)
+    if not currencies:
+        raise NotFound(f"no documents for customer {customer_id!r} up to {period}",
+                       field="customer_id")
     if currency is None:
-        currencies = await _currencies(uow, customer_id, last)
         if len(currencies) > 1:
             raise Invalid(f"the customer trades in {', '.join(currencies)}: name one currency",
                           field="currency")
-        if not currencies:
-            raise NotFound(f"no documents for customer {customer_id!r} up to {period}",
-                           field="customer_id")
         currency = currencies[0]
+    elif currency not in currencies:  # a statement (and a link) for nothing owed or paid
+        raise NotFound(f"customer {customer_id!r} has no documents in {currency} up to {period} "
+                       f"(it trades in {', '.join(currencies)})", field="currency")
     series = f"monthly:{customer_id}:{period}:{currency}"
     await _take_turns(uow, series)
     items, settlements = await _books(uow, customer_id, currency, last)

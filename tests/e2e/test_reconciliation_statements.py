@@ -248,6 +248,11 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     assert (february["issued"], february["unchanged"]) == (1, 0)
     assert (await api.ok("POST", "/reconciliation/v1/statement-runs",
                          {"period": "2026-02", "as_of": "2026-04-01"}))["unchanged"] == 1
+    for nobody in ({"customer_id": "NOBODY", "currency": "CNY"},
+                   {"customer_id": CUSTOMER, "currency": "USD"}):
+        refused = await api.post("/reconciliation/v1/statements",
+                                 {**nobody, "period": "2026-03", "as_of": "2026-04-01"})
+        assert refused.status_code == 404, refused.text  # no statement, no link sent to nobody
     future = await api.post("/reconciliation/v1/statements",
                             {"customer_id": CUSTOMER, "period": "2026-05", "as_of": "2026-04-01"})
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
