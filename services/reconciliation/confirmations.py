@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from services.reconciliation.config import ReconciliationConfig
-from services.reconciliation.domain.statement import DEBIT_KINDS
+from services.reconciliation.domain.statement import is_debit
 from services.reconciliation.tables import Confirmation, Dispute, ItemSettlement, Statement
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -149,7 +149,7 @@ async def dispute(uow: UnitOfWork, statement_id: str, lines: list[tuple[str, str
                           field=f"lines.{n}.document_id")
     invoice_ids: list[str] = []
     for document_id, _ in lines:
-        if documents[document_id] in DEBIT_KINDS:
+        if is_debit(documents[document_id]):
             invoice_ids.append(document_id)
         else:  # a disputed payment or credit touches the invoices it settled
             invoice_ids += (await uow.session.execute(

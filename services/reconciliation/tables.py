@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.reconciliation.domain.statement import CREDIT_KINDS
 from shared.db import service_registry
 from shared.messaging.tables import infrastructure_tables
 
@@ -41,6 +42,11 @@ class AccountItem(ReconciliationTable, table=True):
     open_amount: int = Field(0, sa_type=BigInteger)
     ref_key: str | None = Field(None, max_length=64)
     settled_on: date | None = None
+
+
+def debit_items() -> Any:
+    """What the customer owes among the account items (a SQL condition)."""
+    return AccountItem.kind.not_in(CREDIT_KINDS)
 
 
 class ItemSettlement(ReconciliationTable, table=True):

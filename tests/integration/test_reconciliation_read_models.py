@@ -1,6 +1,6 @@
 """Reconciliation's read models take news in any order and twice: settlements before their
 invoice, a dossier update before the registration, stale terms, an agreement's end before
-its signature."""
+its signature; and a kind of charge added to the ledger later."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ async def test_documents_settlements_and_dossier_in_any_order(tmp_path: Path) ->
                              issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31)),
             ev.InvoicePosted(customer_id="C1", invoice_id="I-2", amount=5_000, currency="CNY",
                              issue_date=date(2026, 3, 2), due_date=date(2026, 4, 1)),
+            ev.InvoicePosted(customer_id="C1", invoice_id="PEN-1", amount=700, currency="CNY",
+                             issue_date=date(2026, 3, 3), due_date=date(2026, 4, 2), kind="penalty"),
             ev.InvoiceSettled(customer_id="C1", invoice_id="I-2", currency="CNY",
                               settled_on=date(2026, 3, 9)),
             ev.CustomerUpdated(customer_id="C1", version=2, name="Wang Trading Group",
@@ -50,12 +52,14 @@ async def test_documents_settlements_and_dossier_in_any_order(tmp_path: Path) ->
         async with runtime.read_sessions() as session:
             invoice = await session.get(AccountItem, ("invoice", "I-1"))
             settled = await session.get(AccountItem, ("invoice", "I-2"))
+            penalty = await session.get(AccountItem, ("penalty", "PEN-1"))  # a kind added later
             customer = await session.get(ReconCustomer, "C1")
             agreement = await session.get(Agreement, "A1")
             aliases = {a.name: a.source for a in (await session.execute(
                 PayerAlias.__table__.select())).all()}
     assert (invoice.open_amount, invoice.ref_key) == (60_000, "I1")  # the payment came first
     assert (settled.open_amount, settled.settled_on) == (0, date(2026, 3, 9))
+    assert (penalty.open_amount, penalty.ref_key) == (700, "PEN1")  # owed, and matching sees it
     assert (customer.name, customer.dossier_version) == ("Wang Trading Group", 2)  # not the older name
     assert customer.terms["days"] == 60  # version 3 wins over the late version 2
     assert (agreement.status, agreement.currency, len(agreement.instalments)) == ("completed", "CNY", 1)

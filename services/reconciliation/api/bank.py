@@ -12,10 +12,16 @@ from services.reconciliation import bank_files, bank_imports, cash_matching
 from services.reconciliation.api.common import Reader, Runtime, Writer, listed, where_given
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
-from services.reconciliation.domain.statement import DEBIT_KINDS
 from services.reconciliation.read_models import add_alias
 from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
-from services.reconciliation.tables import AccountItem, BankImport, BankLine, PayerAlias, ReconCustomer
+from services.reconciliation.tables import (
+    AccountItem,
+    BankImport,
+    BankLine,
+    PayerAlias,
+    ReconCustomer,
+    debit_items,
+)
 from shared.errors import Invalid, NotFound
 from shared.pagination import Page
 
@@ -144,7 +150,7 @@ async def open_items(customer_id: str, runtime: Runtime, _: Reader,
     """What matching sees open for the customer (oldest due first): for the person deciding
     an unmatched line."""
     query = select(AccountItem).where(AccountItem.customer_id == customer_id,
-                                      AccountItem.kind.in_(DEBIT_KINDS), AccountItem.open_amount > 0)
+                                      debit_items(), AccountItem.open_amount > 0)
     if currency:
         query = query.where(AccountItem.currency == currency)
     async with runtime.read_sessions() as session:

@@ -77,6 +77,16 @@ def test_a_version_that_differs_only_in_the_salesperson_says_so() -> None:
     assert changes(before, after)["party"] == {"salesperson": {"before": "li.na", "after": "zhou.min"}}
 
 
+def test_a_kind_of_charge_the_ledger_adds_later_is_owed_not_paid() -> None:
+    """Whatever ledger.invoice.posted carries is a debit; a new kind printed as a credit
+    would lower the balance the customer confirms."""
+    penalty = Item("penalty", "PEN-1", date(2026, 3, 28), 5_000, due_date=date(2026, 4, 7))
+    s = build_statement("C1", "2026-03", "CNY", [*ITEMS, penalty], SETTLED)
+    assert s["lines"][-1] == {"date": "2026-03-28", "kind": "penalty", "document_id": "PEN-1",
+                              "debit": 5_000, "credit": 0, "balance": 285_000, "due_date": "2026-04-07"}
+    assert s["open_items"][-1]["document_id"] == "PEN-1"
+
+
 def test_the_month_whose_statements_are_due_from_the_run_day_on() -> None:
     """From the run day on, the month before; before it, the month before that (whose run
     day was last month's): a job that missed its day still knows which month to catch up."""
