@@ -215,6 +215,9 @@ async def run_month(runtime: Any, period: str, as_of: Any, actor: str, *,
     what changed. `catch_up` issues only to those without a statement issued since the
     month ended (a run day was missed, or a run failed part way). A run without failures
     is recorded as the month's."""
+    first, _ = period_bounds(period)
+    if first > as_of:  # refused as a whole, not as every customer's failure
+        raise Invalid(f"{period} has not begun on {as_of}", field="period")
     async with runtime.unit_of_work(actor, read_only=True) as uow:
         accounts = await accounts_of_month(uow, period)
         done = await _issued_since_month_end(uow, period) if catch_up else set()

@@ -253,9 +253,10 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
         refused = await api.post("/reconciliation/v1/statements",
                                  {**nobody, "period": "2026-03", "as_of": "2026-04-01"})
         assert refused.status_code == 404, refused.text  # no statement, no link sent to nobody
-    future = await api.post("/reconciliation/v1/statements",
-                            {"customer_id": CUSTOMER, "period": "2026-05", "as_of": "2026-04-01"})
-    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
+    for path, body in (("statements", {"customer_id": CUSTOMER}), ("statement-runs", {})):
+        future = await api.post(f"/reconciliation/v1/{path}",
+                                {**body, "period": "2026-05", "as_of": "2026-04-01"})
+        assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
 
     # collection-plan's reminder before INV-2 falls due: a balance confirmation with a link.
     reminder = ev.ReminderIssued(customer_id=CUSTOMER, reminder_id="REM-1", invoice_ids=["INV-2"],
