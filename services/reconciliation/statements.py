@@ -213,9 +213,9 @@ async def run_month(runtime: Any, period: str, as_of: Any, actor: str, *,
     """Every customer's statements of a month, one transaction per customer and currency:
     a failure of one is reported and leaves the others issued; running again issues only
     what changed. `catch_up` issues only to those without a statement issued since the
-    month ended (a run day was missed, or a run failed part way). A run without failures
-    is recorded as the month's."""
-    first, _ = period_bounds(period)
+    month ended (a run day was missed, or a run failed part way). A run after the month's
+    end without failures is recorded as the month's."""
+    first, last = period_bounds(period)
     if first > as_of:  # refused as a whole, not as every customer's failure
         raise Invalid(f"{period} has not begun on {as_of}", field="period")
     async with runtime.unit_of_work(actor, read_only=True) as uow:
@@ -240,7 +240,7 @@ async def run_month(runtime: Any, period: str, as_of: Any, actor: str, *,
             result.unchanged += statement is not None
             continue
         (result.new_versions if statement.version > 1 else result.issued).append(statement.id)
-    if not result.failed:
+    if not result.failed and as_of > last:  # a run before the month's end is not its run
         async with runtime.unit_of_work(actor) as uow:
             await _record_run(uow, period, as_of)
             await uow.commit()

@@ -194,17 +194,36 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
 async def test_the_month_end_job_catches_up_a_missed_run_day(
         embedded: tuple[Api, FastAPI], monkeypatch: pytest.MonkeyPatch) -> None:
     """The job runs daily and acts from the run day (the 1st) on: when the 1st was missed
-    (downtime) or its run failed, a later day issues the month, once; later days leave it
-    alone, late entries included (a new version is a person's decision, or the run day's)."""
+    (downtime) or its run failed, a later day issues the month, once (a statement issued
+    before the month ended does not count); later days leave it alone, late entries
+    included (a new version is a person's decision, or the run day's)."""
     api, app = embedded
     runtime = app.state.runtimes["reconciliation"]
     await dealer_with_march(api)
 
-    async def known() -> None:
-        items = await api.ok("GET", f"/reconciliation/v1/customers/{CUSTOMER}/open-items")
-        assert [i["document_id"] for i in items] == ["INV-1", "INV-2"]
-        assert items[0]["open_amount"] == 180_000  # PAY-1 arrived
-    await eventually(known)
+    async def open_amounts(*expected: int) -> None:
+        async def arrived() -> None:
+            items = await api.ok("GET", f"/reconciliation/v1/customers/{CUSTOMER}/open-items")
+            assert [i["open_amount"] for i in items] == list(expected)
+        await eventually(arrived)
+
+    async def late_credit_note(number: int) -> None:
+        await api.ok("POST", "/ledger/v1/credit-notes", {
+            "id": f"CN-{number}", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
+            "issue_date": "2026-03-25", "invoice_id": "INV-2"})
+
+    async def versions() -> list[int]:
+        listed = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
+        return [s["version"] for s in listed]
+
+    await open_amounts(180_000, 100_000)  # PAY-1 arrived
+    with monkeypatch.context() as patch:  # on the evening of March 31st: not the month's run
+        patch.setattr(statements, "now", lambda: datetime(2026, 3, 31, 20, tzinfo=UTC))
+        early = await api.ok("POST", "/reconciliation/v1/statement-runs",
+                             {"period": "2026-03", "as_of": "2026-03-31"})
+    assert early["issued"] == 1
+    await late_credit_note(1)
+    await open_amounts(180_000, 90_000)
 
     async def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("database went away")
@@ -214,25 +233,26 @@ async def test_the_month_end_job_catches_up_a_missed_run_day(
     assert failed["failed"] == [{"customer_id": CUSTOMER, "currency": "CNY",
                                  "error": "database went away"}]
     caught_up = await month_end_statements(runtime, date(2026, 4, 2))
-    assert (caught_up["period"], caught_up["catch_up"], caught_up["issued"]) == ("2026-03", True, 1)
-    [statement] = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
-    assert (statement["version"], statement["closing_balance"]) == (1, 280_000)
+    assert (caught_up["period"], caught_up["catch_up"], caught_up["new_versions"]) == ("2026-03", True, 1)
+    assert await versions() == [2, 1]
     again = await month_end_statements(runtime, date(2026, 4, 3))
     assert again["issued"] == 0 and "issued to every customer" in again["skipped"]
 
-    await api.ok("POST", "/ledger/v1/credit-notes", {
-        "id": "CN-1", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
-        "issue_date": "2026-03-25", "invoice_id": "INV-2"})
-
-    async def credited() -> None:
-        items = await api.ok("GET", f"/reconciliation/v1/customers/{CUSTOMER}/open-items")
-        assert items[1]["open_amount"] == 90_000
-    await eventually(credited)
+    await late_credit_note(2)
+    await open_amounts(180_000, 80_000)
     later = await month_end_statements(runtime, date(2026, 4, 20))
     assert (later["issued"], later["new_versions"], later["catch_up"]) == (0, 0, True)
-    assert len(await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}")) == 1
+    assert await versions() == [2, 1]
     rerun = await month_end_statements(runtime, date(2026, 4, 1))  # the run day again: versions
     assert (rerun["catch_up"], rerun["new_versions"]) == (False, 1)
+
+
+async def test_a_missed_run_day_issues_what_was_never_issued(embedded: tuple[Api, FastAPI]) -> None:
+    api, app = embedded
+    await dealer_with_march(api)
+    await statement_with(api, ["INV-2", "PAY-1"])  # the read model is complete (February's)
+    caught_up = await month_end_statements(app.state.runtimes["reconciliation"], date(2026, 3, 5))
+    assert (caught_up["period"], caught_up["catch_up"], caught_up["issued"]) == ("2026-02", True, 1)
 
 
 async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, FastAPI]) -> None:
