@@ -48,10 +48,14 @@ async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, cur
 
 async def _settle(uow: UnitOfWork, doc_kind: str, doc_id: str, invoice_id: str, amount: int,
                   on: date) -> None:
-    if await uow.session.get(ItemSettlement, (doc_kind, doc_id, invoice_id)) is not None:
-        return
+    """Another settlement of the invoice by the document: a document's own allocations
+    come once (with the document), and its unapplied rest may be applied to one invoice in
+    several steps (each event once: the inbox), in any order."""
+    seq = len((await uow.session.execute(select(ItemSettlement.seq).where(
+        ItemSettlement.doc_kind == doc_kind, ItemSettlement.doc_id == doc_id,
+        ItemSettlement.invoice_id == invoice_id))).all())
     uow.session.add(ItemSettlement(doc_kind=doc_kind, doc_id=doc_id, invoice_id=invoice_id,
-                                   amount=amount, settled_on=on))
+                                   seq=seq, amount=amount, settled_on=on))
     await uow.session.flush()
     debit = (await uow.session.execute(
         select(AccountItem).where(AccountItem.doc_id == invoice_id, debit_items()))).scalars().first()

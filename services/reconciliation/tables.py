@@ -50,10 +50,14 @@ def debit_items() -> Any:
 
 
 class ItemSettlement(ReconciliationTable, table=True):
+    """What a credit document paid of a debit one, and when. One credit may settle one
+    invoice several times (its unapplied rest applied in steps): `seq` counts them."""
+
     __tablename__ = "item_settlement"
     doc_kind: str = Field(primary_key=True, max_length=16)
     doc_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(0, primary_key=True, sa_column_kwargs={"server_default": "0"})
     amount: int = Field(sa_type=BigInteger)
     settled_on: date
 
