@@ -105,13 +105,14 @@ def parse(data: bytes) -> BankFile:
     first = statements[0]
     account = _text(first, "Acct/Id/IBAN") or _text(first, "Acct/Id/Othr/Id")
     file = BankFile("camt053", account, _text(first, "Id"))
-    for statement in statements:
+    for statement in statements:  # a file may hold several accounts' statements
+        own = _text(statement, "Acct/Id/IBAN") or _text(statement, "Acct/Id/Othr/Id")
         for entry in _all(statement, "Ntry"):
-            _read_entry(entry, file)
+            _read_entry(entry, file, own)
     return file
 
 
-def _read_entry(entry: Element, file: BankFile) -> None:
+def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None:
     status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
     entry_ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
     if status and status.upper() != "BOOK":
@@ -143,6 +144,6 @@ def _read_entry(entry: Element, file: BankFile) -> None:
             booking_date=booked, value_date=_date(entry, "ValDt"),
             direction="credit" if indicator == "CRDT" else "debit", amount=amount,
             currency=currency, payer_name=name, payer_account=account,
-            reference=_remittance(tx), bank_reference=tx_ref))
+            reference=_remittance(tx), bank_reference=tx_ref, account=own_account))
 
 

@@ -16,6 +16,7 @@ from services.reconciliation.domain.money import to_minor_units
 from shared.errors import Invalid
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_TAG = re.compile(r"^:(25|61):(.*)$", re.MULTILINE)
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
 _KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
@@ -63,7 +64,11 @@ def parse(data: bytes) -> BankFile:
         raise Invalid("not an MT940 statement (no :20:, :25: or :61:)", field="body")
     file = BankFile("mt940", transactions.data.get("account_identification"),
                     transactions.data.get("transaction_reference"))
-    for transaction in transactions:
+    read = list(transactions)
+    accounts = _accounts(text)
+    if len(accounts) != len(read):
+        accounts = [None] * len(read)  # the file's account then, as the library read it
+    for transaction, own_account in zip(read, accounts, strict=True):
         d = transaction.data
         status = d.get("status")
         if status not in ("C", "D", "RC", "RD"):
@@ -73,7 +78,7 @@ def parse(data: bytes) -> BankFile:
         if not currency or not _CURRENCY.fullmatch(currency):
             raise Invalid(f"a :61: line has no currency ({currency!r}): the statement needs its "
                           ":60F: opening balance, which names it", field="body")
-        name, account, remittance = details(d.get("transaction_details") or "")
+        name, payer_account, remittance = details(d.get("transaction_details") or "")
         # Only the bank's reference (after //) is unique on the account; the one for the
         # account owner is the payer's, repeated by every instalment of an invoice.
         bank_reference = d.get("bank_reference") or None
@@ -86,6 +91,19 @@ def parse(data: bytes) -> BankFile:
             value_date=date(d["date"].year, d["date"].month, d["date"].day),
             direction="credit" if status in ("C", "RD") else "debit",
             amount=abs(to_minor_units(f"{amount.amount:f}", currency, field="body")),
-            currency=currency, payer_name=name, payer_account=account, reference=remittance,
-            bank_reference=bank_reference))
+            currency=currency, payer_name=name, payer_account=payer_account, reference=remittance,
+            bank_reference=bank_reference, account=own_account))
     return file
+
+
+def _accounts(text: str) -> list[str | None]:
+    """The account (:25:) each :61: line is under, in order: a file may hold several
+    accounts' statements, and the library keeps only the last account."""
+    accounts: list[str | None] = []
+    current = None
+    for tag, value in _TAG.findall(text):
+        if tag == "25":
+            current = value.strip() or None
+        else:
+            accounts.append(current)
+    return accounts

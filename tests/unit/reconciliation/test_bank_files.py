@@ -212,3 +212,21 @@ def test_amounts_that_do_not_read_exactly_are_refused(text: str, mark: str) -> N
     exponents and amounts past 10^15 minor units (never a crash)."""
     with pytest.raises(Invalid):
         to_minor_units(text, "CNY", decimal_mark=mark)
+
+
+def _statement_of(document: bytes) -> bytes:
+    return document[document.index(b"<Stmt>"):document.index(b"</BkToCstmrStmt>")]
+
+
+def test_a_file_of_several_accounts_keeps_each_lines_account() -> None:
+    """Banks send every account's statement in one file: a line keyed by another
+    account's number would not be known in the next file of its own account (booked twice)."""
+    line = Row(ON, 50_000, "Li", "INV-2026-0002", "B-1")
+    x, y = camt053([line], account="CN-X"), camt053([line], account="CN-Y")
+    both = x.replace(b"</BkToCstmrStmt>", _statement_of(y) + b"</BkToCstmrStmt>")
+    assert identities(parse(both, "camt053", LAYOUT)) == [
+        *identities(parse(x, "camt053", LAYOUT)), *identities(parse(y, "camt053", LAYOUT))]
+    assert [e.account for e in parse(both, "camt053", LAYOUT).entries] == ["CN-X", "CN-Y"]
+    mx, my = mt940([line], account="DE-X"), mt940([line], account="DE-Y")
+    assert identities(parse(mx + my, "mt940", LAYOUT)) == [
+        *identities(parse(mx, "mt940", LAYOUT)), *identities(parse(my, "mt940", LAYOUT))]
