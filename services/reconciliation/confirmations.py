@@ -184,9 +184,14 @@ async def resolve(uow: UnitOfWork, dispute_id: str, resolution: str, note: str) 
     await uow.session.flush()
     if statement.status == "disputed" and not await _open_disputes(uow, statement.id):
         statement.status = "issued"  # the customer may confirm it now, or dispute again
+    # Resume only what no other open dispute of the customer still holds (on any statement).
+    held = {i for other in (await uow.session.execute(select(Dispute.invoice_ids).where(
+        Dispute.customer_id == record.customer_id, Dispute.status == "open"))).scalars()
+        for i in other}
     uow.emit(ev.DisputeResolved(
         customer_id=record.customer_id, statement_id=record.statement_id, dispute_id=record.id,
-        invoice_ids=record.invoice_ids, resolution=resolution, note=note, resolved_by=uow.actor))
+        invoice_ids=[i for i in record.invoice_ids if i not in held], resolution=resolution,
+        note=note, resolved_by=uow.actor))
     return record
 
 

@@ -176,14 +176,20 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
                                 {"lines": [{"document_id": "INV-9", "reason": "?"}], "reason": "x"})
     assert not_a_line.status_code == 422 and not_a_line.json()["errors"][0]["field"] == "lines.0.document_id"
 
+    # A second dispute holds INV-2 too: resolving the first resumes only INV-1.
+    second = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/dispute",
+                          {"lines": ["INV-2"], "reason": "the price of INV-2 is wrong"})
     resolved = await api.ok("POST", f"/reconciliation/v1/disputes/{queued['id']}/resolve",
                             {"resolution": "upheld", "note": "Delivery note signed on 2026-03-06"})
     assert (resolved["status"], resolved["resolution"]) == ("resolved", "upheld")
     assert (await api.post(f"/reconciliation/v1/disputes/{queued['id']}/resolve",
                            {"resolution": "upheld", "note": "again"})).status_code == 409
     [event] = await emitted(runtime, "reconciliation.dispute.resolved")
-    assert event["invoice_ids"] == ["INV-2", "INV-1"]
+    assert event["invoice_ids"] == ["INV-1"]
     assert event["note"] == "Delivery note signed on 2026-03-06"
+    await api.ok("POST", f"/reconciliation/v1/disputes/{second['id']}/resolve",
+                 {"resolution": "corrected", "note": "CN-1 books the price difference"})
+    assert (await emitted(runtime, "reconciliation.dispute.resolved"))[-1]["invoice_ids"] == ["INV-2"]
 
     # Resolved: the customer's answer by paper, recorded by staff.
     done = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/confirm",
