@@ -15,7 +15,7 @@ from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
 async def month_end_statements(runtime: ServiceRuntime, as_of: date) -> Any:
     """Run daily. On the configured day of the month, every customer's statements of the
     month before (new versions where something changed). On any other day, a catch-up: the
-    month due is issued to the customers who have no statement of it yet (the run day was
+    month due is issued to the customers with no statement of it since it ended (the run day was
     missed, or its run failed part way), and nothing once a run has completed; late entries
     are left for the next run day's re-issue or a person's. Running a date again is safe."""
     run_day = runtime.config.statement_run_day

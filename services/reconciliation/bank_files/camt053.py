@@ -8,7 +8,6 @@ transaction; entries not booked (Sts PDNG, INFO) are skipped and said so."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from xml.etree.ElementTree import Element, ParseError
 
@@ -16,10 +15,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 def _local(tag: str) -> str:
@@ -57,7 +54,7 @@ def _amount(element: Element | None) -> tuple[int, str] | None:
     if amount is None or not amount.text:
         return None
     currency = amount.get("Ccy", "")
-    if not _CURRENCY.fullmatch(currency):
+    if not is_currency_code(currency):
         raise Invalid(f"an Amt's Ccy {currency!r} is not an ISO 4217 code", field="body")
     minor = to_minor_units(amount.text, currency, field="body")
     if minor <= 0:  # the side is CdtDbtInd's: an amount is never negative, nor zero

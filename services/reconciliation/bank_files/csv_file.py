@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
 
 REQUIRED = ("booking_date", "amount")
@@ -73,7 +73,7 @@ def _read(reader: csv.DictReader[str], layout: CsvLayout) -> BankFile:
         if amount_text is None or booked is None:
             raise Invalid(f"row {row_number}: no amount or booking date", field="body")
         currency = (get("currency") or layout.currency or "").upper()
-        if len(currency) != 3 or not (currency.isascii() and currency.isalpha()):
+        if not is_currency_code(currency):
             raise Invalid(f"row {row_number}: currency {currency!r} is not an ISO 4217 code",
                           field="body")
         amount = to_minor_units(amount_text, currency, decimal_mark=layout.decimal, field="body")

@@ -12,10 +12,9 @@ from datetime import date
 import mt940
 
 from services.reconciliation.domain.bank import NO_REFERENCE, BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
 _TAG = re.compile(r"^:(25|61):(.*)$", re.MULTILINE)
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
@@ -75,7 +74,7 @@ def parse(data: bytes) -> BankFile:
             raise Invalid(f"a :61: line has the mark {status!r}", field="body")
         amount = d["amount"]
         currency = amount.currency or d.get("currency")
-        if not currency or not _CURRENCY.fullmatch(currency):
+        if not currency or not is_currency_code(currency):
             raise Invalid(f"a :61: line has no currency ({currency!r}): the statement needs its "
                           ":60F: opening balance, which names it", field="body")
         name, payer_account, remittance = details(d.get("transaction_details") or "")

@@ -23,6 +23,11 @@ _GROUP_MARKS = re.compile(r"[' \u00a0\u202f]")
 _WHOLE = re.compile(r"[0-9]+|[0-9]{1,3}(?:_[0-9]{2,3})*_[0-9]{3}")
 
 
+def is_currency_code(code: str) -> bool:
+    """Three capital letters, as ISO 4217 writes them."""
+    return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
+
+
 def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency, 2)
 
