@@ -157,6 +157,10 @@ async def new_link(uow: UnitOfWork, statement_id: str) -> dict[str, Any]:
     if statement.status in ("confirmed", "superseded"):
         raise Invalid(f"the statement is {statement.status}: there is nothing to answer",
                       field="statement_id")
+    if statement.kind == "balance":  # as its first link: until the due date and the grace days
+        due_date = date.fromisoformat(statement.content["falling_due"]["due_date"])
+        return await confirmations.new_link(
+            uow, statement, confirmations.reminder_link_expiry(uow.config, due_date))
     return await confirmations.new_link(uow, statement,
                                         confirmations.statement_link_expiry(uow.config))
 

@@ -301,6 +301,10 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     assert asked["statement_id"] == found["id"]
     # until the due date and 7 days' grace, and a day at least (this reminder came late)
     assert datetime.fromisoformat(asked["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    # Another link for it lasts as the first does (the due date has passed: a day), not 60 days.
+    again = await api.post(f"/reconciliation/v1/statements/{found['id']}/links")
+    assert again.status_code == 201, again.text
+    assert datetime.fromisoformat(again.json()["expires_at"]) < datetime.now(UTC) + timedelta(days=2)
     view = await api.ok("GET", f"/reconciliation/v1/statements/{found['id']}")
     confirmed = await api.post(f"{view['confirmation']['link']}/confirm", {"name": "Wang Wei"}, key="-")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"
