@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 from pypdf import PdfReader
 
 from services.reconciliation import pdf
@@ -123,6 +124,16 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> Non
     assert (tmp_path / LINK_SECRET_FILE).read_text() == first and len(first) >= 32
     assert (tmp_path / LINK_SECRET_FILE).stat().st_mode & 0o077 == 0
     assert config(tmp_path).secret() == first
+
+
+@pytest.mark.parametrize("threshold", ["0.5", "0.7", "0.75"])
+def test_the_match_threshold_cannot_book_conflicts_or_amounts_alone(
+        monkeypatch: pytest.MonkeyPatch, threshold: str) -> None:
+    """Conflicts are capped at 0.7, a resembling name alone is 0.75, an amount alone 0.5:
+    a threshold that low would book lines to customers the evidence argues against."""
+    monkeypatch.setenv("RECOUP_RECONCILIATION_AUTO_MATCH_CONFIDENCE", threshold)
+    with pytest.raises(ValidationError, match="auto_match_confidence"):
+        ReconciliationConfig()
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
