@@ -50,7 +50,8 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
         if identity in seen:
             continue
         new.append(BankLine(
-            id=line_id(identity), identity=identity, import_id=record.id, account=record.account,
+            id=line_id(identity), identity=identity, import_id=record.id,
+            account=_cut(entry.account, 64) or record.account,
             booking_date=entry.booking_date, value_date=entry.value_date,
             direction=entry.direction, amount=entry.amount, currency=entry.currency,
             payer_name=_cut(entry.payer_name, 256), payer_account=_cut(entry.payer_account, 64),

@@ -12,9 +12,15 @@ from sqlalchemy import select
 from services.reconciliation.config import ReconciliationConfig
 from services.reconciliation.domain import matching as rules
 from services.reconciliation.domain.names import name_key
-from services.reconciliation.domain.statement import DEBIT_KINDS
 from services.reconciliation.read_models import add_alias
-from services.reconciliation.tables import AccountItem, Agreement, BankLine, PayerAlias, ReconCustomer
+from services.reconciliation.tables import (
+    AccountItem,
+    Agreement,
+    BankLine,
+    PayerAlias,
+    ReconCustomer,
+    debit_items,
+)
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
@@ -39,7 +45,7 @@ async def load_book(uow: UnitOfWork, currencies: set[str], numbers: set[str] = f
     matched but not yet booked by the ledger will pay; the known payer names; the active
     agreements."""
     s = uow.session
-    debits = AccountItem.kind.in_(DEBIT_KINDS)
+    debits = debit_items()
     rows = list((await s.execute(select(*ITEM_COLUMNS).where(
         debits, AccountItem.open_amount > 0, AccountItem.currency.in_(currencies)))).all())
     wanted = sorted(numbers)
@@ -113,7 +119,7 @@ async def assign(uow: UnitOfWork, line_id: str, customer_id: str, invoice_ids: l
         raise Invalid(f"customer {customer_id!r} is unknown here", field="customer_id")
     for n, invoice_id in enumerate(invoice_ids):
         item = (await uow.session.execute(select(AccountItem).where(
-            AccountItem.doc_id == invoice_id, AccountItem.kind.in_(DEBIT_KINDS)))).scalars().first()
+            AccountItem.doc_id == invoice_id, debit_items()))).scalars().first()
         if item is None or item.customer_id != customer_id:
             raise Invalid(f"{invoice_id!r} is not an invoice of {customer_id}", field=f"invoice_ids.{n}")
         if item.currency != line.currency:

@@ -39,11 +39,13 @@ class ReconciliationConfig(BaseSettings):
     # Statements
     statement_run_day: int = Field(
         1, ge=1, le=28, description="the daily job issues the previous month's statements on "
-        "this day of the month (and does nothing on other days)")
+        "this day of the month; on the days after, it catches up what a missed day left")
 
     # Matching bank lines
+    # Above 0.75 at least: conflicted candidates are capped at 0.7, a resembling name alone is
+    # 0.75 and the amount alone 0.5; a threshold below would book them to a customer.
     auto_match_confidence: float = Field(
-        0.9, ge=0.5, le=1.0, description="matches at least this sure are booked without a person")
+        0.9, ge=0.8, le=1.0, description="matches at least this sure are booked without a person")
     max_typos: int = Field(1, ge=0, le=2, description="edits allowed in a mistyped reference")
     min_reference_length: int = Field(
         4, ge=3, le=20, description="shorter tokens of the remittance text are never read "

@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from services.reconciliation.config import ReconciliationConfig
-from services.reconciliation.domain.statement import DEBIT_KINDS
+from services.reconciliation.domain.statement import is_debit
 from services.reconciliation.tables import Confirmation, Dispute, ItemSettlement, Statement
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -149,7 +149,7 @@ async def dispute(uow: UnitOfWork, statement_id: str, lines: list[tuple[str, str
                           field=f"lines.{n}.document_id")
     invoice_ids: list[str] = []
     for document_id, _ in lines:
-        if documents[document_id] in DEBIT_KINDS:
+        if is_debit(documents[document_id]):
             invoice_ids.append(document_id)
         else:  # a disputed payment or credit touches the invoices it settled
             invoice_ids += (await uow.session.execute(
@@ -184,9 +184,14 @@ async def resolve(uow: UnitOfWork, dispute_id: str, resolution: str, note: str) 
     await uow.session.flush()
     if statement.status == "disputed" and not await _open_disputes(uow, statement.id):
         statement.status = "issued"  # the customer may confirm it now, or dispute again
+    # Resume only what no other open dispute of the customer still holds (on any statement).
+    held = {i for other in (await uow.session.execute(select(Dispute.invoice_ids).where(
+        Dispute.customer_id == record.customer_id, Dispute.status == "open"))).scalars()
+        for i in other}
     uow.emit(ev.DisputeResolved(
         customer_id=record.customer_id, statement_id=record.statement_id, dispute_id=record.id,
-        invoice_ids=record.invoice_ids, resolution=resolution, note=note, resolved_by=uow.actor))
+        invoice_ids=[i for i in record.invoice_ids if i not in held], resolution=resolution,
+        note=note, resolved_by=uow.actor))
     return record
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from services.reconciliation.domain.names import name_key
 from services.reconciliation.domain.references import ref_key
-from services.reconciliation.domain.statement import DEBIT_KINDS
+from services.reconciliation.domain.statement import is_debit
 from services.reconciliation.tables import (
     AccountItem,
     Agreement,
@@ -19,6 +19,7 @@ from services.reconciliation.tables import (
     ItemSettlement,
     PayerAlias,
     ReconCustomer,
+    debit_items,
 )
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -34,7 +35,7 @@ async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, cur
         return
     item = AccountItem(kind=kind, doc_id=doc_id, customer_id=customer_id, currency=currency,
                        doc_date=on, amount=amount, due_date=due_date)
-    if kind in DEBIT_KINDS:
+    if is_debit(kind):
         # Settlements may have arrived first (events come in any order).
         settled = sum((await uow.session.execute(
             select(ItemSettlement.amount).where(ItemSettlement.invoice_id == doc_id))).scalars())
@@ -47,14 +48,17 @@ async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, cur
 
 async def _settle(uow: UnitOfWork, doc_kind: str, doc_id: str, invoice_id: str, amount: int,
                   on: date) -> None:
-    if await uow.session.get(ItemSettlement, (doc_kind, doc_id, invoice_id)) is not None:
-        return
+    """Another settlement of the invoice by the document: a document's own allocations
+    come once (with the document), and its unapplied rest may be applied to one invoice in
+    several steps (each event once: the inbox), in any order."""
+    seq = len((await uow.session.execute(select(ItemSettlement.seq).where(
+        ItemSettlement.doc_kind == doc_kind, ItemSettlement.doc_id == doc_id,
+        ItemSettlement.invoice_id == invoice_id))).all())
     uow.session.add(ItemSettlement(doc_kind=doc_kind, doc_id=doc_id, invoice_id=invoice_id,
-                                   amount=amount, settled_on=on))
+                                   seq=seq, amount=amount, settled_on=on))
     await uow.session.flush()
     debit = (await uow.session.execute(
-        select(AccountItem).where(AccountItem.doc_id == invoice_id,
-                                  AccountItem.kind.in_(DEBIT_KINDS)))).scalars().first()
+        select(AccountItem).where(AccountItem.doc_id == invoice_id, debit_items()))).scalars().first()
     if debit is not None:
         debit.open_amount = max(0, debit.open_amount - amount)
 
@@ -96,8 +100,7 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, _: CloudE
     """The ledger says nothing is open: matching offers the invoice no more, whatever our
     own count says (the ledger is the book of record)."""
     await uow.session.execute(
-        update(AccountItem).where(AccountItem.doc_id == data.invoice_id,
-                                  AccountItem.kind.in_(DEBIT_KINDS))
+        update(AccountItem).where(AccountItem.doc_id == data.invoice_id, debit_items())
         .values(open_amount=0, settled_on=data.settled_on))
 
 

@@ -6,11 +6,14 @@ collection-plan sends before an amount falls due."""
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reconciliation import confirmations
 from services.reconciliation.domain.statement import (
@@ -28,12 +31,15 @@ from services.reconciliation.tables import (
     ItemSettlement,
     ReconCustomer,
     Statement,
+    StatementRun,
 )
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Invalid, NotFound
 from shared.events import CloudEvent
 from shared.events import contracts as ev
+
+log = structlog.get_logger(__name__)
 
 
 async def _books(uow: UnitOfWork, customer_id: str, currency: str, up_to: date
@@ -78,19 +84,23 @@ async def issue_statement(uow: UnitOfWork, customer_id: str, period: str, curren
     first, last = period_bounds(period)
     if first > as_of:
         raise Invalid(f"{period} has not begun on {as_of}", field="period")
+    currencies = await _currencies(uow, customer_id, last)
+    if not currencies:
+        raise NotFound(f"no documents for customer {customer_id!r} up to {period}",
+                       field="customer_id")
     if currency is None:
-        currencies = await _currencies(uow, customer_id, last)
         if len(currencies) > 1:
             raise Invalid(f"the customer trades in {', '.join(currencies)}: name one currency",
                           field="currency")
-        if not currencies:
-            raise NotFound(f"no documents for customer {customer_id!r} up to {period}",
-                           field="customer_id")
         currency = currencies[0]
+    elif currency not in currencies:  # a statement (and a link) for nothing owed or paid
+        raise NotFound(f"customer {customer_id!r} has no documents in {currency} up to {period} "
+                       f"(it trades in {', '.join(currencies)})", field="currency")
+    series = f"monthly:{customer_id}:{period}:{currency}"
+    await _take_turns(uow, series)
     items, settlements = await _books(uow, customer_id, currency, last)
     content = build_statement(customer_id, period, currency, items, settlements,
                               party=await _party(uow, customer_id))
-    series = f"monthly:{customer_id}:{period}:{currency}"
     latest = await _latest(uow, series)
     if latest is not None and latest.digest == content["digest"]:
         return latest, False
@@ -100,6 +110,15 @@ async def issue_statement(uow: UnitOfWork, customer_id: str, period: str, curren
                              series, latest)
     await confirmations.new_link(uow, statement, confirmations.statement_link_expiry(uow.config))
     return statement, True
+
+
+async def _take_turns(uow: UnitOfWork, series: str) -> None:
+    """Issues of one customer's month wait for each other (PostgreSQL; SQLite has one writer):
+    the second sees the first's version and answers it, rather than racing to make the
+    same version twice. Locking the latest row cannot do it for a first version."""
+    if uow.session.bind.dialect.name == "postgresql":
+        await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                  {"k": zlib.crc32(f"recoup-statement:{series}".encode())})
 
 
 async def _latest(uow: UnitOfWork, series: str) -> Statement | None:
@@ -138,6 +157,10 @@ async def new_link(uow: UnitOfWork, statement_id: str) -> dict[str, Any]:
     if statement.status in ("confirmed", "superseded"):
         raise Invalid(f"the statement is {statement.status}: there is nothing to answer",
                       field="statement_id")
+    if statement.kind == "balance":  # as its first link: until the due date and the grace days
+        due_date = date.fromisoformat(statement.content["falling_due"]["due_date"])
+        return await confirmations.new_link(
+            uow, statement, confirmations.reminder_link_expiry(uow.config, due_date))
     return await confirmations.new_link(uow, statement,
                                         confirmations.statement_link_expiry(uow.config))
 
@@ -152,14 +175,16 @@ async def latest_link(uow: UnitOfWork, statement: Statement) -> dict[str, Any] |
 @dataclass
 class RunResult:
     period: str
+    catch_up: bool = False
     issued: list[str] = field(default_factory=list)
     new_versions: list[str] = field(default_factory=list)
     unchanged: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
-        return {"period": self.period, "issued": len(self.issued),
+        return {"period": self.period, "catch_up": self.catch_up, "issued": len(self.issued),
                 "new_versions": len(self.new_versions), "unchanged": self.unchanged,
-                "statement_ids": self.issued + self.new_versions}
+                "failed": self.failed, "statement_ids": self.issued + self.new_versions}
 
 
 async def accounts_of_month(uow: UnitOfWork, period: str) -> list[tuple[str, str]]:
@@ -170,22 +195,69 @@ async def accounts_of_month(uow: UnitOfWork, period: str) -> list[tuple[str, str
         .distinct().order_by(AccountItem.customer_id, AccountItem.currency))).all()]
 
 
-async def run_month(runtime: Any, period: str, as_of: Any, actor: str) -> dict[str, Any]:
-    """Every customer's statements of a month, one transaction per customer and currency
-    (a failure of one leaves the others issued; running again issues only what changed)."""
+async def _issued_since_month_end(uow: UnitOfWork, period: str) -> set[tuple[str, str]]:
+    """The (customer, currency) whose statement of the month was issued after it ended (one
+    issued in the month's course lacks its last days)."""
+    _, last = period_bounds(period)
+    closed = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)
+    rows = (await uow.session.execute(select(
+        Statement.customer_id, Statement.currency, Statement.issued_at).where(
+        Statement.kind == "monthly", Statement.period == period))).all()
+    return {(c, cur) for c, cur, at in rows if (at if at.tzinfo else at.replace(tzinfo=UTC)) >= closed}
+
+
+async def run_completed(uow: UnitOfWork, period: str) -> datetime | None:
+    """When a run of the month last completed without a failure."""
+    run = await uow.session.get(StatementRun, period)
+    return run.completed_at if run is not None else None
+
+
+async def run_month(runtime: Any, period: str, as_of: Any, actor: str, *,
+                    catch_up: bool = False) -> dict[str, Any]:
+    """Every customer's statements of a month, one transaction per customer and currency:
+    a failure of one is reported and leaves the others issued; running again issues only
+    what changed. `catch_up` issues only to those without a statement issued since the
+    month ended (a run day was missed, or a run failed part way). A run after the month's
+    end without failures is recorded as the month's."""
+    first, last = period_bounds(period)
+    if first > as_of:  # refused as a whole, not as every customer's failure
+        raise Invalid(f"{period} has not begun on {as_of}", field="period")
     async with runtime.unit_of_work(actor, read_only=True) as uow:
         accounts = await accounts_of_month(uow, period)
-    result = RunResult(period)
+        done = await _issued_since_month_end(uow, period) if catch_up else set()
+    result = RunResult(period, catch_up, unchanged=len(done & set(accounts)))
     for customer_id, currency in accounts:
-        async with runtime.unit_of_work(actor) as uow:
-            statement, created = await issue_statement(
-                uow, customer_id, period, currency, as_of=as_of, skip_empty=True)
-            await uow.commit()
+        if (customer_id, currency) in done:
+            continue
+        try:
+            async with runtime.unit_of_work(actor) as uow:
+                statement, created = await issue_statement(
+                    uow, customer_id, period, currency, as_of=as_of, skip_empty=True)
+                await uow.commit()
+        except Exception as exc:  # one customer's failure must not stop the others'
+            log.exception("statement not issued", customer_id=customer_id, currency=currency,
+                          period=period)
+            result.failed.append({"customer_id": customer_id, "currency": currency,
+                                  "error": str(exc)[:200] or type(exc).__name__})
+            continue
         if statement is None or not created:
             result.unchanged += statement is not None
             continue
         (result.new_versions if statement.version > 1 else result.issued).append(statement.id)
+    if not result.failed and as_of > last:  # a run before the month's end is not its run
+        async with runtime.unit_of_work(actor) as uow:
+            await _record_run(uow, period, as_of)
+            await uow.commit()
     return result.summary()
+
+
+async def _record_run(uow: UnitOfWork, period: str, as_of: date) -> None:
+    values = {"period": period, "completed_at": now(), "as_of": as_of, "run_by": uow.actor}
+    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(StatementRun).values(**values)  # two replicas may finish at once
+    await uow.session.execute(insert.on_conflict_do_update(
+        index_elements=[StatementRun.period],
+        set_={k: v for k, v in values.items() if k != "period"}))
 
 
 async def on_reminder_issued(uow: UnitOfWork, data: ev.ReminderIssued, _: CloudEvent) -> None:

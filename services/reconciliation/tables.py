@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.reconciliation.domain.statement import CREDIT_KINDS
 from shared.db import service_registry
 from shared.messaging.tables import infrastructure_tables
 
@@ -43,11 +44,20 @@ class AccountItem(ReconciliationTable, table=True):
     settled_on: date | None = None
 
 
+def debit_items() -> Any:
+    """What the customer owes among the account items (a SQL condition)."""
+    return AccountItem.kind.not_in(CREDIT_KINDS)
+
+
 class ItemSettlement(ReconciliationTable, table=True):
+    """What a credit document paid of a debit one, and when. One credit may settle one
+    invoice several times (its unapplied rest applied in steps): `seq` counts them."""
+
     __tablename__ = "item_settlement"
     doc_kind: str = Field(primary_key=True, max_length=16)
     doc_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
+    seq: int = Field(0, primary_key=True, sa_column_kwargs={"server_default": "0"})
     amount: int = Field(sa_type=BigInteger)
     settled_on: date
 
@@ -120,6 +130,17 @@ class Statement(ReconciliationTable, table=True):
     confirmed_at: datetime | None = None
     confirmed_via: str | None = Field(None, max_length=16)  # link or api
     confirmed_recorded_by: str | None = Field(None, max_length=64)
+
+
+class StatementRun(ReconciliationTable, table=True):
+    """A month whose statements were issued for every customer without a failure: the
+    daily job's catch-up has nothing more to do for it."""
+
+    __tablename__ = "statement_run"
+    period: str = Field(primary_key=True, max_length=7)
+    completed_at: datetime
+    as_of: date
+    run_by: str = Field(max_length=64)
 
 
 class Confirmation(ReconciliationTable, table=True):

@@ -6,9 +6,11 @@ teach is used the next time."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 
 from tests.support.api import Api, eventually
@@ -164,6 +166,27 @@ async def test_bank_files_matched_booked_once_and_decided(embedded: tuple[Api, F
     await eventually(all_paid_once)
 
 
+async def test_a_file_past_the_limit_is_refused_before_it_is_read_whole(
+        embedded: tuple[Api, FastAPI], monkeypatch: pytest.MonkeyPatch) -> None:
+    api, app = embedded
+    monkeypatch.setattr(app.state.runtimes["reconciliation"].config, "max_file_bytes", 10_000)
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        yield b"booking_date,amount,currency\n"
+        while sent < 1_000:  # 1,000 chunks would be 4 MB
+            sent += 1
+            yield b"2026-04-03,1.00,CNY\n" * 200
+    refused = await api.post("/reconciliation/v1/bank-statements", content=endless(),
+                             headers={"Content-Type": "text/csv"})
+    assert refused.status_code == 422 and "larger than 10000 bytes" in refused.json()["detail"]
+    assert sent < 10
+    declared = await api.post("/reconciliation/v1/bank-statements", content=b"x" * 20_000,
+                              headers={"Content-Type": "text/csv"})
+    assert declared.status_code == 422 and declared.json()["errors"][0]["field"] == "body"
+
+
 async def test_hostile_or_unreadable_files_change_nothing(api: Api) -> None:
     bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
             b"<Document><BkToCstmrStmt><Stmt><Id>&b;</Id></Stmt></BkToCstmrStmt></Document>")
@@ -172,6 +195,15 @@ async def test_hostile_or_unreadable_files_change_nothing(api: Api) -> None:
     no_amount = await upload(api, b"booking_date,Sum,currency\n2026-04-03,1.00,CNY\n", "text/csv")
     assert no_amount.status_code == 422
     assert no_amount.json()["errors"][0]["field"] == "query.csv_columns"
+    for unreadable, content_type in (
+            (b"<?xml version='1.0' encoding='klingon'?><Document/>", "application/xml"),
+            (b"booking_date,amount,currency\n2026-04-03,1e999999999,CNY\n", "text/csv"),
+            (b"booking_date,amount,currency\n2026-04-03,\"1,5\",CNY\n", "text/csv"),
+            (b"booking_date,amount,currency,reference\n2026-04-03,1.00,CNY,\"" + b"x" * 200_000 + b"\"\n",
+             "text/csv")):
+        answer = await upload(api, unreadable, content_type)
+        assert answer.status_code == 422, (unreadable[:60], answer.text)
+        assert answer.json()["errors"][0]["field"] == "body"
     mapped = await upload(api, b"booking_date,Sum,currency\n2026-04-03,1.00,CNY\n", "text/csv",
                           "?csv_columns=amount:Sum")
     assert mapped.status_code == 201 and mapped.json()["lines"][0]["status"] == "unmatched"

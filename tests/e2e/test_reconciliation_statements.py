@@ -8,10 +8,12 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from itsdangerous import URLSafeSerializer
 from pypdf import PdfReader
 
+from services.reconciliation import statements
 from services.reconciliation.app import month_end_statements
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -174,19 +176,89 @@ async def test_a_dispute_through_the_page_and_its_resolution(embedded: tuple[Api
                                 {"lines": [{"document_id": "INV-9", "reason": "?"}], "reason": "x"})
     assert not_a_line.status_code == 422 and not_a_line.json()["errors"][0]["field"] == "lines.0.document_id"
 
+    # A second dispute holds INV-2 too: resolving the first resumes only INV-1.
+    second = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/dispute",
+                          {"lines": ["INV-2"], "reason": "the price of INV-2 is wrong"})
     resolved = await api.ok("POST", f"/reconciliation/v1/disputes/{queued['id']}/resolve",
                             {"resolution": "upheld", "note": "Delivery note signed on 2026-03-06"})
     assert (resolved["status"], resolved["resolution"]) == ("resolved", "upheld")
     assert (await api.post(f"/reconciliation/v1/disputes/{queued['id']}/resolve",
                            {"resolution": "upheld", "note": "again"})).status_code == 409
     [event] = await emitted(runtime, "reconciliation.dispute.resolved")
-    assert event["invoice_ids"] == ["INV-2", "INV-1"]
+    assert event["invoice_ids"] == ["INV-1"]
     assert event["note"] == "Delivery note signed on 2026-03-06"
+    await api.ok("POST", f"/reconciliation/v1/disputes/{second['id']}/resolve",
+                 {"resolution": "corrected", "note": "CN-1 books the price difference"})
+    assert (await emitted(runtime, "reconciliation.dispute.resolved"))[-1]["invoice_ids"] == ["INV-2"]
 
     # Resolved: the customer's answer by paper, recorded by staff.
     done = await api.ok("POST", f"/reconciliation/v1/statements/{statement['id']}/confirm",
                         {"confirmed_by": "Wang Wei (signed and stamped copy)"})
     assert (done["status"], done["confirmed_via"]) == ("confirmed", "api")
+
+
+async def test_the_month_end_job_catches_up_a_missed_run_day(
+        embedded: tuple[Api, FastAPI], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The job runs daily and acts from the run day (the 1st) on: when the 1st was missed
+    (downtime) or its run failed, a later day issues the month, once (a statement issued
+    before the month ended does not count); later days leave it alone, late entries
+    included (a new version is a person's decision, or the run day's)."""
+    api, app = embedded
+    runtime = app.state.runtimes["reconciliation"]
+    await dealer_with_march(api)
+
+    async def open_amounts(*expected: int) -> None:
+        async def arrived() -> None:
+            items = await api.ok("GET", f"/reconciliation/v1/customers/{CUSTOMER}/open-items")
+            assert [i["open_amount"] for i in items] == list(expected)
+        await eventually(arrived)
+
+    async def late_credit_note(number: int) -> None:
+        await api.ok("POST", "/ledger/v1/credit-notes", {
+            "id": f"CN-{number}", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
+            "issue_date": "2026-03-25", "invoice_id": "INV-2"})
+
+    async def versions() -> list[int]:
+        listed = await api.ok("GET", f"/reconciliation/v1/statements?customer_id={CUSTOMER}&period=2026-03")
+        return [s["version"] for s in listed]
+
+    await open_amounts(180_000, 100_000)  # PAY-1 arrived
+    with monkeypatch.context() as patch:  # on the evening of March 31st: not the month's run
+        patch.setattr(statements, "now", lambda: datetime(2026, 3, 31, 20, tzinfo=UTC))
+        early = await api.ok("POST", "/reconciliation/v1/statement-runs",
+                             {"period": "2026-03", "as_of": "2026-03-31"})
+    assert early["issued"] == 1
+    await late_credit_note(1)
+    await open_amounts(180_000, 90_000)
+
+    async def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("database went away")
+    with monkeypatch.context() as patch:
+        patch.setattr(statements, "issue_statement", broken)
+        failed = await month_end_statements(runtime, date(2026, 4, 1))
+    assert failed["failed"] == [{"customer_id": CUSTOMER, "currency": "CNY",
+                                 "error": "database went away"}]
+    caught_up = await month_end_statements(runtime, date(2026, 4, 2))
+    assert (caught_up["period"], caught_up["catch_up"], caught_up["new_versions"]) == ("2026-03", True, 1)
+    assert await versions() == [2, 1]
+    again = await month_end_statements(runtime, date(2026, 4, 3))
+    assert again["issued"] == 0 and "issued to every customer" in again["skipped"]
+
+    await late_credit_note(2)
+    await open_amounts(180_000, 80_000)
+    later = await month_end_statements(runtime, date(2026, 4, 20))
+    assert (later["issued"], later["new_versions"], later["catch_up"]) == (0, 0, True)
+    assert await versions() == [2, 1]
+    rerun = await month_end_statements(runtime, date(2026, 4, 1))  # the run day again: versions
+    assert (rerun["catch_up"], rerun["new_versions"]) == (False, 1)
+
+
+async def test_a_missed_run_day_issues_what_was_never_issued(embedded: tuple[Api, FastAPI]) -> None:
+    api, app = embedded
+    await dealer_with_march(api)
+    await statement_with(api, ["INV-2", "PAY-1"])  # the read model is complete (February's)
+    caught_up = await month_end_statements(app.state.runtimes["reconciliation"], date(2026, 3, 5))
+    assert (caught_up["period"], caught_up["catch_up"], caught_up["issued"]) == ("2026-02", True, 1)
 
 
 async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, FastAPI]) -> None:
@@ -195,8 +267,6 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     await dealer_with_march(api)
     await statement_with(api, ["INV-2", "PAY-1"])  # the read model is complete
 
-    skipped = await month_end_statements(runtime, date(2026, 4, 2))
-    assert "skipped" in skipped
     run = await month_end_statements(runtime, date(2026, 4, 1))
     assert (run["period"], run["issued"], run["new_versions"], run["unchanged"]) == ("2026-03", 0, 0, 1)
     february = await api.ok("POST", "/reconciliation/v1/statement-runs",
@@ -204,9 +274,15 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     assert (february["issued"], february["unchanged"]) == (1, 0)
     assert (await api.ok("POST", "/reconciliation/v1/statement-runs",
                          {"period": "2026-02", "as_of": "2026-04-01"}))["unchanged"] == 1
-    future = await api.post("/reconciliation/v1/statements",
-                            {"customer_id": CUSTOMER, "period": "2026-05", "as_of": "2026-04-01"})
-    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
+    for nobody in ({"customer_id": "NOBODY", "currency": "CNY"},
+                   {"customer_id": CUSTOMER, "currency": "USD"}):
+        refused = await api.post("/reconciliation/v1/statements",
+                                 {**nobody, "period": "2026-03", "as_of": "2026-04-01"})
+        assert refused.status_code == 404, refused.text  # no statement, no link sent to nobody
+    for path, body in (("statements", {"customer_id": CUSTOMER}), ("statement-runs", {})):
+        future = await api.post(f"/reconciliation/v1/{path}",
+                                {**body, "period": "2026-05", "as_of": "2026-04-01"})
+        assert future.status_code == 422 and future.json()["errors"][0]["field"] == "period"
 
     # collection-plan's reminder before INV-2 falls due: a balance confirmation with a link.
     reminder = ev.ReminderIssued(customer_id=CUSTOMER, reminder_id="REM-1", invoice_ids=["INV-2"],
@@ -225,6 +301,10 @@ async def test_month_end_run_and_balance_confirmations(embedded: tuple[Api, Fast
     assert asked["statement_id"] == found["id"]
     # until the due date and 7 days' grace, and a day at least (this reminder came late)
     assert datetime.fromisoformat(asked["expires_at"]) > datetime.now(UTC) + timedelta(hours=23)
+    # Another link for it lasts as the first does (the due date has passed: a day), not 60 days.
+    again = await api.post(f"/reconciliation/v1/statements/{found['id']}/links")
+    assert again.status_code == 201, again.text
+    assert datetime.fromisoformat(again.json()["expires_at"]) < datetime.now(UTC) + timedelta(days=2)
     view = await api.ok("GET", f"/reconciliation/v1/statements/{found['id']}")
     confirmed = await api.post(f"{view['confirmation']['link']}/confirm", {"name": "Wang Wei"}, key="-")
     assert confirmed.status_code == 200 and confirmed.json()["status"] == "confirmed"

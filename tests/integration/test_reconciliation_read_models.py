@@ -1,6 +1,6 @@
 """Reconciliation's read models take news in any order and twice: settlements before their
 invoice, a dossier update before the registration, stale terms, an agreement's end before
-its signature."""
+its signature; and a kind of charge added to the ledger later."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from services.reconciliation.statements import issue_statement
 from services.reconciliation.tables import AccountItem, Agreement, PayerAlias, ReconCustomer
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -32,6 +33,8 @@ async def test_documents_settlements_and_dossier_in_any_order(tmp_path: Path) ->
                              issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31)),
             ev.InvoicePosted(customer_id="C1", invoice_id="I-2", amount=5_000, currency="CNY",
                              issue_date=date(2026, 3, 2), due_date=date(2026, 4, 1)),
+            ev.InvoicePosted(customer_id="C1", invoice_id="PEN-1", amount=700, currency="CNY",
+                             issue_date=date(2026, 3, 3), due_date=date(2026, 4, 2), kind="penalty"),
             ev.InvoiceSettled(customer_id="C1", invoice_id="I-2", currency="CNY",
                               settled_on=date(2026, 3, 9)),
             ev.CustomerUpdated(customer_id="C1", version=2, name="Wang Trading Group",
@@ -50,14 +53,40 @@ async def test_documents_settlements_and_dossier_in_any_order(tmp_path: Path) ->
         async with runtime.read_sessions() as session:
             invoice = await session.get(AccountItem, ("invoice", "I-1"))
             settled = await session.get(AccountItem, ("invoice", "I-2"))
+            penalty = await session.get(AccountItem, ("penalty", "PEN-1"))  # a kind added later
             customer = await session.get(ReconCustomer, "C1")
             agreement = await session.get(Agreement, "A1")
             aliases = {a.name: a.source for a in (await session.execute(
                 PayerAlias.__table__.select())).all()}
     assert (invoice.open_amount, invoice.ref_key) == (60_000, "I1")  # the payment came first
     assert (settled.open_amount, settled.settled_on) == (0, date(2026, 3, 9))
+    assert (penalty.open_amount, penalty.ref_key) == (700, "PEN1")  # owed, and matching sees it
     assert (customer.name, customer.dossier_version) == ("Wang Trading Group", 2)  # not the older name
     assert customer.terms["days"] == 60  # version 3 wins over the late version 2
     assert (agreement.status, agreement.currency, len(agreement.instalments)) == ("completed", "CNY", 1)
     assert aliases == {"Wang Trading Group": "dossier", "Wang Wei": "legal_representative",
                        "Wang Trading": "dossier"}
+
+
+async def test_one_credit_applied_to_one_invoice_twice_counts_twice(tmp_path: Path) -> None:
+    """A person applies a payment's unapplied rest to an invoice in two steps: two
+    settlements (each once, however often delivered), each on its own date."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (_, runtime):
+        await deliver(
+            runtime,
+            ev.InvoicePosted(customer_id="C1", invoice_id="I-3", amount=100_000, currency="CNY",
+                             issue_date=date(2026, 3, 1), due_date=date(2026, 3, 31)),
+            ev.PaymentReceived(customer_id="C1", payment_id="P2", amount=80_000, currency="CNY",
+                               received_on=date(2026, 3, 5), unapplied=80_000, allocations=[]),
+            *(ev.CreditApplied(customer_id="C1", document_kind="payment", document_id="P2",
+                               invoice_id="I-3", amount=amount, currency="CNY", applied_on=on)
+              for amount, on in ((30_000, date(2026, 3, 10)), (20_000, date(2026, 4, 2)))),
+        )
+        async with runtime.read_sessions() as session:
+            invoice = await session.get(AccountItem, ("invoice", "I-3"))
+        async with runtime.unit_of_work(read_only=True) as uow:
+            march, _ = await issue_statement(uow, "C1", "2026-03", "CNY", as_of=date(2026, 4, 5))
+            assert march is not None
+            [item] = march.content["open_items"]
+    assert invoice.open_amount == 50_000
+    assert item["open_amount"] == 70_000  # at March's end only the first had been applied

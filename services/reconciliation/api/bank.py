@@ -12,10 +12,16 @@ from services.reconciliation import bank_files, bank_imports, cash_matching
 from services.reconciliation.api.common import Reader, Runtime, Writer, listed, where_given
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
-from services.reconciliation.domain.statement import DEBIT_KINDS
 from services.reconciliation.read_models import add_alias
 from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
-from services.reconciliation.tables import AccountItem, BankImport, BankLine, PayerAlias, ReconCustomer
+from services.reconciliation.tables import (
+    AccountItem,
+    BankImport,
+    BankLine,
+    PayerAlias,
+    ReconCustomer,
+    debit_items,
+)
 from shared.errors import Invalid, NotFound
 from shared.pagination import Page
 
@@ -59,9 +65,7 @@ async def import_bank_statement(
     ledger), unmatched (waiting for a person), or debit (money out, not a payment). The same
     file again answers its first import (200); lines seen in an earlier file are not taken
     twice."""
-    data = await request.body()
-    if len(data) > runtime.config.max_file_bytes:
-        raise Invalid(f"the file is larger than {runtime.config.max_file_bytes} bytes", field="body")
+    data = await _file(request, runtime.config.max_file_bytes)
     chosen = file_format or bank_files.detect(data, request.headers.get("content-type", ""))
     layout = _layout(runtime.config, csv_columns, csv_delimiter, csv_decimal, csv_date_format,
                      csv_currency, account)
@@ -71,6 +75,20 @@ async def import_bank_statement(
     if not created:
         response.status_code = 200
     return result
+
+
+async def _file(request: Request, limit: int) -> bytes:
+    """The body, refused once past `limit` bytes without reading the rest into memory."""
+    too_large = Invalid(f"the file is larger than {limit} bytes", field="body")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise too_large
+    return bytes(data)
 
 
 @router.get("/bank-statements/{import_id}")
@@ -132,7 +150,7 @@ async def open_items(customer_id: str, runtime: Runtime, _: Reader,
     """What matching sees open for the customer (oldest due first): for the person deciding
     an unmatched line."""
     query = select(AccountItem).where(AccountItem.customer_id == customer_id,
-                                      AccountItem.kind.in_(DEBIT_KINDS), AccountItem.open_amount > 0)
+                                      debit_items(), AccountItem.open_amount > 0)
     if currency:
         query = query.where(AccountItem.currency == currency)
     async with runtime.read_sessions() as session:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
@@ -42,8 +43,15 @@ def wants(request: Request, media_type: str) -> bool:
 
 def pdf_response(view: dict[str, Any], runtime: ServiceRuntime) -> Response:
     body = pdf.render(view, runtime.config, view.get("confirmation"))
-    return Response(body, media_type=PDF, headers={
-        "Content-Disposition": f'inline; filename="{view["reference"]}.pdf"'})
+    return Response(body, media_type=PDF,
+                    headers={"Content-Disposition": _inline(f"{view['reference']}.pdf")})
+
+
+def _inline(filename: str) -> str:
+    """RFC 6266: headers are Latin-1, customer codes need not be (a Chinese code), and a
+    quote must not end the name early."""
+    plain = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 async def listed(runtime: ServiceRuntime, query: Select[Any], columns: list[Any], page: PageRequest,

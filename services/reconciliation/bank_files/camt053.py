@@ -15,7 +15,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
 
 
@@ -54,9 +54,17 @@ def _amount(element: Element | None) -> tuple[int, str] | None:
     if amount is None or not amount.text:
         return None
     currency = amount.get("Ccy", "")
-    if len(currency) != 3:
-        raise Invalid("an Amt has no Ccy", field="body")
-    return to_minor_units(amount.text, currency, field="body"), currency
+    if not is_currency_code(currency):
+        raise Invalid(f"an Amt's Ccy {currency!r} is not an ISO 4217 code", field="body")
+    minor = to_minor_units(amount.text, currency, field="body")
+    if minor <= 0:  # the side is CdtDbtInd's: an amount is never negative, nor zero
+        raise Invalid(f"Amt {amount.text!r} is not a positive amount", field="body")
+    return minor, currency
+
+
+def _transaction_amount(tx: Element) -> tuple[int, str] | None:
+    """TxDtls/Amt from version .04 on; AmtDtls/TxAmt/Amt in .02 and .03 (and beside it)."""
+    return _amount(tx) or _amount(_find(tx, "AmtDtls/TxAmt"))
 
 
 def _party(tx: Element | None, role: str) -> tuple[str | None, str | None]:
@@ -86,7 +94,7 @@ def parse(data: bytes) -> BankFile:
     except DefusedXmlException as exc:
         raise Invalid("the XML declares a DTD or entities; a CAMT.053 statement has none and "
                       "they are refused (entity expansion and external entities)", field="body") from exc
-    except ParseError as exc:
+    except (ParseError, LookupError) as exc:  # LookupError: an encoding Python does not know
         raise Invalid(f"not well-formed XML: {exc}", field="body") from exc
     statements = [s for s in root.iter() if _local(s.tag) == "Stmt"]
     if _local(root.tag) != "Document" or not statements:
@@ -94,13 +102,14 @@ def parse(data: bytes) -> BankFile:
     first = statements[0]
     account = _text(first, "Acct/Id/IBAN") or _text(first, "Acct/Id/Othr/Id")
     file = BankFile("camt053", account, _text(first, "Id"))
-    for statement in statements:
+    for statement in statements:  # a file may hold several accounts' statements
+        own = _text(statement, "Acct/Id/IBAN") or _text(statement, "Acct/Id/Othr/Id")
         for entry in _all(statement, "Ntry"):
-            _read_entry(entry, file)
+            _read_entry(entry, file, own)
     return file
 
 
-def _read_entry(entry: Element, file: BankFile) -> None:
+def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None:
     status = _text(entry, "Sts/Cd") or _text(entry, "Sts")
     entry_ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
     if status and status.upper() != "BOOK":
@@ -118,8 +127,13 @@ def _read_entry(entry: Element, file: BankFile) -> None:
     transactions = [t for d in _all(entry, "NtryDtls") for t in _all(d, "TxDtls")]
     payer_role = "Dbtr" if indicator == "CRDT" else "Cdtr"
     for n, tx in enumerate(transactions or [None]):
-        amount, currency = (_amount(tx) if tx is not None and len(transactions) > 1 else None) \
-            or entry_amount
+        amount, currency = entry_amount
+        if tx is not None and len(transactions) > 1:  # a batch: each transaction its own amount
+            found = _transaction_amount(tx)
+            if found is None:
+                raise Invalid(f"entry {entry_ref or '?'}: transaction {n + 1} of the batch has no "
+                              "amount (TxDtls/Amt or AmtDtls/TxAmt/Amt)", field="body")
+            amount, currency = found
         name, account = _party(tx, payer_role)
         tx_ref = _text(tx, "Refs/AcctSvcrRef") or (
             f"{entry_ref}/{n + 1}" if entry_ref and len(transactions) > 1 else entry_ref)
@@ -127,6 +141,6 @@ def _read_entry(entry: Element, file: BankFile) -> None:
             booking_date=booked, value_date=_date(entry, "ValDt"),
             direction="credit" if indicator == "CRDT" else "debit", amount=amount,
             currency=currency, payer_name=name, payer_account=account,
-            reference=_remittance(tx), bank_reference=tx_ref))
+            reference=_remittance(tx), bank_reference=tx_ref, account=own_account))
 
 

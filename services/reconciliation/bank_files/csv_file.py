@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
 
 REQUIRED = ("booking_date", "amount")
@@ -48,6 +48,13 @@ def parse(data: bytes, layout: CsvLayout) -> BankFile:
     except UnicodeDecodeError as exc:
         raise Invalid("a CSV file must be UTF-8", field="body") from exc
     reader = csv.DictReader(io.StringIO(text), delimiter=layout.delimiter)
+    try:
+        return _read(reader, layout)
+    except csv.Error as exc:  # a field past the reader's limit, a stray quote, ...
+        raise Invalid(f"line {reader.line_num + 1}: not readable as CSV: {exc}", field="body") from exc
+
+
+def _read(reader: csv.DictReader[str], layout: CsvLayout) -> BankFile:
     headers = set(reader.fieldnames or ())
     wanted = {f: c for f, c in layout.columns.items() if c in headers}
     missing = [f"{f} ({layout.columns.get(f, f)!r})" for f in REQUIRED if f not in wanted]
@@ -66,7 +73,7 @@ def parse(data: bytes, layout: CsvLayout) -> BankFile:
         if amount_text is None or booked is None:
             raise Invalid(f"row {row_number}: no amount or booking date", field="body")
         currency = (get("currency") or layout.currency or "").upper()
-        if len(currency) != 3 or not currency.isalpha():
+        if not is_currency_code(currency):
             raise Invalid(f"row {row_number}: currency {currency!r} is not an ISO 4217 code",
                           field="body")
         amount = to_minor_units(amount_text, currency, decimal_mark=layout.decimal, field="body")

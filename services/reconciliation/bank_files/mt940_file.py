@@ -11,10 +11,11 @@ from datetime import date
 
 import mt940
 
-from services.reconciliation.domain.bank import BankEntry, BankFile
-from services.reconciliation.domain.money import to_minor_units
+from services.reconciliation.domain.bank import NO_REFERENCE, BankEntry, BankFile
+from services.reconciliation.domain.money import is_currency_code, to_minor_units
 from shared.errors import Invalid
 
+_TAG = re.compile(r"^:(25|61):(.*)$", re.MULTILINE)
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
 _KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
@@ -62,21 +63,46 @@ def parse(data: bytes) -> BankFile:
         raise Invalid("not an MT940 statement (no :20:, :25: or :61:)", field="body")
     file = BankFile("mt940", transactions.data.get("account_identification"),
                     transactions.data.get("transaction_reference"))
-    for transaction in transactions:
+    read = list(transactions)
+    accounts = _accounts(text)
+    if len(accounts) != len(read):
+        accounts = [None] * len(read)  # the file's account then, as the library read it
+    for transaction, own_account in zip(read, accounts, strict=True):
         d = transaction.data
         status = d.get("status")
         if status not in ("C", "D", "RC", "RD"):
             raise Invalid(f"a :61: line has the mark {status!r}", field="body")
         amount = d["amount"]
         currency = amount.currency or d.get("currency")
-        name, account, remittance = details(d.get("transaction_details") or "")
-        bank_reference = d.get("bank_reference") or d.get("customer_reference")
+        if not currency or not is_currency_code(currency):
+            raise Invalid(f"a :61: line has no currency ({currency!r}): the statement needs its "
+                          ":60F: opening balance, which names it", field="body")
+        name, payer_account, remittance = details(d.get("transaction_details") or "")
+        # Only the bank's reference (after //) is unique on the account; the one for the
+        # account owner is the payer's, repeated by every instalment of an invoice.
+        bank_reference = d.get("bank_reference") or None
+        payer_reference = (d.get("customer_reference") or "").strip()
+        if payer_reference.upper() not in NO_REFERENCE and payer_reference not in (remittance or ""):
+            remittance = f"{remittance} {payer_reference}" if remittance else payer_reference
         booked: date = d.get("entry_date") or d["date"]
         file.entries.append(BankEntry(
             booking_date=date(booked.year, booked.month, booked.day),
             value_date=date(d["date"].year, d["date"].month, d["date"].day),
             direction="credit" if status in ("C", "RD") else "debit",
-            amount=abs(to_minor_units(str(amount.amount), currency, field="body")),
-            currency=currency, payer_name=name, payer_account=account, reference=remittance,
-            bank_reference=bank_reference))
+            amount=abs(to_minor_units(f"{amount.amount:f}", currency, field="body")),
+            currency=currency, payer_name=name, payer_account=payer_account, reference=remittance,
+            bank_reference=bank_reference, account=own_account))
     return file
+
+
+def _accounts(text: str) -> list[str | None]:
+    """The account (:25:) each :61: line is under, in order: a file may hold several
+    accounts' statements, and the library keeps only the last account."""
+    accounts: list[str | None] = []
+    current = None
+    for tag, value in _TAG.findall(text):
+        if tag == "25":
+            current = value.strip() or None
+        else:
+            accounts.append(current)
+    return accounts

@@ -22,6 +22,7 @@ class BankEntry:
     payer_account: str | None = None
     reference: str | None = None  # remittance text
     bank_reference: str | None = None  # the bank's own id for the entry, when it gives one
+    account: str | None = None  # its statement's account, when a file holds several
 
 
 @dataclass
@@ -51,7 +52,7 @@ def identities(file: BankFile) -> list[str]:
     seen: Counter[str] = Counter()
     result = []
     for entry in file.entries:
-        key = _key(file.account, entry)
+        key = _key(entry.account or file.account, entry)
         result.append(hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest())
         seen[key] += 1
     return result

@@ -215,7 +215,7 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
     def candidate(customer_id: str) -> Candidate:
         return candidates.setdefault(customer_id, Candidate(customer_id))
 
-    notes = _by_reference(line, book, policy, names, candidate)
+    notes = _by_reference(line, book, policy, names, candidate)  # notes: other currencies
     for customer_id, score in names.items():
         candidate(customer_id).name_score = score
     referenced = any(c.reference for c in candidates.values())
@@ -223,6 +223,8 @@ def match(line: CreditLine, book: Book, policy: Policy = Policy()) -> Match:
         _judge_amount(c, line, book, policy)
         if c.name_conflict:
             pass
+        elif notes:
+            c.name_conflict = "but the remittance text names an invoice in another currency"
         elif exact_name and c.name_score < 100:
             c.name_conflict = "but the payer name is a known name of another customer"
         elif referenced and not c.reference:
@@ -433,10 +435,10 @@ def _subset_sums(amounts: list[int], limit: int, offset: int) -> dict[int, list[
 def _rivals(c: Candidate, best: Candidate) -> bool:
     """Whether `c` makes the best doubtful: judged by its evidence (a conflict lowers its
     own chances, not the doubt it casts), unless all it has is a name the best is known by
-    as well while the best has more (a name two customers share says nothing between them;
-    the number or the amount does)."""
+    as well while the best has a number (a name two customers share says nothing between
+    them, and an amount alone only suggests: the number decides)."""
     name_only = not c.reference and not c.amount and c.name_score <= best.name_score
-    if name_only and (best.reference or best.amount in AMOUNT_FITS):
+    if name_only and best.reference:
         return False
     return c.evidence >= best.confidence - DOUBT_MARGIN
 

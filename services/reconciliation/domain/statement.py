@@ -20,8 +20,15 @@ from shared.errors import Invalid
 # Within a day: what was billed or charged, then what was paid, then what it earned.
 LINE_ORDER = {"invoice": 0, "interest": 1, "fee": 2, "refund": 3, "reversal": 4, "payment": 5,
               "credit_note": 6, "discount": 7, "write_off": 8}
-# What the customer owes (debits); everything else is a credit.
-DEBIT_KINDS = frozenset({"invoice", "interest", "fee", "refund", "reversal"})
+# What settles what the customer owes (credits): the kinds this service gives the ledger's
+# payments, credit notes, discounts and write-offs. Every other kind is a debit: whatever
+# `ledger.invoice.posted` carries (invoice, interest, fee, refund, reversal, and a kind
+# added later, which must not print as a credit).
+CREDIT_KINDS = frozenset({"payment", "credit_note", "discount", "write_off"})
+
+
+def is_debit(kind: str) -> bool:
+    return kind not in CREDIT_KINDS
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class Item:
 
     @property
     def signed(self) -> int:
-        return self.amount if self.kind in DEBIT_KINDS else -self.amount
+        return self.amount if is_debit(self.kind) else -self.amount
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,14 @@ def period_bounds(period: str) -> tuple[date, date]:
 def previous_period(day: date) -> str:
     year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
     return f"{year:04d}-{month:02d}"
+
+
+def statement_period_due(as_of: date, run_day: int) -> str:
+    """The latest month whose statements were due by `as_of`, when each month's are issued
+    on `run_day` of the month after: the month before from that day on, else the one before
+    that. A job that missed its day still knows which month to catch up."""
+    period = previous_period(as_of)
+    return period if as_of.day >= run_day else previous_period(period_bounds(period)[0])
 
 
 def _ordered(items: list[Item]) -> list[Item]:
@@ -137,7 +152,7 @@ def open_items_at(as_of: date, items: list[Item], settlements: list[Settlement])
     paid = _paid_by(as_of, settlements)
     rows = []
     for item in items:
-        if item.kind in DEBIT_KINDS and item.on <= as_of and item.due_date is not None:
+        if is_debit(item.kind) and item.on <= as_of and item.due_date is not None:
             open_amount = item.amount - paid.get(item.doc_id, 0)
             if open_amount > 0:
                 rows.append({"document_id": item.doc_id, "kind": item.kind,

@@ -8,7 +8,7 @@ from typing import Any
 
 FIGURES = ("opening_balance", "closing_balance", "total_debits", "total_credits", "balance")
 LINE_FIELDS = ("date", "debit", "credit", "due_date")
-PARTY_FIELDS = ("customer_name", "terms")
+PARTY_FIELDS = ("customer_name", "salesperson", "terms")
 
 
 def _by_document(lines: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:

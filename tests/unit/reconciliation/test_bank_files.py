@@ -123,3 +123,110 @@ def test_the_format_is_told_by_content_type_or_by_the_file() -> None:
     assert detect(camt053(ROWS), "application/octet-stream") == "camt053"
     assert detect(mt940(ROWS), "text/plain") == "mt940"
     assert detect(csv_file(ROWS), "text/plain") == "csv"
+
+
+def _camt(entries: str) -> bytes:
+    return (b"<Document xmlns='urn:iso:std:iso:20022:tech:xsd:camt.053.001.02'><BkToCstmrStmt>"
+            b"<Stmt><Id>S-1</Id><Acct><Id><IBAN>CN1</IBAN></Id></Acct>" + entries.encode()
+            + b"</Stmt></BkToCstmrStmt></Document>")
+
+
+def _entry(amount: str, details: str = "", currency: str = "CNY") -> str:
+    return (f"<Ntry><Amt Ccy='{currency}'>{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>"
+            f"<BookgDt><Dt>2026-04-03</Dt></BookgDt><AcctSvcrRef>E-1</AcctSvcrRef>{details}</Ntry>")
+
+
+def test_a_camt053_001_02_batch_takes_each_transactions_own_amount() -> None:
+    """Version .02 has no TxDtls/Amt: the amount is in AmtDtls/TxAmt. Each transaction
+    given the batch's total would book the money twice."""
+    txs = "".join(f"<TxDtls><AmtDtls><TxAmt><Amt Ccy='CNY'>{a}</Amt></TxAmt></AmtDtls>"
+                  f"<RmtInf><Ustrd>{ref}</Ustrd></RmtInf></TxDtls>"
+                  for a, ref in (("100.00", "INV-1"), ("200.00", "INV-2")))
+    file = parse(_camt(_entry("300.00", f"<NtryDtls>{txs}</NtryDtls>")), "camt053", LAYOUT)
+    assert [(e.amount, e.reference) for e in file.entries] == [(10_000, "INV-1"), (20_000, "INV-2")]
+    no_amount = "<TxDtls><RmtInf><Ustrd>INV-1</Ustrd></RmtInf></TxDtls>" * 2
+    with pytest.raises(Invalid, match="transaction 1 of the batch has no amount"):
+        parse(_camt(_entry("300.00", f"<NtryDtls>{no_amount}</NtryDtls>")), "camt053", LAYOUT)
+
+
+@pytest.mark.parametrize(("amount", "currency", "why"), [
+    ("-100.00", "CNY", "not a positive amount"), ("0.00", "CNY", "not a positive amount"),
+    ("100.00", "cny", "not an ISO 4217 code"), ("1e3", "CNY", "not an amount")])
+def test_camt053_amounts_must_be_positive_with_a_currency_code(amount: str, currency: str, why: str) -> None:
+    with pytest.raises(Invalid, match=why):
+        parse(_camt(_entry(amount, currency=currency)), "camt053", LAYOUT)
+
+
+def test_an_xml_file_in_an_unknown_encoding_is_refused_not_a_crash() -> None:
+    with pytest.raises(Invalid, match="not well-formed"):
+        parse(b"<?xml version='1.0' encoding='klingon'?><Document/>", "camt053", LAYOUT)
+
+
+MT940_SAME_PAYER_REFERENCE = (
+    b":20:STMT\r\n:25:12345678/1\r\n:28C:1/1\r\n:60F:C260401EUR0,00\r\n"
+    b":61:2604030403C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 1\r\n"
+    b":61:2604100410C100,00NTRFINV-1\r\n:86:/NAME/Wang/REMI/INV-1 part 2\r\n"
+    b":62F:C260410EUR200,00\r\n")
+
+
+def test_mt940_payers_reference_is_not_the_banks_id_of_the_line() -> None:
+    """The reference for the account owner (after the type code) is the payer's, repeated
+    by every instalment; only the bank's reference (after //) is unique. Two payments
+    reading INV-1 are two lines, not one line seen twice."""
+    file = parse(MT940_SAME_PAYER_REFERENCE, "mt940", LAYOUT)
+    first, second = identities(file)
+    assert first != second
+    assert all(e.bank_reference is None and "INV-1" in (e.reference or "") for e in file.entries)
+
+
+def test_mt940_without_an_opening_balance_has_no_currency_and_says_so() -> None:
+    text = MT940_SAME_PAYER_REFERENCE.replace(b":60F:C260401EUR0,00\r\n", b"").replace(
+        b":62F:C260410EUR200,00\r\n", b"")
+    with pytest.raises(Invalid, match="currency"):
+        parse(text, "mt940", LAYOUT)
+
+
+def test_csv_the_reader_cannot_read_is_refused_not_a_crash() -> None:
+    huge_field = b"booking_date,amount,currency,reference\n2026-04-03,1.00,CNY,\"" + b"x" * 200_000 + b"\"\n"
+    with pytest.raises(Invalid, match="line 2") as refused:
+        parse(huge_field, "csv", LAYOUT)
+    assert refused.value.field == "body"
+
+
+@pytest.mark.parametrize(("text", "currency", "mark", "minor"), [
+    ("1.234,56", "EUR", ",", 123_456), ("-1.234,56", "EUR", ",", -123_456),
+    ("1 234,56", "EUR", ",", 123_456), ("1'234.50", "CHF", ".", 123_450),
+    ("12,34,567.00", "INR", ".", 123_456_700), ("1,500", "CNY", ".", 150_000),
+    ("1.234", "KWD", ".", 1_234), ("1,234.567", "KWD", ".", 1_234_567), ("1500", "JPY", ".", 1_500),
+    ("100,", "EUR", ",", 10_000), ("+0.01", "CNY", ".", 1)])
+def test_amounts_in_the_ways_banks_write_them(text: str, currency: str, mark: str, minor: int) -> None:
+    assert to_minor_units(text, currency, decimal_mark=mark) == minor
+
+
+@pytest.mark.parametrize(("text", "mark"), [
+    ("1,5", "."), ("1,50", "."), ("1.5", ","), ("10.50", ","),  # the decimal mark misread
+    ("1e3", "."), ("NaN", "."), ("1e999999999", "."), ("9" * 30, "."), ("١٢٣", "."), ("", "."),
+    ("1,2,3", "."), ("--1", ".")])
+def test_amounts_that_do_not_read_exactly_are_refused(text: str, mark: str) -> None:
+    """A decimal comma read as a thousands separator would make 1,5 fifteen: refused, like
+    exponents and amounts past 10^15 minor units (never a crash)."""
+    with pytest.raises(Invalid):
+        to_minor_units(text, "CNY", decimal_mark=mark)
+
+
+def _statement_of(document: bytes) -> bytes:
+    return document[document.index(b"<Stmt>"):document.index(b"</BkToCstmrStmt>")]
+
+
+def test_a_file_of_several_accounts_keeps_each_lines_account() -> None:
+    """Banks send every account's statement in one file: a line keyed by another
+    account's number would not be known in the next file of its own account (booked twice)."""
+    line = Row(ON, 50_000, "Li", "INV-2026-0002", "B-1")
+    x, y = camt053([line], account="CN-X"), camt053([line], account="CN-Y")
+    both = x.replace(b"</BkToCstmrStmt>", _statement_of(y) + b"</BkToCstmrStmt>")
+    assert identities(parse(both, "camt053", LAYOUT)) == [
+        *identities(parse(x, "camt053", LAYOUT)), *identities(parse(y, "camt053", LAYOUT))]
+    assert [e.account for e in parse(both, "camt053", LAYOUT).entries] == ["CN-X", "CN-Y"]
+    mx, my = mt940([line], account="DE-X"), mt940([line], account="DE-Y")
+    assert identities(parse(mx + my, "mt940", LAYOUT)) == [
+        *identities(parse(mx, "mt940", LAYOUT)), *identities(parse(my, "mt940", LAYOUT))]

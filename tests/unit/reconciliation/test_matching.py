@@ -138,6 +138,32 @@ def test_two_customers_of_the_same_name_are_a_doubt() -> None:
     assert m.status == "unmatched" and "in doubt between" in m.reason
 
 
+def test_a_shared_name_and_an_amount_that_fits_one_of_them_is_a_doubt() -> None:
+    """Between two customers of one name, the amount is all that is left, and an amount
+    alone only suggests: ZHAO2 paying on account (or an invoice not known here yet) the
+    sum of ZHAO's open invoice is ZHAO2's money. A number decides; the amount does not."""
+    books = book(*standard(), item("INV-2026-0008888", "ZHAO2", 10_000))
+    m = match(line(42_000, "Zhao Paints", None), books)
+    assert m.status == "unmatched" and "in doubt between ZHAO and ZHAO2" in m.reason
+    assert m.suggestions[0]["customer_id"] == "ZHAO"
+    nothing_open = match(line(42_000, "Zhao Paints", None), book(*standard()))
+    assert nothing_open.status == "unmatched"
+    numbered = match(line(42_000, "Zhao Paints", "INV-2026-0009999"), books)
+    assert (numbered.status, numbered.customer_id) == ("matched", "ZHAO")
+
+
+def test_a_line_naming_an_invoice_in_another_currency_waits_for_a_person() -> None:
+    """A USD line naming a CNY invoice is not matched, even where the payer's name and a
+    USD open item agree: the text says the money is for something else (LI's invoice)."""
+    usd = item("INV-USD-1", "WANG", 5_000, currency="USD")
+    for reference in ("INV-2026-0004321", "INV-2026-0001234"):  # LI's, then WANG's own
+        m = match(line(5_000, "Wang Trading Co., Ltd.", reference, currency="USD"),
+                  book(*standard(), usd))
+        assert m.status == "unmatched", reference
+        assert "nothing converts currencies" in m.reason
+        assert m.suggestions[0]["customer_id"] == "WANG"
+
+
 def test_references_to_several_customers_are_a_doubt() -> None:
     m = match(line(249_950, None, "INV-2026-0001234 INV-2026-0004321"), book(*standard()))
     assert m.status == "unmatched"

@@ -9,9 +9,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from pydantic import ValidationError
 from pypdf import PdfReader
 
 from services.reconciliation import pdf
+from services.reconciliation.api.common import pdf_response
 from services.reconciliation.config import LINK_SECRET_FILE, WQY_MICROHEI, ReconciliationConfig
 from services.reconciliation.domain.statement import (
     Item,
@@ -97,6 +99,18 @@ def test_without_a_unicode_font_the_pdf_still_renders(tmp_path: Path) -> None:
     assert "???? (C1)" in text and content["digest"] in text
 
 
+def test_the_pdf_of_a_customer_whose_id_is_not_ascii_is_served(tmp_path: Path) -> None:
+    """HTTP headers are Latin-1: the file name goes as RFC 6266 filename* (a customer code
+    in Chinese made the download a 500)."""
+    content = build_statement("王-1", "2026-03", "CNY", ITEMS, SETTLED, party=PARTY)
+    served = pdf_response(view(content, reference='ST-2026-03-王"1-CNY-1'),
+                          SimpleNamespace(config=config(tmp_path)))
+    assert served.headers["content-disposition"] == (
+        "inline; filename=\"ST-2026-03-__1-CNY-1.pdf\"; "
+        "filename*=UTF-8''ST-2026-03-%E7%8E%8B%221-CNY-1.pdf")
+    assert "ST-2026-03-王" in text_of(served.body)
+
+
 def test_production_refuses_to_start_without_a_link_secret(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="RECOUP_RECONCILIATION_LINK_SECRET"):
         ReconciliationConfig().bind_settings(SimpleNamespace(environment="production", data_dir=tmp_path))
@@ -110,6 +124,16 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> Non
     assert (tmp_path / LINK_SECRET_FILE).read_text() == first and len(first) >= 32
     assert (tmp_path / LINK_SECRET_FILE).stat().st_mode & 0o077 == 0
     assert config(tmp_path).secret() == first
+
+
+@pytest.mark.parametrize("threshold", ["0.5", "0.7", "0.75"])
+def test_the_match_threshold_cannot_book_conflicts_or_amounts_alone(
+        monkeypatch: pytest.MonkeyPatch, threshold: str) -> None:
+    """Conflicts are capped at 0.7, a resembling name alone is 0.75, an amount alone 0.5:
+    a threshold that low would book lines to customers the evidence argues against."""
+    monkeypatch.setenv("RECOUP_RECONCILIATION_AUTO_MATCH_CONFIDENCE", threshold)
+    with pytest.raises(ValidationError, match="auto_match_confidence"):
+        ReconciliationConfig()
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

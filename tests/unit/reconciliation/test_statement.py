@@ -9,6 +9,7 @@ from services.reconciliation.domain.statement import (
     build_balance_statement,
     build_statement,
     previous_period,
+    statement_period_due,
 )
 from services.reconciliation.domain.versions import changes
 from shared.errors import Invalid
@@ -66,6 +67,34 @@ def test_a_balance_statement_states_what_falls_due() -> None:
 def test_the_month_before() -> None:
     assert previous_period(date(2026, 1, 1)) == "2025-12"
     assert previous_period(date(2026, 4, 30)) == "2026-03"
+
+
+def test_a_version_that_differs_only_in_the_salesperson_says_so() -> None:
+    """Any difference makes a new version (the digest); its `changes` must name it."""
+    before = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("Wang", "li.na"))
+    after = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=Party("Wang", "zhou.min"))
+    assert before["digest"] != after["digest"]
+    assert changes(before, after)["party"] == {"salesperson": {"before": "li.na", "after": "zhou.min"}}
+
+
+def test_a_kind_of_charge_the_ledger_adds_later_is_owed_not_paid() -> None:
+    """Whatever ledger.invoice.posted carries is a debit; a new kind printed as a credit
+    would lower the balance the customer confirms."""
+    penalty = Item("penalty", "PEN-1", date(2026, 3, 28), 5_000, due_date=date(2026, 4, 7))
+    s = build_statement("C1", "2026-03", "CNY", [*ITEMS, penalty], SETTLED)
+    assert s["lines"][-1] == {"date": "2026-03-28", "kind": "penalty", "document_id": "PEN-1",
+                              "debit": 5_000, "credit": 0, "balance": 285_000, "due_date": "2026-04-07"}
+    assert s["open_items"][-1]["document_id"] == "PEN-1"
+
+
+def test_the_month_whose_statements_are_due_from_the_run_day_on() -> None:
+    """From the run day on, the month before; before it, the month before that (whose run
+    day was last month's): a job that missed its day still knows which month to catch up."""
+    assert statement_period_due(date(2026, 4, 1), 1) == "2026-03"
+    assert statement_period_due(date(2026, 4, 30), 1) == "2026-03"
+    assert statement_period_due(date(2026, 4, 5), 5) == "2026-03"
+    assert statement_period_due(date(2026, 4, 4), 5) == "2026-02"
+    assert statement_period_due(date(2026, 1, 3), 5) == "2025-11"
 
 
 def test_a_new_version_says_what_changed() -> None:
