@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import BigInteger, Integer, MetaData, cast, event, func
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
@@ -29,6 +29,18 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Money in minor units: 64-bit. The API takes up to 10**15, and PostgreSQL's INTEGER stops at
+# 2**31 - 1 (21,474,836.47 in a currency of two decimals). SQLite's INTEGER holds 64 bits
+# already, so there the declared type stays and no table is copied to change it.
+MONEY = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def money_sum(column: Any, where: Any = None) -> Any:
+    """SUM of minor units as an integer: PostgreSQL sums BIGINT into NUMERIC (a Decimal)."""
+    total = func.sum(column)
+    return cast(total if where is None else total.filter(where), BigInteger)
 
 
 def service_registry() -> registry:

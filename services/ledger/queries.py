@@ -12,13 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.ledger.domain.aging import bucket_earliest_due_dates, days_past_due
 from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine, LedgerCustomer
 from shared.aging import BUCKETS, Bucket
+from shared.db import money_sum
 from shared.errors import NotFound
 from shared.kpi import Period, collection_effectiveness, count_back_dso
 
 
 def _open_invoices_as_of(as_of: date) -> Any:
     paid = (
-        select(Allocation.invoice_id, func.sum(Allocation.amount).label("paid"))
+        select(Allocation.invoice_id, money_sum(Allocation.amount).label("paid"))
         .where(Allocation.effective_on <= as_of)
         .group_by(Allocation.invoice_id)
         .subquery()
@@ -35,7 +36,7 @@ def _open_invoices_as_of(as_of: date) -> Any:
 def _unapplied_as_of(as_of: date) -> Any:
     used = (
         select(Allocation.document_kind, Allocation.document_id,
-               func.sum(Allocation.amount).label("used"))
+               money_sum(Allocation.amount).label("used"))
         .where(Allocation.effective_on <= as_of)
         .group_by(Allocation.document_kind, Allocation.document_id)
         .subquery()
@@ -110,7 +111,7 @@ async def aging(session: AsyncSession, as_of: date, *, group_by: str = "customer
     bucket = case(*whens, else_=literal(buckets[-1][0])).label("bucket")
     key = open_rows.c.customer_id if group_by == "customer" else open_rows.c.owner
     rows = (await session.execute(
-        select(key, open_rows.c.currency, bucket, func.sum(open_rows.c.open_amount))
+        select(key, open_rows.c.currency, bucket, money_sum(open_rows.c.open_amount))
         .group_by(key, open_rows.c.currency, bucket)
     )).all()
     labels = [label for label, _, _ in buckets]
@@ -146,16 +147,16 @@ async def history(session: AsyncSession, customer_id: str, date_from: date,
     await _known(session, customer_id)
     on_account = (JournalLine.customer_id == customer_id) & JournalLine.account.in_(CUSTOMER_ACCOUNTS)
     opening = dict((await session.execute(
-        select(JournalLine.currency, func.sum(JournalLine.amount))
+        select(JournalLine.currency, money_sum(JournalLine.amount))
         .where(on_account, JournalLine.booked_on < date_from).group_by(JournalLine.currency)
     )).all())
     entries = (await session.execute(
         select(JournalLine.currency, JournalLine.booked_on, JournalLine.document_kind,
-               JournalLine.document_id, func.sum(JournalLine.amount), func.min(JournalLine.id))
+               JournalLine.document_id, money_sum(JournalLine.amount), func.min(JournalLine.id))
         .where(on_account, JournalLine.booked_on >= date_from, JournalLine.booked_on <= date_to)
         .group_by(JournalLine.currency, JournalLine.booked_on, JournalLine.document_kind,
                   JournalLine.document_id)
-        .having(func.sum(JournalLine.amount) != 0)
+        .having(money_sum(JournalLine.amount) != 0)
         .order_by(JournalLine.booked_on, func.min(JournalLine.id))
     )).all()
     per_currency: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -197,15 +198,15 @@ async def metrics(session: AsyncSession, as_of: date, *, months: int = 3,
         """(total, not yet due) per currency, as the books stood at the end of `on`."""
         open_rows = scoped(_open_invoices_as_of(on)).subquery()
         rows = (await session.execute(
-            select(open_rows.c.currency, func.sum(open_rows.c.open_amount),
-                   func.sum(open_rows.c.open_amount).filter(open_rows.c.due_date >= on))
+            select(open_rows.c.currency, money_sum(open_rows.c.open_amount),
+                   money_sum(open_rows.c.open_amount, open_rows.c.due_date >= on))
             .group_by(open_rows.c.currency))).all()
         return {currency: (total, current or 0) for currency, total, current in rows}
 
     sales = defaultdict(lambda: [0] * len(periods))
     for index, (first, last) in enumerate(periods):
         for currency, amount in (await session.execute(scoped(
-            select(Invoice.currency, func.sum(Invoice.amount))
+            select(Invoice.currency, money_sum(Invoice.amount))
             .where(Invoice.issue_date >= first, Invoice.issue_date <= last)
             .group_by(Invoice.currency)))).all():
             sales[currency][index] = amount

@@ -44,7 +44,7 @@ from services.ledger.domain.aging import days_past_due, overdue_news, threshold_
 from services.ledger.domain.commands import RunSweep
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.store import CREDIT, CUSTOMER, INVOICE, NOTICE, OPEN, UNAPPLIED
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, money_sum
 from shared.events import contracts as ev
 from shared.runtime import ServiceRuntime
 
@@ -215,8 +215,8 @@ async def _positions(uow: UnitOfWork, customers: list[str]) -> dict[str, list[di
     declared = missed.c.invoice_id.is_not(None)
     totals: dict[str, dict[str, CurrencyTotals]] = defaultdict(dict)
     for customer_id, currency, open_amount, overdue, oldest in await uow.session.execute(
-        select(INVOICE.c.customer_id, INVOICE.c.currency, func.sum(INVOICE.c.open_amount),
-               func.sum(INVOICE.c.open_amount).filter(declared),
+        select(INVOICE.c.customer_id, INVOICE.c.currency, money_sum(INVOICE.c.open_amount),
+               money_sum(INVOICE.c.open_amount, declared),
                func.min(INVOICE.c.due_date).filter(declared))
         .select_from(INVOICE.outerjoin(missed, (missed.c.invoice_id == INVOICE.c.id)
                                        & (missed.c.threshold_days == literal_column("1"))))
@@ -226,7 +226,7 @@ async def _positions(uow: UnitOfWork, customers: list[str]) -> dict[str, list[di
         totals[customer_id][currency] = CurrencyTotals(open_amount, overdue or 0, oldest)
     unapplied: dict[str, dict[str, int]] = defaultdict(dict)
     for customer_id, currency, amount in await uow.session.execute(
-        select(CREDIT.c.customer_id, CREDIT.c.currency, func.sum(CREDIT.c.unapplied))
+        select(CREDIT.c.customer_id, CREDIT.c.currency, money_sum(CREDIT.c.unapplied))
         .where(CREDIT.c.customer_id.in_(customers), UNAPPLIED)
         .group_by(CREDIT.c.customer_id, CREDIT.c.currency)
     ):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from shared.db import service_registry
+from shared.db import MONEY, service_registry
 from shared.messaging.tables import infrastructure_tables
 
 registry = service_registry()
@@ -56,11 +56,11 @@ class Invoice(LedgerTable, table=True):
     id: str = Field(primary_key=True, max_length=64)
     kind: str = Field(default="invoice", max_length=16, sa_column_kwargs={"server_default": "invoice"})
     customer_id: str = Field(index=True, max_length=64)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     issue_date: date
     due_date: date = Field(index=True)
-    open_amount: int
+    open_amount: int = Field(sa_type=MONEY)
     reference_id: str | None = Field(default=None, max_length=64)  # the invoice a charge is for
     memo: str | None = None
     shipment_id: str | None = Field(default=None, max_length=64)
@@ -86,12 +86,12 @@ class CreditDocument(LedgerTable, table=True):
     kind: str = Field(primary_key=True, max_length=16)  # payment|credit_note|discount|write_off
     id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     document_date: date
     method: str | None = Field(default=None, max_length=32)
     invoice_id: str | None = Field(default=None, max_length=64)
-    unapplied: int
+    unapplied: int = Field(sa_type=MONEY)
     memo: str | None = None  # why: a write-off's reason
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime
@@ -104,7 +104,7 @@ class Allocation(LedgerTable, table=True):
     document_kind: str = Field(max_length=16)
     document_id: str = Field(max_length=64)
     invoice_id: str = Field(foreign_key="invoice.id", index=True, max_length=64)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     effective_on: date
 
 
@@ -138,7 +138,7 @@ class JournalLine(LedgerTable, table=True):
     customer_id: str = Field(max_length=64, index=True)
     account: str = Field(max_length=32)
     currency: str = Field(max_length=3)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     booked_on: date
 
 
