@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -191,13 +191,14 @@ def _client(port: int) -> httpx.AsyncClient:
 
 # --- the two modes -----------------------------------------------------------------------------
 @asynccontextmanager
-async def embedded() -> AsyncIterator[System]:
+async def embedded(settings: Mapping[str, str] | None = None) -> AsyncIterator[System]:
+    """`settings`: RECOUP_* variables the benchmark needs, e.g. a service's policy."""
     with tempfile.TemporaryDirectory(prefix="recoup-bench-") as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()
         env = _clean_env(
             RECOUP_PORT=str(port), RECOUP_DATA_DIR=str(tmp / "data"), RECOUP_API_KEYS=API_KEYS_SPEC,
-            RECOUP_SCHEDULER_ENABLED="false",
+            RECOUP_SCHEDULER_ENABLED="false", **(settings or {}),
         )
         log = tmp / "embedded.log"
         processes: list[asyncio.subprocess.Process] = []
@@ -229,7 +230,7 @@ async def check_distributed_available() -> None:
 
 
 @asynccontextmanager
-async def distributed() -> AsyncIterator[System]:
+async def distributed(settings: Mapping[str, str] | None = None) -> AsyncIterator[System]:
     await check_distributed_available()
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="recoup-bench-") as tmp_name:
@@ -239,6 +240,7 @@ async def distributed() -> AsyncIterator[System]:
                 RECOUP_API_KEYS=API_KEYS_SPEC, RECOUP_AMQP_URL=AMQP_URL,
                 RECOUP_AMQP_NAMESPACE=namespace, RECOUP_DATA_DIR=str(tmp / "data"),
                 **{f"RECOUP_DATABASE_URL_{name.upper()}": url for name, url in urls.items()},
+                **(settings or {}),
             )
             store = PostgresStore(urls)
             processes: list[asyncio.subprocess.Process] = []

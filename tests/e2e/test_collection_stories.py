@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -24,15 +25,31 @@ from tests.support.collections import (
 )
 
 
-@pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
+@asynccontextmanager
+async def _system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
     async with collections_api(tmp_path) as pair:
         yield pair
         assert await dead_letters(pair[1]) == []
 
 
-async def test_a_customer_slides_from_reminder_to_stopped_shipments(system: tuple[Api, FastAPI]) -> None:
-    api, app = system
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
+    async with _system(tmp_path) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def system_charging_interest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                   ) -> AsyncIterator[tuple[Api, FastAPI]]:
+    """A company whose contracts give 12 % a year of late interest (none is charged unset)."""
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
+    async with _system(tmp_path) as pair:
+        yield pair
+
+
+async def test_a_customer_slides_from_reminder_to_stopped_shipments(
+        system_charging_interest: tuple[Api, FastAPI]) -> None:
+    api, app = system_charging_interest
     await register(api, "D1")
     await invoice(api, "D1", "D1-INV-1", 300_000, "2026-01-01")  # due 2026-01-31
 

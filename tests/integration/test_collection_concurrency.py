@@ -28,7 +28,9 @@ async def announced(runtime: Any, event_type: str) -> list[dict[str, Any]]:
     return [json.loads(r)["data"] for r in rows]
 
 
-async def test_sweeps_of_one_date_at_once_announce_and_charge_once(tmp_path: Path) -> None:
+async def test_sweeps_of_one_date_at_once_announce_and_charge_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
     async with collections_alone("postgres", tmp_path) as (runtime, client):
         for customer_id in ("C1", "C2", "C3"):
             await feed(runtime, registered(customer_id), *overdue(

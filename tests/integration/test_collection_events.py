@@ -111,9 +111,19 @@ async def test_dormant_customers_are_found_by_the_sweep_once(tmp_path: Path) -> 
         assert (await client.post("/v1/sweeps", json={"as_of": "2026-07-01"})).json()["dormant"] == 0
 
 
+async def test_no_late_interest_is_charged_until_the_company_sets_its_rate(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        swept = (await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})).json()
+        assert (swept["interest_charged"], swept["fees_charged"]) == (0, 0)
+        assert await rows(runtime, Charge) == []
+
+
 async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_case(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
     async with collections_alone("sqlite", tmp_path) as (runtime, client):
         await feed(runtime, registered("C1"),
                    *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
