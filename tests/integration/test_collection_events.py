@@ -194,3 +194,37 @@ async def test_the_daily_job_sweeps_a_date_and_twice_changes_nothing(tmp_path: P
         first = await job.run(runtime, D("2026-02-16"))
         again = await job.run(runtime, D("2026-02-16"))
         assert (first["escalated"], again["escalated"], again["runs"]) == (1, 0, 2)
+
+
+async def test_a_case_that_jumps_steps_still_gets_the_notice_and_the_write_off_it_passed(
+        tmp_path: Path) -> None:
+    """Nights skipped, or a case opened late: the steps its days passed still give their
+    written notice (late interest runs after it) and their write-off proposal."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        response = await client.post("/v1/strategies", json={
+            "id": "short", "name": "Write off early", "rank": 10,
+            "segment": {"rating_classes": ["E"]}, "steps": [
+                {"name": "call", "trigger": {"days_past_due": 1}, "receivable_class": "dunning",
+                 "tasks": [{"action": "call", "text": "call"}]},
+                {"name": "write_off", "trigger": {"days_past_due": 100},
+                 "receivable_class": "bad_debt",
+                 "tasks": [{"action": "write_off_proposal", "text": "review the proposal"}]},
+                {"name": "court", "trigger": {"days_past_due": 200}, "receivable_class": "bad_debt",
+                 "tasks": [{"action": "court", "text": "file the claim"}]}]})
+        assert response.status_code == 201, response.text
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-01")),
+                   registered("E1"), ev.RatingChanged(customer_id="E1", rating_class="E", score=1,
+                                                      reasons=[], as_of=D("2026-01-01")),
+                   *overdue("E1", "E1-1", 70_000, due=D("2025-01-31"), as_of=D("2025-02-01")))
+        # Nobody swept from 1 February to 10 March: C1 jumps from the call to supply pressure.
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-10"})
+        (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
+        assert case["level"] == 3
+        assert [t["kind"] for t in case["open_tasks"]] == ["call", "written_notice",
+                                                           "supply_pressure"]
+        assert case["notice_on"] == "2026-03-10"
+        (case,) = (await client.get("/v1/cases?customer_id=E1")).json()
+        assert case["level"] == 3
+        (proposal,) = (await client.get("/v1/write-offs?status=proposed")).json()
+        assert (proposal["invoice_id"], proposal["proposed_by"]) == ("E1-1", "strategy")

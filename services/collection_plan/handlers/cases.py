@@ -85,7 +85,7 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
     case.level, case.receivable_class = max(level, case.level), new_class
     case.class_reasons = list(reasons) or ([f"step {step.name}"] if step else [])
     if step is not None and level > previous:
-        await _take_step(uow, case, view, step, level, as_of)
+        await _take_step(uow, case, view, strategy, previous, level, days, as_of)
     current = strategy.step(case.level)
     uow.emit(ev.CaseEscalated(
         customer_id=case.customer_id, case_id=case.id, level=case.level,
@@ -102,17 +102,38 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
     return True
 
 
-async def _take_step(uow: UnitOfWork, case: Case, view: CustomerView, step: ladder.Step,
-                     level: int, as_of: date) -> None:
+# What a step gives that outlives it: the notice late interest runs after, the proposal a
+# person approves. A case that jumps a step by days still needs them.
+CARRIED = ("written_notice", "write_off_proposal")
+
+
+def _carried(strategy: ladder.Strategy, step: ladder.Step, previous: int, level: int,
+             days: int) -> list[ladder.TaskTemplate]:
+    """The carried tasks of the steps between `previous` and `level` that the days passed."""
+    found: dict[str, ladder.TaskTemplate] = {}
+    for passed in strategy.steps[previous:level - 1]:
+        if passed.days_past_due is not None and days >= passed.days_past_due:
+            for task in passed.tasks:
+                if task.action in CARRIED and task.action not in step.actions:
+                    found.setdefault(task.action, task)
+    return list(found.values())
+
+
+async def _take_step(uow: UnitOfWork, case: Case, view: CustomerView, strategy: ladder.Strategy,
+                     previous: int, level: int, days: int, as_of: date) -> None:
+    step = strategy.step(level)
+    assert step is not None
+    templates = (*_carried(strategy, step, previous, level, days), *step.tasks)
     await common.add_tasks(uow, view=view, case=case, level=level, step=step.name,
-                           templates=step.tasks, as_of=as_of)
-    if "written_notice" in step.actions and case.notice_on is None:
+                           templates=templates, as_of=as_of)
+    actions = {t.action for t in templates}
+    if "written_notice" in actions and case.notice_on is None:
         case.notice_on = as_of  # late interest runs for the days after it
         for item in await common.case_invoices(uow, case):
             invoice = await uow.session.get(InvoiceView, item.invoice_id)
             if invoice is not None and invoice.notice_on is None:
                 invoice.notice_on = as_of
-    if "write_off_proposal" in step.actions:
+    if "write_off_proposal" in actions:
         await write_offs.propose_for_case(uow, case, as_of)
 
 
