@@ -14,7 +14,13 @@ from sqlalchemy import select
 
 from shared.events import contracts as ev
 from shared.events import new_event
-from tests.support.collections import collections_alone, feed, overdue, registered
+from tests.support.collections import (
+    collections_alone,
+    feed,
+    hand_over_notice,
+    overdue,
+    registered,
+)
 
 pytestmark = pytest.mark.postgres
 D = date.fromisoformat
@@ -35,6 +41,7 @@ async def test_sweeps_of_one_date_at_once_announce_and_charge_once(
         for customer_id in ("C1", "C2", "C3"):
             await feed(runtime, registered(customer_id), *overdue(
                 customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+            await hand_over_notice(client, customer_id, "2026-02-20")
             (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
             response = await client.post(f"/v1/cases/{case['id']}/promises", json={
                 "amount": 50_000, "currency": "CNY", "promised_on": "2026-02-25",

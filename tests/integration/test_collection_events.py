@@ -13,7 +13,13 @@ from sqlalchemy import select
 from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Task
 from shared.events import contracts as ev
 from shared.events import new_event
-from tests.support.collections import collections_alone, feed, overdue, registered
+from tests.support.collections import (
+    collections_alone,
+    feed,
+    hand_over_notice,
+    overdue,
+    registered,
+)
 
 D = date.fromisoformat
 
@@ -127,6 +133,7 @@ async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_cas
     async with collections_alone("sqlite", tmp_path) as (runtime, client):
         await feed(runtime, registered("C1"),
                    *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        await hand_over_notice(client, "C1", "2026-02-20")
         sweeps = [(await client.post("/v1/sweeps", json={"as_of": day})).json()
                   for day in ("2026-03-02", "2026-03-02", "2026-02-25", "2026-03-03")]
         assert [s["interest_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per month, ever
@@ -223,8 +230,45 @@ async def test_a_case_that_jumps_steps_still_gets_the_notice_and_the_write_off_i
         assert case["level"] == 3
         assert [t["kind"] for t in case["open_tasks"]] == ["call", "written_notice",
                                                            "supply_pressure"]
-        assert case["notice_on"] == "2026-03-10"
         (case,) = (await client.get("/v1/cases?customer_id=E1")).json()
         assert case["level"] == 3
         (proposal,) = (await client.get("/v1/write-offs?status=proposed")).json()
         assert (proposal["invoice_id"], proposal["proposed_by"]) == ("E1-1", "strategy")
+
+
+async def test_late_interest_runs_after_the_notice_is_handed_over_not_when_it_is_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "3650")  # 100 a day on 100,000
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-15")))
+
+        async def case() -> dict[str, Any]:
+            (found,) = (await client.get("/v1/cases?customer_id=C1")).json()
+            return found
+
+        async def notice_task() -> dict[str, Any]:
+            (task,) = [t for t in (await case())["open_tasks"] if t["kind"] == "written_notice"]
+            return task
+
+        async def outcome(task_id: str, what: str, as_of: str) -> Any:
+            return await client.post(f"/v1/tasks/{task_id}/outcome",
+                                     json={"outcome": what, "as_of": as_of})
+
+        assert ((await case())["level"], (await case())["notice_on"]) == (2, None)
+        # Nobody has handed the notice over: February earns nothing.
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})).json()[
+            "interest_charged"] == 0
+        # Not found three times: the case escalates, and the notice is still to be handed over.
+        task = await notice_task()
+        for _ in range(3):
+            await outcome(task["id"], "no_answer", "2026-03-03")
+        assert (await case())["level"] == 4  # supply pressure since 2 March, then one more
+        task = await notice_task()
+        response = await outcome(task["id"], "reached", "2026-03-02")  # before it was asked for
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "as_of"
+        assert (await outcome(task["id"], "reached", "2026-03-05")).status_code == 200
+        assert (await case())["notice_on"] == "2026-03-05"
+        await client.post("/v1/sweeps", json={"as_of": "2026-04-01"})
+        (charge,) = await rows(runtime, Charge)
+        assert (charge.period, charge.days, charge.amount) == ("2026-03", 26, 2_600)  # 6-31 March

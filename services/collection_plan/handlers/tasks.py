@@ -47,6 +47,9 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
         .execution_options(populate_existing=True))).scalar_one()
     if task.status != "open":
         raise Conflict(f"task {cmd.task_id} is {task.status}")
+    if cmd.as_of < task.created_on:
+        raise Invalid(f"the task was made on {task.created_on.isoformat()}; its outcome is not "
+                      "earlier", field="as_of")
     case = await uow.session.get(Case, task.case_id) if task.case_id else None
     if cmd.outcome == "promised":
         if cmd.promise is None:
@@ -67,6 +70,8 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
     _done(uow, task, cmd.outcome, cmd.as_of)
     if case is None:
         return task
+    if task.kind == "written_notice" and cmd.outcome != "no_answer":
+        await cases.give_notice(uow, case, cmd.as_of)  # the customer was reached: it has it
     if cmd.outcome == "promised":
         assert cmd.promise is not None
         await promises.make(uow, case.id, amount=cmd.promise.amount,
