@@ -272,3 +272,39 @@ async def test_late_interest_runs_after_the_notice_is_handed_over_not_when_it_is
         await client.post("/v1/sweeps", json={"as_of": "2026-04-01"})
         (charge,) = await rows(runtime, Charge)
         assert (charge.period, charge.days, charge.amount) == ("2026-03", 26, 2_600)  # 6-31 March
+
+
+async def test_no_late_fee_on_an_invoice_under_a_dispute_or_an_agreement(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"), *[
+            e for i in ("I1", "I2", "I3", "I4")
+            for e in overdue("C1", i, 100_000, due=D("2026-01-31"), as_of=D("2026-02-01"))])
+        await feed(runtime, ev.StatementDisputed(customer_id="C1", statement_id="S",
+                                                 dispute_id="DSP", invoice_ids=["I2"], reason="x"),
+                   ev.StatementDisputed(customer_id="C1", statement_id="S", dispute_id="DSP4",
+                                        invoice_ids=["I4"], reason="never delivered"))
+        response = await client.post("/v1/agreements", json={
+            "customer_id": "C1", "invoice_ids": ["I3"], "as_of": "2026-02-05",
+            "instalments": [{"due_date": "2026-03-05", "amount": 100_000}]})
+        assert response.status_code == 201, response.text
+        await client.post("/v1/sweeps", json={"as_of": "2026-02-15"})
+        await hand_over_notice(client, "C1", "2026-02-15")
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-16"})).json()[
+            "fees_charged"] == 1
+        assert [c.invoice_id for c in await rows(runtime, Charge)] == ["I1"]
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})  # February ends
+        # I2's dispute is rejected: it was owed all along, and its fee follows. I4's is upheld
+        # and credited: nothing was owed, so no fee.
+        await feed(runtime, ev.DisputeResolved(customer_id="C1", statement_id="S", dispute_id="DSP",
+                                               invoice_ids=["I2"], resolution="rejected", note="",
+                                               resolved_by="x"),
+                   ev.CreditNotePosted(customer_id="C1", credit_note_id="CN4", amount=100_000,
+                                       currency="CNY", issue_date=D("2026-03-02"), invoice_id="I4",
+                                       allocations=[ev.Allocation(invoice_id="I4", amount=100_000)]),
+                   ev.DisputeResolved(customer_id="C1", statement_id="S", dispute_id="DSP4",
+                                      invoice_ids=["I4"], resolution="upheld", note="",
+                                      resolved_by="x"))
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-03"})
+        assert sorted(c.invoice_id for c in await rows(runtime, Charge)) == ["I1", "I2"]

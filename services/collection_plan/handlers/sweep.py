@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, union
+from sqlalchemy import and_, or_, select, text, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.config import CollectionsConfig
@@ -28,6 +28,7 @@ from services.collection_plan.handlers import (
 from services.collection_plan.tables import (
     Agreement,
     Case,
+    Charge,
     CustomerView,
     InvoiceView,
     Promise,
@@ -53,6 +54,11 @@ async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str
         active = await strategies.active(uow)
         reminder_days = max((s.reminder.days_before_due for s in active if s.reminder), default=0)
         owing = select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0)
+        # A fee a dispute or an agreement held back is charged once the shield goes.
+        fee_waiting = and_(
+            InvoiceView.currency.in_(sorted(cfg.late_fees)), InvoiceView.open_amount > 0,
+            ~select(Charge.id).where(Charge.invoice_id == InvoiceView.invoice_id,
+                                     Charge.kind == "fee").exists())
         queries = {
             "promises": select(Promise.customer_id).where(Promise.status == "open",
                                                            Promise.promised_on < as_of),
@@ -62,7 +68,8 @@ async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str
                 InvoiceView.kind == "invoice", InvoiceView.notice_on.is_not(None),
                 InvoiceView.notice_on < as_of,
                 or_(InvoiceView.interest_through.is_(None),
-                    InvoiceView.interest_through < last_month_end),
+                    InvoiceView.interest_through < last_month_end,
+                    fee_waiting),
                 or_(InvoiceView.settled_on.is_(None), InvoiceView.interest_through.is_(None),
                     InvoiceView.interest_through < InvoiceView.settled_on)),
             "reminders": union(
