@@ -308,3 +308,17 @@ async def test_no_late_fee_on_an_invoice_under_a_dispute_or_an_agreement(
                                       resolved_by="x"))
         await client.post("/v1/sweeps", json={"as_of": "2026-03-03"})
         assert sorted(c.invoice_id for c in await rows(runtime, Charge)) == ["I1", "I2"]
+
+
+async def test_a_night_swept_late_sends_no_reminder_for_what_is_already_due(tmp_path: Path) -> None:
+    """A missed night run after a later one: its pre-due reminders are past (the customer
+    would be asked to confirm an amount already overdue)."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"), ev.InvoicePosted(
+            customer_id="C1", invoice_id="I1", amount=1_000, currency="CNY",
+            issue_date=D("2026-01-01"), due_date=D("2026-02-02")))
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-05"})).json()[
+            "reminders"] == 0
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-01"})).json()[
+            "reminders"] == 0
+        assert await rows(runtime, Task) == []
