@@ -322,3 +322,25 @@ async def test_a_night_swept_late_sends_no_reminder_for_what_is_already_due(tmp_
         assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-01"})).json()[
             "reminders"] == 0
         assert await rows(runtime, Task) == []
+
+
+async def test_an_agreement_dated_back_over_interest_already_charged_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It would shield days the customer has been charged for."""
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-15")))
+        await hand_over_notice(client, "C1", "2026-02-15")
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-01"})  # February charged
+
+        async def sign(signed_on: str) -> Any:
+            return await client.post("/v1/agreements", json={
+                "customer_id": "C1", "invoice_ids": ["I1"], "signed_on": signed_on,
+                "as_of": "2026-03-03", "instalments": [{"due_date": "2026-03-20", "amount": 100_000}]})
+
+        response = await sign("2026-02-27")
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "signed_on"
+        assert "charged through 2026-02-28" in response.json()["detail"]
+        assert (await sign("2026-03-01")).status_code == 201
