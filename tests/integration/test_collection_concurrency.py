@@ -74,6 +74,20 @@ async def test_promises_recorded_at_once_leave_one_open(tmp_path: Path) -> None:
         assert len(await announced(runtime, "collections.promise.made")) == 1
 
 
+async def test_agreements_over_the_same_invoices_signed_at_once_leave_one(tmp_path: Path) -> None:
+    async with collections_alone("postgres", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "C1-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+        answers = await asyncio.gather(*(client.post("/v1/agreements", json={
+            "customer_id": "C1", "invoice_ids": ["C1-1"], "as_of": "2026-02-05",
+            "instalments": [{"due_date": "2026-02-20", "amount": 50_000 + n},
+                            {"due_date": "2026-03-05", "amount": 50_000 - n}]})
+            for n in range(5)))
+        assert sorted(a.status_code for a in answers) == [201, 422, 422, 422, 422]
+        assert all("already in agreement" in a.text for a in answers if a.status_code == 422)
+        assert len(await announced(runtime, "collections.agreement.signed")) == 1
+
+
 async def test_news_of_a_new_customer_handled_at_once_by_competing_consumers(tmp_path: Path) -> None:
     """Replicas take a customer's first events side by side: none of them fails."""
     async with collections_alone("postgres", tmp_path) as (runtime, _):
