@@ -91,3 +91,23 @@ async def test_the_worklist_follows_the_priority_rules(tmp_path: Path,
         # Another collector takes O3 over: its tasks move with it.
         await client.put("/v1/customers/O3/profile", json={"collector": "zhao.min"})
         assert [t["customer_id"] for t in await worklist("zhao.min")] == ["O3"]
+
+
+async def test_a_short_payment_is_challenged_at_once_not_at_the_month_end(tmp_path: Path) -> None:
+    as_of = date(2026, 6, 27)  # a Saturday; the month's last good day is Tuesday the 30th
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"), *support_overdue(
+            "C1", "I1", 100_000, due=date(2026, 6, 20), as_of=as_of))
+        (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
+        assert case["level"] == 1
+        response = await client.post(f"/v1/cases/{case['id']}/promises", json={
+            "amount": 100_000, "currency": "CNY", "promised_on": "2026-07-03",
+            "as_of": as_of.isoformat()})
+        assert response.status_code == 201, response.text
+        await feed(runtime, ev.PaymentReceived(
+            customer_id="C1", payment_id="P1", amount=30_000, currency="CNY", received_on=as_of,
+            allocations=[ev.Allocation(invoice_id="I1", amount=30_000)], unapplied=0))
+        tasks = (await client.get("/v1/worklist", params={"as_of": as_of.isoformat()})).json()
+        by_step = {t["step"]: t["suggested_contact"]["date"] for t in tasks}
+        assert by_step == {"call": "2026-06-30",  # the first call can wait for the month-end
+                           "promise": "2026-06-27"}  # the challenge cannot

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from services.collection_plan.domain.promises import check_new_promise, is_broken, paid_towards
-from services.collection_plan.domain.strategy import TaskTemplate
+from services.collection_plan.domain.strategy import CHALLENGE_STEP, TaskTemplate
 from services.collection_plan.handlers import cases, common
 from services.collection_plan.tables import Case, CustomerView, PaymentView, Promise
 from shared.clock import now
@@ -106,7 +106,7 @@ async def on_payment(uow: UnitOfWork, view: CustomerView, currency: str, amount:
                           f"{amount} {currency} received, {promise.paid} of the "
                           f"{promise.amount} promised")
             await common.add_tasks(
-                uow, view=view, case=case, level=case.level, step="promise", as_of=received_on,
+                uow, view=view, case=case, level=case.level, step=CHALLENGE_STEP, as_of=received_on,
                 templates=(TaskTemplate("call", f"challenge the partial payment: "
                                                 f"{promise.paid} of {promise.amount} {currency} "
                                                 f"promised for {promise.promised_on.isoformat()}"),))

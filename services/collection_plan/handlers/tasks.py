@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from services.collection_plan.domain.strategy import TaskTemplate
+from services.collection_plan.domain.strategy import PAYMENT_CHECK_STEP, TaskTemplate
 from services.collection_plan.handlers import cases, common, promises
 from services.collection_plan.tables import Case, Task, TaskOutcome
 from shared.clock import now
@@ -82,7 +82,7 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
     elif cmd.outcome == "paid":
         check_on = cmd.as_of + timedelta(days=common.config(uow).paid_claim_check_days)
         await common.add_tasks(
-            uow, view=view, case=case, level=case.level, step="payment_check", as_of=cmd.as_of,
+            uow, view=view, case=case, level=case.level, step=PAYMENT_CHECK_STEP, as_of=cmd.as_of,
             not_before=check_on,
             templates=(TaskTemplate("call", "check that the payment the customer reported on "
                                             f"{cmd.as_of.isoformat()} arrived"),))
