@@ -102,14 +102,11 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
     return True
 
 
-# What a step gives that outlives it: the notice late interest runs after, the proposal a
-# person approves. A case that jumps a step by days still needs them.
-CARRIED = ("written_notice", "write_off_proposal")
-
-
 def _carried(strategy: ladder.Strategy, step: ladder.Step, steps: slice, days: int,
              action: str) -> list[ladder.TaskTemplate]:
-    """The first task doing `action` of the `steps` the days passed, unless `step` has one."""
+    """The first task doing `action` of the `steps` the days passed, unless `step` has one.
+    Some tasks outlive their step (the notice late interest runs after, the write-off
+    proposal a person approves): a case that jumps a step by days still needs them."""
     if action in step.actions:
         return []
     for passed in strategy.steps[steps]:
