@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Task
+from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Promise, Task
 from shared.events import contracts as ev
 from shared.events import new_event
 from tests.support.collections import (
@@ -344,3 +344,36 @@ async def test_an_agreement_dated_back_over_interest_already_charged_is_refused(
         assert response.json()["errors"][0]["field"] == "signed_on"
         assert "charged through 2026-02-28" in response.json()["detail"]
         assert (await sign("2026-03-01")).status_code == 201
+
+
+async def test_a_promise_paid_is_kept_when_the_position_overtakes_the_payment(tmp_path: Path) -> None:
+    """Competing consumers: the ledger's new position (nothing overdue) is handled before
+    the payment that made it so; the case closes, and the promise is still kept."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        for customer_id in ("C1", "C2"):
+            await feed(runtime, registered(customer_id), *overdue(
+                customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            response = await client.post(f"/v1/cases/{case['id']}/promises", json={
+                "amount": 100_000, "currency": "CNY", "promised_on": "2026-02-10",
+                "as_of": "2026-02-05"})
+            assert response.status_code == 201, response.text
+        # C1's position on the day it paid; C2's a few days later (a credit note since).
+        for customer_id, position_on in (("C1", "2026-02-09"), ("C2", "2026-02-12")):
+            await feed(runtime, ev.BalanceChanged(
+                customer_id=customer_id, version=2, as_of=D(position_on),
+                balances=[ev.CurrencyBalance(currency="CNY", balance=0, overdue=0)]))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            assert case["status"] == "closed"
+            await feed(runtime, ev.PaymentReceived(
+                customer_id=customer_id, payment_id=f"P-{customer_id}", amount=100_000,
+                currency="CNY", received_on=D("2026-02-09"), unapplied=0,
+                allocations=[ev.Allocation(invoice_id=f"{customer_id}-1", amount=100_000)]))
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-20"})).json()[
+            "promises_broken"] == 0
+        async with runtime.read_sessions() as session:
+            found = (await session.execute(
+                select(Promise.customer_id, Promise.status, Promise.resolved_on)
+                .order_by(Promise.customer_id))).all()
+        assert found == [("C1", "kept", D("2026-02-09")), ("C2", "kept", D("2026-02-09"))]
+        await no_dead_letters(runtime)
