@@ -1,6 +1,6 @@
 """Collection-plan's night and day on a book of N customers, each owing an invoice 38 days
 past due (issued 2026-01-01, due 2026-01-31) and one falling due on 2026-03-12, spread
-over 10 collectors.
+over 10 collectors, each case's written notice handed over on 2026-02-20.
 
 The night of 2026-03-10, as production runs it: the ledger's overdue sweep (the 30-day
 threshold: N `ledger.invoice.aged`, which collection-plan answers by escalating N cases to
@@ -83,11 +83,21 @@ async def setup(system: System, customers: int) -> None:
     async def heard() -> bool:
         return await _count(system, "SELECT count(*) FROM invoice_view") == 2 * customers
     await until(heard, within=600, what="collection-plan to hear of every invoice")
-    # A first night (20 days late) opens the cases and reaches the visit and the notice.
+    # A first night (20 days late) opens the cases and reaches the visit and the notice,
+    # which the collectors hand over that day (late interest runs after it).
     await api.ok("POST", "/ledger/v1/sweeps", {"as_of": "2026-02-20"})
     await until(lambda: _at_level(system, 2, customers), within=600, what="N cases at level 2")
     await api.ok("POST", "/collections/v1/sweeps", {"as_of": "2026-02-20"})
     await wait_quiet(system, within=600)
+    notices = [row[0] for row in await system.store.fetch(
+        "collections", "SELECT id FROM collector_task WHERE kind = 'written_notice'"
+                       " AND status = 'open'")]
+
+    async def hand_over(task_id: str) -> None:
+        await api.ok("POST", f"/collections/v1/tasks/{task_id}/outcome",
+                     {"outcome": "reached", "as_of": "2026-02-20"})
+
+    await bounded(notices, hand_over)
 
 
 async def _at_level(system: System, level: int, customers: int) -> bool:

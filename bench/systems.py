@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -191,13 +191,14 @@ def _client(port: int) -> httpx.AsyncClient:
 
 # --- the two modes -----------------------------------------------------------------------------
 @asynccontextmanager
-async def embedded() -> AsyncIterator[System]:
+async def embedded(settings: Mapping[str, str] | None = None) -> AsyncIterator[System]:
+    """`settings`: RECOUP_* variables the benchmark needs, e.g. a service's policy."""
     with tempfile.TemporaryDirectory(prefix="recoup-bench-") as tmp_name:
         tmp = Path(tmp_name)
         port = free_port()
         env = _clean_env(
             RECOUP_PORT=str(port), RECOUP_DATA_DIR=str(tmp / "data"), RECOUP_API_KEYS=API_KEYS_SPEC,
-            RECOUP_SCHEDULER_ENABLED="false",
+            RECOUP_SCHEDULER_ENABLED="false", **(settings or {}),
         )
         log = tmp / "embedded.log"
         processes: list[asyncio.subprocess.Process] = []
@@ -229,8 +230,10 @@ async def check_distributed_available() -> None:
 
 
 @asynccontextmanager
-async def distributed(names: Sequence[str] = tuple(SERVICES)) -> AsyncIterator[System]:
-    """`names`: the services to start (default all four), each on its own database."""
+async def distributed(names: Sequence[str] = tuple(SERVICES),
+                      settings: Mapping[str, str] | None = None) -> AsyncIterator[System]:
+    """`names`: the services to start (default all), each on its own database; `settings`:
+    RECOUP_* variables for every process."""
     await check_distributed_available()
     services = {name: SERVICES[name] for name in names}
     namespace = f"bench-{uuid.uuid4().hex[:8]}"
@@ -241,6 +244,7 @@ async def distributed(names: Sequence[str] = tuple(SERVICES)) -> AsyncIterator[S
                 RECOUP_API_KEYS=API_KEYS_SPEC, RECOUP_AMQP_URL=AMQP_URL,
                 RECOUP_AMQP_NAMESPACE=namespace, RECOUP_DATA_DIR=str(tmp / "data"),
                 **{f"RECOUP_DATABASE_URL_{name.upper()}": url for name, url in urls.items()},
+                **(settings or {}),
             )
             store = PostgresStore(urls)
             processes: list[asyncio.subprocess.Process] = []

@@ -40,8 +40,10 @@ class CollectionsConfig(BaseSettings):
         30, ge=1, description="longest gap between instalments when the terms have no period")
     agreement_grace_days: int = Field(0, ge=0)
     # Late interest and fees, after a written notice
-    interest_rate_basis_points: int = Field(1_200, ge=0, le=100_000,
-                                            description="e.g. 1200 = 12.00 %")
+    # Off until the company sets the rate its contracts give: a charge is booked on the
+    # customer's account, so no rate is assumed for it.
+    interest_rate_basis_points: int = Field(0, ge=0, le=100_000,
+                                            description="e.g. 1200 = 12.00 %; 0: no interest")
     interest_per: Literal["year", "month"] = "year"
     late_fees: dict[str, int] = Field(
         default_factory=dict, description='a fee per invoice at the written notice, per '

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
@@ -24,15 +25,31 @@ from tests.support.collections import (
 )
 
 
-@pytest.fixture
-async def system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
+@asynccontextmanager
+async def _system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
     async with collections_api(tmp_path) as pair:
         yield pair
         assert await dead_letters(pair[1]) == []
 
 
-async def test_a_customer_slides_from_reminder_to_stopped_shipments(system: tuple[Api, FastAPI]) -> None:
-    api, app = system
+@pytest.fixture
+async def system(tmp_path: Path) -> AsyncIterator[tuple[Api, FastAPI]]:
+    async with _system(tmp_path) as pair:
+        yield pair
+
+
+@pytest.fixture
+async def system_charging_interest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                   ) -> AsyncIterator[tuple[Api, FastAPI]]:
+    """A company whose contracts give 12 % a year of late interest (none is charged unset)."""
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
+    async with _system(tmp_path) as pair:
+        yield pair
+
+
+async def test_a_customer_slides_from_reminder_to_stopped_shipments(
+        system_charging_interest: tuple[Api, FastAPI]) -> None:
+    api, app = system_charging_interest
     await register(api, "D1")
     await invoice(api, "D1", "D1-INV-1", 300_000, "2026-01-01")  # due 2026-01-31
 
@@ -58,11 +75,16 @@ async def test_a_customer_slides_from_reminder_to_stopped_shipments(system: tupl
     # 15 days: visit and written notice; cash only, incentives suspended.
     await night(api, app, "2026-02-15")
     case = await case_of(api, "D1")
-    assert case["level"] == 2 and case["notice_on"] == "2026-02-15"
+    assert case["level"] == 2
     assert {"visit", "written_notice"} <= {t["kind"] for t in case["open_tasks"]}
     escalated = await emitted(app, "collections.case.escalated")
     assert escalated[-1]["requested_holds"] == ["cash_only", "suspend_incentives"]
     assert (await check(api, "D1"))["decision"] == "cash_only"
+    # The collector hands the notice over the next day: late interest runs after that.
+    notice = next(t for t in case["open_tasks"] if t["kind"] == "written_notice")
+    await api.ok("POST", f"/collections/v1/tasks/{notice['id']}/outcome",
+                 {"outcome": "reached", "as_of": "2026-02-16"}, key=COLLECTOR_KEY)
+    assert (await case_of(api, "D1"))["notice_on"] == "2026-02-16"
 
     # 30 days: supply pressure; 60: final demand, shipments stop.
     await night(api, app, "2026-03-02")
@@ -82,11 +104,12 @@ async def test_a_customer_slides_from_reminder_to_stopped_shipments(system: tupl
     history = [e["kind"] for e in case["history"]]
     assert history.count("escalated") == 4 and history[0] == "opened"
 
-    # Late interest ran from the day after the written notice: 16-28 February, 13 days of
-    # 3,000.00 at 12 % a year = 12.8219..., rounded down; charged once, at the month's end.
+    # Late interest ran from the day after the written notice was handed over: 17-28
+    # February, 12 days of 3,000.00 at 12 % a year = 11.8356..., rounded down; charged once,
+    # at the month's end.
     interest = await emitted(app, "collections.interest.charged")
     assert [(c["amount"], c["kind"], c["invoice_id"], c["reason"][:21]) for c in interest] == [
-        (1282, "interest", "D1-INV-1", "late interest 2026-02"),
+        (1183, "interest", "D1-INV-1", "late interest 2026-02"),
         (3057, "interest", "D1-INV-1", "late interest 2026-03"),  # 31 days; once, despite the re-run
     ]
 

@@ -84,9 +84,12 @@ async def test_late_interest_is_booked_and_earns_no_interest_itself(system: tupl
     api, app = system
     await register(api, "I")
     await invoice(api, "I", "I-1", 300_000, "2026-01-01")  # due 2026-01-31
-    await night(api, app, "2026-02-20")  # 20 days: the visit hands over the written notice
+    await night(api, app, "2026-02-20")  # 20 days: a visit, with the written notice
+    (notice,) = [t for t in (await case_of(api, "I"))["open_tasks"] if t["kind"] == "written_notice"]
+    await api.ok("POST", f"/collections/v1/tasks/{notice['id']}/outcome",
+                 {"outcome": "reached", "as_of": "2026-02-21"})  # handed over the next day
     notice_on = (await case_of(api, "I"))["notice_on"]
-    assert notice_on is not None
+    assert notice_on == "2026-02-21"
 
     await night(api, app, "2026-03-01")  # February has ended: its interest is charged
     await night(api, app, "2026-04-01")  # and March's

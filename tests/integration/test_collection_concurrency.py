@@ -14,7 +14,13 @@ from sqlalchemy import select
 
 from shared.events import contracts as ev
 from shared.events import new_event
-from tests.support.collections import collections_alone, feed, overdue, registered
+from tests.support.collections import (
+    collections_alone,
+    feed,
+    hand_over_notice,
+    overdue,
+    registered,
+)
 
 pytestmark = pytest.mark.postgres
 D = date.fromisoformat
@@ -28,11 +34,14 @@ async def announced(runtime: Any, event_type: str) -> list[dict[str, Any]]:
     return [json.loads(r)["data"] for r in rows]
 
 
-async def test_sweeps_of_one_date_at_once_announce_and_charge_once(tmp_path: Path) -> None:
+async def test_sweeps_of_one_date_at_once_announce_and_charge_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
     async with collections_alone("postgres", tmp_path) as (runtime, client):
         for customer_id in ("C1", "C2", "C3"):
             await feed(runtime, registered(customer_id), *overdue(
                 customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+            await hand_over_notice(client, customer_id, "2026-02-20")
             (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
             response = await client.post(f"/v1/cases/{case['id']}/promises", json={
                 "amount": 50_000, "currency": "CNY", "promised_on": "2026-02-25",
@@ -63,6 +72,20 @@ async def test_promises_recorded_at_once_leave_one_open(tmp_path: Path) -> None:
             "as_of": "2026-02-05"}) for n in range(5)))
         assert sorted(a.status_code for a in answers) == [201, 409, 409, 409, 409]
         assert len(await announced(runtime, "collections.promise.made")) == 1
+
+
+async def test_agreements_over_the_same_invoices_signed_at_once_leave_one(tmp_path: Path) -> None:
+    async with collections_alone("postgres", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "C1-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+        answers = await asyncio.gather(*(client.post("/v1/agreements", json={
+            "customer_id": "C1", "invoice_ids": ["C1-1"], "as_of": "2026-02-05",
+            "instalments": [{"due_date": "2026-02-20", "amount": 50_000 + n},
+                            {"due_date": "2026-03-05", "amount": 50_000 - n}]})
+            for n in range(5)))
+        assert sorted(a.status_code for a in answers) == [201, 422, 422, 422, 422]
+        assert all("already in agreement" in a.text for a in answers if a.status_code == 422)
+        assert len(await announced(runtime, "collections.agreement.signed")) == 1
 
 
 async def test_news_of_a_new_customer_handled_at_once_by_competing_consumers(tmp_path: Path) -> None:

@@ -10,10 +10,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Task
+from services.collection_plan.tables import Charge, CustomerView, InvoiceView, Promise, Task
 from shared.events import contracts as ev
 from shared.events import new_event
-from tests.support.collections import collections_alone, feed, overdue, registered
+from tests.support.collections import (
+    collections_alone,
+    feed,
+    hand_over_notice,
+    overdue,
+    registered,
+)
 
 D = date.fromisoformat
 
@@ -111,12 +117,23 @@ async def test_dormant_customers_are_found_by_the_sweep_once(tmp_path: Path) -> 
         assert (await client.post("/v1/sweeps", json={"as_of": "2026-07-01"})).json()["dormant"] == 0
 
 
-async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_case(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+async def test_no_late_interest_is_charged_until_the_company_sets_its_rate(tmp_path: Path) -> None:
     async with collections_alone("sqlite", tmp_path) as (runtime, client):
         await feed(runtime, registered("C1"),
                    *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        swept = (await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})).json()
+        assert (swept["interest_charged"], swept["fees_charged"]) == (0, 0)
+        assert await rows(runtime, Charge) == []
+
+
+async def test_interest_and_fees_are_charged_once_and_a_refusal_shows_on_the_case(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        await hand_over_notice(client, "C1", "2026-02-20")
         sweeps = [(await client.post("/v1/sweeps", json={"as_of": day})).json()
                   for day in ("2026-03-02", "2026-03-02", "2026-02-25", "2026-03-03")]
         assert [s["interest_charged"] for s in sweeps] == [1, 0, 0, 0]  # once per month, ever
@@ -184,3 +201,179 @@ async def test_the_daily_job_sweeps_a_date_and_twice_changes_nothing(tmp_path: P
         first = await job.run(runtime, D("2026-02-16"))
         again = await job.run(runtime, D("2026-02-16"))
         assert (first["escalated"], again["escalated"], again["runs"]) == (1, 0, 2)
+
+
+async def test_a_case_that_jumps_steps_still_gets_the_notice_and_the_write_off_it_passed(
+        tmp_path: Path) -> None:
+    """Nights skipped, or a case opened late: the steps its days passed still give their
+    written notice (late interest runs after it) and their write-off proposal."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        response = await client.post("/v1/strategies", json={
+            "id": "short", "name": "Write off early", "rank": 10,
+            "segment": {"rating_classes": ["E"]}, "steps": [
+                {"name": "call", "trigger": {"days_past_due": 1}, "receivable_class": "dunning",
+                 "tasks": [{"action": "call", "text": "call"}]},
+                {"name": "write_off", "trigger": {"days_past_due": 100},
+                 "receivable_class": "bad_debt",
+                 "tasks": [{"action": "write_off_proposal", "text": "review the proposal"}]},
+                {"name": "court", "trigger": {"days_past_due": 200}, "receivable_class": "bad_debt",
+                 "tasks": [{"action": "court", "text": "file the claim"}]}]})
+        assert response.status_code == 201, response.text
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-01")),
+                   registered("E1"), ev.RatingChanged(customer_id="E1", rating_class="E", score=1,
+                                                      reasons=[], as_of=D("2026-01-01")),
+                   *overdue("E1", "E1-1", 70_000, due=D("2025-01-31"), as_of=D("2025-02-01")))
+        # Nobody swept from 1 February to 10 March: C1 jumps from the call to supply pressure.
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-10"})
+        (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
+        assert case["level"] == 3
+        assert [t["kind"] for t in case["open_tasks"]] == ["call", "written_notice",
+                                                           "supply_pressure"]
+        (case,) = (await client.get("/v1/cases?customer_id=E1")).json()
+        assert case["level"] == 3
+        (proposal,) = (await client.get("/v1/write-offs?status=proposed")).json()
+        assert (proposal["invoice_id"], proposal["proposed_by"]) == ("E1-1", "strategy")
+
+
+async def test_late_interest_runs_after_the_notice_is_handed_over_not_when_it_is_asked_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "3650")  # 100 a day on 100,000
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-15")))
+
+        async def case() -> dict[str, Any]:
+            (found,) = (await client.get("/v1/cases?customer_id=C1")).json()
+            return found
+
+        async def notice_task() -> dict[str, Any]:
+            (task,) = [t for t in (await case())["open_tasks"] if t["kind"] == "written_notice"]
+            return task
+
+        async def outcome(task_id: str, what: str, as_of: str) -> Any:
+            return await client.post(f"/v1/tasks/{task_id}/outcome",
+                                     json={"outcome": what, "as_of": as_of})
+
+        assert ((await case())["level"], (await case())["notice_on"]) == (2, None)
+        # Nobody has handed the notice over: February earns nothing.
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})).json()[
+            "interest_charged"] == 0
+        # Not found three times: the case escalates, and the notice is still to be handed over.
+        task = await notice_task()
+        for _ in range(3):
+            await outcome(task["id"], "no_answer", "2026-03-03")
+        assert (await case())["level"] == 4  # supply pressure since 2 March, then one more
+        task = await notice_task()
+        response = await outcome(task["id"], "reached", "2026-03-02")  # before it was asked for
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "as_of"
+        assert (await outcome(task["id"], "reached", "2026-03-05")).status_code == 200
+        assert (await case())["notice_on"] == "2026-03-05"
+        await client.post("/v1/sweeps", json={"as_of": "2026-04-01"})
+        (charge,) = await rows(runtime, Charge)
+        assert (charge.period, charge.days, charge.amount) == ("2026-03", 26, 2_600)  # 6-31 March
+
+
+async def test_no_late_fee_on_an_invoice_under_a_dispute_or_an_agreement(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOUP_COLLECTIONS_LATE_FEES", '{"CNY": 5000}')
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"), *[
+            e for i in ("I1", "I2", "I3", "I4")
+            for e in overdue("C1", i, 100_000, due=D("2026-01-31"), as_of=D("2026-02-01"))])
+        await feed(runtime, ev.StatementDisputed(customer_id="C1", statement_id="S",
+                                                 dispute_id="DSP", invoice_ids=["I2"], reason="x"),
+                   ev.StatementDisputed(customer_id="C1", statement_id="S", dispute_id="DSP4",
+                                        invoice_ids=["I4"], reason="never delivered"))
+        response = await client.post("/v1/agreements", json={
+            "customer_id": "C1", "invoice_ids": ["I3"], "as_of": "2026-02-05",
+            "instalments": [{"due_date": "2026-03-05", "amount": 100_000}]})
+        assert response.status_code == 201, response.text
+        await client.post("/v1/sweeps", json={"as_of": "2026-02-15"})
+        await hand_over_notice(client, "C1", "2026-02-15")
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-16"})).json()[
+            "fees_charged"] == 1
+        assert [c.invoice_id for c in await rows(runtime, Charge)] == ["I1"]
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-02"})  # February ends
+        # I2's dispute is rejected: it was owed all along, and its fee follows. I4's is upheld
+        # and credited: nothing was owed, so no fee.
+        await feed(runtime, ev.DisputeResolved(customer_id="C1", statement_id="S", dispute_id="DSP",
+                                               invoice_ids=["I2"], resolution="rejected", note="",
+                                               resolved_by="x"),
+                   ev.CreditNotePosted(customer_id="C1", credit_note_id="CN4", amount=100_000,
+                                       currency="CNY", issue_date=D("2026-03-02"), invoice_id="I4",
+                                       allocations=[ev.Allocation(invoice_id="I4", amount=100_000)]),
+                   ev.DisputeResolved(customer_id="C1", statement_id="S", dispute_id="DSP4",
+                                      invoice_ids=["I4"], resolution="upheld", note="",
+                                      resolved_by="x"))
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-03"})
+        assert sorted(c.invoice_id for c in await rows(runtime, Charge)) == ["I1", "I2"]
+
+
+async def test_a_night_swept_late_sends_no_reminder_for_what_is_already_due(tmp_path: Path) -> None:
+    """A missed night run after a later one: its pre-due reminders are past (the customer
+    would be asked to confirm an amount already overdue)."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"), ev.InvoicePosted(
+            customer_id="C1", invoice_id="I1", amount=1_000, currency="CNY",
+            issue_date=D("2026-01-01"), due_date=D("2026-02-02")))
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-05"})).json()[
+            "reminders"] == 0
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-01"})).json()[
+            "reminders"] == 0
+        assert await rows(runtime, Task) == []
+
+
+async def test_an_agreement_dated_back_over_interest_already_charged_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It would shield days the customer has been charged for."""
+    monkeypatch.setenv("RECOUP_COLLECTIONS_INTEREST_RATE_BASIS_POINTS", "1200")
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-15")))
+        await hand_over_notice(client, "C1", "2026-02-15")
+        await client.post("/v1/sweeps", json={"as_of": "2026-03-01"})  # February charged
+
+        async def sign(signed_on: str) -> Any:
+            return await client.post("/v1/agreements", json={
+                "customer_id": "C1", "invoice_ids": ["I1"], "signed_on": signed_on,
+                "as_of": "2026-03-03", "instalments": [{"due_date": "2026-03-20", "amount": 100_000}]})
+
+        response = await sign("2026-02-27")
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "signed_on"
+        assert "charged through 2026-02-28" in response.json()["detail"]
+        assert (await sign("2026-03-01")).status_code == 201
+
+
+async def test_a_promise_paid_is_kept_when_the_position_overtakes_the_payment(tmp_path: Path) -> None:
+    """Competing consumers: the ledger's new position (nothing overdue) is handled before
+    the payment that made it so; the case closes, and the promise is still kept."""
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        for customer_id in ("C1", "C2"):
+            await feed(runtime, registered(customer_id), *overdue(
+                customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            response = await client.post(f"/v1/cases/{case['id']}/promises", json={
+                "amount": 100_000, "currency": "CNY", "promised_on": "2026-02-10",
+                "as_of": "2026-02-05"})
+            assert response.status_code == 201, response.text
+        # C1's position on the day it paid; C2's a few days later (a credit note since).
+        for customer_id, position_on in (("C1", "2026-02-09"), ("C2", "2026-02-12")):
+            await feed(runtime, ev.BalanceChanged(
+                customer_id=customer_id, version=2, as_of=D(position_on),
+                balances=[ev.CurrencyBalance(currency="CNY", balance=0, overdue=0)]))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            assert case["status"] == "closed"
+            await feed(runtime, ev.PaymentReceived(
+                customer_id=customer_id, payment_id=f"P-{customer_id}", amount=100_000,
+                currency="CNY", received_on=D("2026-02-09"), unapplied=0,
+                allocations=[ev.Allocation(invoice_id=f"{customer_id}-1", amount=100_000)]))
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-20"})).json()[
+            "promises_broken"] == 0
+        async with runtime.read_sessions() as session:
+            found = (await session.execute(
+                select(Promise.customer_id, Promise.status, Promise.resolved_on)
+                .order_by(Promise.customer_id))).all()
+        assert found == [("C1", "kept", D("2026-02-09")), ("C2", "kept", D("2026-02-09"))]
+        await no_dead_letters(runtime)

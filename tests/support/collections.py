@@ -116,3 +116,13 @@ async def collections_alone(db: str, tmp: Path) -> AsyncIterator[tuple[Any, http
         async with httpx.AsyncClient(transport=transport, base_url="http://recoup/collections",
                                      headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as client:
             yield runtime, client
+
+
+async def hand_over_notice(client: httpx.AsyncClient, customer_id: str, as_of: str) -> None:
+    """The collector records the written notice handed over (late interest runs after it),
+    through a client of `collections_alone`."""
+    (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}&status=open")).json()
+    (task,) = [t for t in case["open_tasks"] if t["kind"] == "written_notice"]
+    response = await client.post(f"/v1/tasks/{task['id']}/outcome",
+                                 json={"outcome": "reached", "as_of": as_of})
+    assert response.status_code == 200, response.text

@@ -29,8 +29,8 @@ async def kpis(runtime: Runtime, _: Reader,
                months: Annotated[int, Query(ge=1, le=24)] = 3,
                salesperson: Annotated[str | None, Query()] = None) -> dict[str, Any]:
     """Per salesperson and in total, per currency: receivables, overdue, share within terms,
-    DSO, best possible DSO, average days delinquent, CEI and money recovered over `months`
-    months to `as_of`, and promises kept."""
+    DSO, best possible DSO, average days delinquent, CEI, money recovered and the bad-debt
+    ratio over `months` months to `as_of`, and promises kept."""
     async with runtime.read_sessions() as session:
         return await reports.kpis(session, as_of or clock.today(), months, salesperson)
 

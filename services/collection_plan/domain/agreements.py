@@ -33,6 +33,7 @@ class InvoiceFacts:
     open_amount: int
     agreement_id: str | None = None  # an active agreement that already covers it
     disputed: bool = False
+    interest_charged_through: date | None = None  # the end of its last month charged
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ def check_agreement(*, customer_id: str, invoice_ids: Sequence[str],
         if invoice.disputed:
             raise Invalid(f"invoice {invoice_id} is disputed: settle the dispute first",
                           field=where)
+        charged = invoice.interest_charged_through
+        if charged is not None and charged >= signed_on:
+            raise Invalid(f"late interest on invoice {invoice_id} is charged through "
+                          f"{charged.isoformat()}: an agreement signed on {signed_on.isoformat()} "
+                          "would shield days already charged; date it after", field="signed_on")
         currencies.add(invoice.currency)
         total += invoice.open_amount
     if len(currencies) > 1:

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 @dataclass(frozen=True)
 class InterestPolicy:
-    rate_basis_points: int = 1_200  # 12.00 %
+    rate_basis_points: int = 0  # e.g. 1_200 = 12.00 %; 0: none
     per: str = "year"  # year | month
 
 

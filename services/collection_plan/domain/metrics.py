@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.collection_plan.domain.receivables import CASH, InvoiceHistory
+from services.collection_plan.domain.receivables import CASH, WRITE_OFF, InvoiceHistory
 from shared.kpi import Period, collection_effectiveness, count_back_dso
 
 DSO_MONTHS = 12  # how far the count-back looks
@@ -26,6 +26,8 @@ class Metrics:
     cei: float | None
     sales: int  # invoiced in the CEI window
     recovered: int  # received in the window on invoices already past due
+    written_off: int  # written off in the window
+    bad_debt_percent: float | None  # written off / sales of the window
 
 
 def month_start(day: date, months_back: int) -> date:
@@ -65,6 +67,7 @@ def metrics(invoices: Iterable[InvoiceHistory], as_of: date, months: int) -> lis
         a["recovered"] += sum(r.amount for r in inv.reductions
                               if window_start <= r.on <= as_of and r.kind in CASH
                               and r.on > inv.due_date)
+        a["written_off"] += inv.reduced_between(before_window, as_of, (WRITE_OFF,))
     rows = []
     for currency, a in sorted(acc.items()):
         current = a["receivables"] - a["overdue"]
@@ -79,6 +82,8 @@ def metrics(invoices: Iterable[InvoiceHistory], as_of: date, months: int) -> lis
             average_days_delinquent=round(dso - best, 1)
             if dso is not None and best is not None else None,
             cei=collection_effectiveness(a["opening"], a["sales"], a["receivables"], current),
-            sales=a["sales"], recovered=a["recovered"],
+            sales=a["sales"], recovered=a["recovered"], written_off=a["written_off"],
+            bad_debt_percent=round(100 * a["written_off"] / a["sales"], 1)
+            if a["sales"] > 0 else None,
         ))
     return rows

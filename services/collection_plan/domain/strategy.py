@@ -21,6 +21,9 @@ ACTIONS = (
 EVENTS = ("promise_broken", "agreement_broken", "refused", "no_answer", "signal", "dormant")
 # What a collector records of a task (handlers/tasks.py says what each does to the case).
 OUTCOMES = ("reached", "promised", "refused", "paid", "no_answer")
+# Tasks a case's news asks for outside its ladder (the step they show): a payment short of
+# a promise to challenge at once, a payment the customer says it made to check.
+CHALLENGE_STEP, PAYMENT_CHECK_STEP = "promise", "payment_check"
 # Events that move a case one step even when no step lists them.
 ESCALATE_AT_ONCE = ("promise_broken", "refused", "no_answer", "signal")
 HOLD_KINDS = ("stop_shipments", "cash_only", "reduced_batches", "withhold_key_products",

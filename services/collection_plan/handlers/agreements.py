@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from services.collection_plan.domain.agreements import (
     Instalment,
@@ -16,10 +16,12 @@ from services.collection_plan.domain.agreements import (
     check_agreement,
     first_miss,
 )
+from services.collection_plan.domain.interest import month_of
 from services.collection_plan.handlers import cases, common
 from services.collection_plan.tables import (
     Agreement,
     Case,
+    Charge,
     CustomerView,
     InvoicePause,
     InvoiceReduction,
@@ -50,11 +52,17 @@ async def _facts(uow: UnitOfWork, invoice_ids: tuple[str, ...]) -> dict[str, Inv
         .where(InvoicePause.invoice_id.in_(invoice_ids), InvoicePause.ends_on.is_(None))
     )).all():
         paused.setdefault(invoice_id, {})[reason] = reference
+    charged = dict((await uow.session.execute(
+        select(Charge.invoice_id, func.max(Charge.period))
+        .where(Charge.invoice_id.in_(invoice_ids), Charge.kind == "interest",
+               Charge.status == "charged").group_by(Charge.invoice_id))).all())
     return {i.invoice_id: InvoiceFacts(
         invoice_id=i.invoice_id, customer_id=i.customer_id, currency=i.currency,
         issue_date=i.issue_date, due_date=i.due_date, open_amount=i.open_amount,
         agreement_id=paused.get(i.invoice_id, {}).get("agreement"),
-        disputed="dispute" in paused.get(i.invoice_id, {})) for i in invoices}
+        disputed="dispute" in paused.get(i.invoice_id, {}),
+        interest_charged_through=month_of(date.fromisoformat(f"{charged[i.invoice_id]}-01")).end
+        if i.invoice_id in charged else None) for i in invoices}
 
 
 async def sign(uow: UnitOfWork, cmd: SignAgreement) -> Agreement:

@@ -85,7 +85,7 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
     case.level, case.receivable_class = max(level, case.level), new_class
     case.class_reasons = list(reasons) or ([f"step {step.name}"] if step else [])
     if step is not None and level > previous:
-        await _take_step(uow, case, view, step, level, as_of)
+        await _take_step(uow, case, view, strategy, previous, level, days, as_of)
     current = strategy.step(case.level)
     uow.emit(ev.CaseEscalated(
         customer_id=case.customer_id, case_id=case.id, level=case.level,
@@ -102,18 +102,54 @@ async def evaluate(uow: UnitOfWork, case: Case, view: CustomerView, as_of: date,
     return True
 
 
-async def _take_step(uow: UnitOfWork, case: Case, view: CustomerView, step: ladder.Step,
-                     level: int, as_of: date) -> None:
+def _carried(strategy: ladder.Strategy, step: ladder.Step, steps: slice, days: int,
+             action: str) -> list[ladder.TaskTemplate]:
+    """The first task doing `action` of the `steps` the days passed, unless `step` has one.
+    Some tasks outlive their step (the notice late interest runs after, the write-off
+    proposal a person approves): a case that jumps a step by days still needs them."""
+    if action in step.actions:
+        return []
+    for passed in strategy.steps[steps]:
+        if passed.days_past_due is not None and days >= passed.days_past_due:
+            for task in passed.tasks:
+                if task.action == action:
+                    return [task]
+    return []
+
+
+async def _notice_asked(uow: UnitOfWork, case: Case) -> bool:
+    return (await uow.session.execute(select(Task.id).where(
+        Task.case_id == case.id, Task.status == "open", Task.kind == "written_notice").limit(1)
+    )).first() is not None
+
+
+async def _take_step(uow: UnitOfWork, case: Case, view: CustomerView, strategy: ladder.Strategy,
+                     previous: int, level: int, days: int, as_of: date) -> None:
+    step = strategy.step(level)
+    assert step is not None
+    carried = _carried(strategy, step, slice(previous, level - 1), days, "write_off_proposal")
+    if case.notice_on is None and not await _notice_asked(uow, case):
+        # Until the notice is handed over, every step that its days passed asks for it
+        # (also after the customer could not be found to hand it over).
+        carried += _carried(strategy, step, slice(0, level - 1), days, "written_notice")
+    templates = (*carried, *step.tasks)
     await common.add_tasks(uow, view=view, case=case, level=level, step=step.name,
-                           templates=step.tasks, as_of=as_of)
-    if "written_notice" in step.actions and case.notice_on is None:
-        case.notice_on = as_of  # late interest runs for the days after it
-        for item in await common.case_invoices(uow, case):
-            invoice = await uow.session.get(InvoiceView, item.invoice_id)
-            if invoice is not None and invoice.notice_on is None:
-                invoice.notice_on = as_of
-    if "write_off_proposal" in step.actions:
+                           templates=templates, as_of=as_of)
+    if "write_off_proposal" in {t.action for t in templates}:
         await write_offs.propose_for_case(uow, case, as_of)
+
+
+async def give_notice(uow: UnitOfWork, case: Case, on: date) -> None:
+    """The written notice was handed over: late interest and fees run for the days after it,
+    on what the case chases (and what joins it later, from the day it joins)."""
+    if case.notice_on is not None:
+        return
+    case.notice_on = on
+    for item in await common.case_invoices(uow, case):
+        invoice = await uow.session.get(InvoiceView, item.invoice_id)
+        if invoice is not None and invoice.notice_on is None:
+            invoice.notice_on = on
+    common.record(uow, case, on, "notice", "written notice of late interest handed over")
 
 
 async def cancel_tasks(uow: UnitOfWork, case: Case) -> None:

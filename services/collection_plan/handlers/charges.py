@@ -66,11 +66,15 @@ async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> tuple[int, 
     if not invoices:
         return 0, 0
     case = await common.open_case_of(uow, view.customer_id)
+    paused = await common.paused_invoices(uow, [i.invoice_id for i in invoices])
     charged = fees = 0
     for invoice in invoices:
         assert invoice.notice_on is not None
         fee = cfg.late_fees.get(invoice.currency, 0)
-        if fee and as_of > invoice.notice_on and await uow.session.get(
+        # No fee while a dispute or a kept agreement shields the invoice, nor on one that
+        # turned out to owe nothing; it waits for the shield to go.
+        if fee and as_of > invoice.notice_on and invoice.open_amount > 0 \
+                and invoice.invoice_id not in paused and await uow.session.get(
                 Charge, charge_id(invoice.invoice_id, "fee", "notice")) is None:
             await _charge(uow, invoice, case, kind="fee", period="notice", amount=fee, days=0,
                           as_of=as_of, reason=f"late fee for invoice {invoice.invoice_id} after "

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from services.collection_plan.domain.promises import check_new_promise, is_broken, paid_towards
-from services.collection_plan.domain.strategy import TaskTemplate
+from services.collection_plan.domain.strategy import CHALLENGE_STEP, TaskTemplate
 from services.collection_plan.handlers import cases, common
 from services.collection_plan.tables import Case, CustomerView, PaymentView, Promise
 from shared.clock import now
@@ -100,20 +100,21 @@ async def on_payment(uow: UnitOfWork, view: CustomerView, currency: str, amount:
         promise.paid = await _paid(uow, promise)
         if promise.paid >= promise.amount:
             _kept(uow, case, promise, received_on)
-        elif promise.short_on is None:
+        elif promise.short_on is None and case.status == "open":
             promise.short_on = received_on
             common.record(uow, case, received_on, "promise_short",
                           f"{amount} {currency} received, {promise.paid} of the "
                           f"{promise.amount} promised")
             await common.add_tasks(
-                uow, view=view, case=case, level=case.level, step="promise", as_of=received_on,
+                uow, view=view, case=case, level=case.level, step=CHALLENGE_STEP, as_of=received_on,
                 templates=(TaskTemplate("call", f"challenge the partial payment: "
                                                 f"{promise.paid} of {promise.amount} {currency} "
                                                 f"promised for {promise.promised_on.isoformat()}"),))
 
 
 async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> tuple[int, int]:
-    """Promises whose date has passed: (kept, broken). A broken one escalates at once."""
+    """Promises whose date has passed: (kept, broken). A broken one escalates at once; one
+    whose case closed short of it is no longer needed (nothing overdue was left to pay)."""
     kept = broken = 0
     policy = common.config(uow).promise_policy()
     for promise in await _open_promises(uow, view.customer_id):
@@ -123,8 +124,12 @@ async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> tuple[int, 
         if promise.paid >= promise.amount:
             _kept(uow, case, promise, min(as_of, promise.promised_on))
             kept += 1
-        elif is_broken(amount=promise.amount, paid=promise.paid, promised_on=promise.promised_on,
-                       as_of=as_of, policy=policy):
+        elif not is_broken(amount=promise.amount, paid=promise.paid,
+                           promised_on=promise.promised_on, as_of=as_of, policy=policy):
+            continue
+        elif case.status != "open":
+            promise.status, promise.resolved_on = "cancelled", as_of
+        else:
             _broken(uow, case, promise, as_of)
             broken += 1
             await cases.evaluate(uow, case, view, as_of, event="promise_broken")
@@ -132,17 +137,13 @@ async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> tuple[int, 
 
 
 async def settle_on_close(uow: UnitOfWork, case: Case, on: date) -> None:
-    """The case closes: its promises are kept, broken (the date passed short) or no longer
-    needed."""
-    policy = common.config(uow).promise_policy()
+    """The case closes: its promises the money covers are kept. The others stay open: the
+    payment that closed the case may still be on its way (news overtakes news), and
+    counts when it comes; the sweep lets them go after their date, unbroken, since
+    nothing overdue was left to pay."""
     for promise in await _open_promises(uow, case.customer_id):
         if promise.case_id != case.id:
             continue
         promise.paid = await _paid(uow, promise)
         if promise.paid >= promise.amount:
             _kept(uow, case, promise, min(on, promise.promised_on))
-        elif is_broken(amount=promise.amount, paid=promise.paid, promised_on=promise.promised_on,
-                       as_of=on, policy=policy):
-            _broken(uow, case, promise, on)
-        else:
-            promise.status, promise.resolved_on = "cancelled", on

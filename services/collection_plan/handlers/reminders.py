@@ -16,7 +16,9 @@ from shared.db import UnitOfWork
 from shared.events import contracts as ev
 
 
-async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
+async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date, after: date) -> int:
+    """Reminders of what falls due after `after` (as_of, or a later night already swept)
+    within the strategy's days of `as_of`."""
     # A reminder not done by the due date has nothing left to remind of.
     await uow.session.execute(update(Task).where(
         Task.customer_id == view.customer_id, Task.case_id.is_(None), Task.status == "open",
@@ -29,7 +31,7 @@ async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
     invoices = (await uow.session.execute(
         select(InvoiceView).where(
             InvoiceView.customer_id == view.customer_id, InvoiceView.kind == "invoice",
-            InvoiceView.open_amount > 0, InvoiceView.due_date > as_of,
+            InvoiceView.open_amount > 0, InvoiceView.due_date > after,
             InvoiceView.due_date <= horizon, ~reminded.exists())
         .order_by(InvoiceView.due_date, InvoiceView.invoice_id))).scalars().all()
     paused = await common.paused_invoices(uow, [i.invoice_id for i in invoices])

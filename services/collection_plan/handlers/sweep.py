@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text, union
+from sqlalchemy import and_, func, or_, select, text, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.config import CollectionsConfig
@@ -28,6 +28,7 @@ from services.collection_plan.handlers import (
 from services.collection_plan.tables import (
     Agreement,
     Case,
+    Charge,
     CustomerView,
     InvoiceView,
     Promise,
@@ -43,16 +44,26 @@ COUNTS = ("customers", "promises_kept", "promises_broken", "agreements_broken", 
           "escalated", "interest_charged", "fees_charged", "reminders")
 
 
-async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str]], list[Any]]:
+async def _plan(runtime: ServiceRuntime, as_of: date
+                ) -> tuple[dict[str, set[str]], list[Any], date]:
     """Which customers each part of the sweep has news for, in a few set queries, so that a
-    customer with nothing due costs nothing; and the active strategies, read once."""
+    customer with nothing due costs nothing; the active strategies, read once; and the day
+    after which an invoice may still be reminded of."""
     cfg = runtime.config if isinstance(runtime.config, CollectionsConfig) else CollectionsConfig()
     last_month_end = as_of.replace(day=1) - timedelta(days=1)
     dormant_cutoff = as_of - timedelta(days=cfg.dormant_days)
     async with runtime.unit_of_work(read_only=True) as uow:
         active = await strategies.active(uow)
+        # A night swept after a later one reminds of nothing that later night saw due.
+        latest = (await uow.session.execute(select(func.max(SweepRun.as_of)))).scalar()
+        remind_after = max(as_of, latest or as_of)
         reminder_days = max((s.reminder.days_before_due for s in active if s.reminder), default=0)
         owing = select(InvoiceView.customer_id).where(InvoiceView.open_amount > 0)
+        # A fee a dispute or an agreement held back is charged once the shield goes.
+        fee_waiting = and_(
+            InvoiceView.currency.in_(sorted(cfg.late_fees)), InvoiceView.open_amount > 0,
+            ~select(Charge.id).where(Charge.invoice_id == InvoiceView.invoice_id,
+                                     Charge.kind == "fee").exists())
         queries = {
             "promises": select(Promise.customer_id).where(Promise.status == "open",
                                                            Promise.promised_on < as_of),
@@ -62,13 +73,14 @@ async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str
                 InvoiceView.kind == "invoice", InvoiceView.notice_on.is_not(None),
                 InvoiceView.notice_on < as_of,
                 or_(InvoiceView.interest_through.is_(None),
-                    InvoiceView.interest_through < last_month_end),
+                    InvoiceView.interest_through < last_month_end,
+                    fee_waiting),
                 or_(InvoiceView.settled_on.is_(None), InvoiceView.interest_through.is_(None),
                     InvoiceView.interest_through < InvoiceView.settled_on)),
             "reminders": union(
                 select(InvoiceView.customer_id).where(
                     InvoiceView.kind == "invoice", InvoiceView.open_amount > 0,
-                    InvoiceView.due_date > as_of,
+                    InvoiceView.due_date > remind_after,
                     InvoiceView.due_date <= as_of + timedelta(days=reminder_days),
                     ~select(Reminder.invoice_id).where(
                         Reminder.invoice_id == InvoiceView.invoice_id).exists()),
@@ -84,7 +96,7 @@ async def _plan(runtime: ServiceRuntime, as_of: date) -> tuple[dict[str, set[str
                     CustomerView.last_payment_on <= dormant_cutoff)),
         }
         return {part: set((await uow.session.execute(query)).scalars().all())
-                for part, query in queries.items()}, active
+                for part, query in queries.items()}, active, remind_after
 
 
 async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
@@ -109,8 +121,8 @@ async def _dormancy(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
     return 1
 
 
-async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date,
-                         parts: set[str]) -> Counter[str]:
+async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date, parts: set[str],
+                         remind_after: date | None = None) -> Counter[str]:
     counts: Counter[str] = Counter(customers=1)
     view = await common.customer(uow, customer_id)
     if "promises" in parts:
@@ -125,13 +137,13 @@ async def sweep_customer(uow: UnitOfWork, customer_id: str, as_of: date,
     if "charges" in parts:
         counts["interest_charged"], counts["fees_charged"] = await charges.sweep(uow, view, as_of)
     if "reminders" in parts:
-        counts["reminders"] = await reminders.sweep(uow, view, as_of)
+        counts["reminders"] = await reminders.sweep(uow, view, as_of, remind_after or as_of)
     return counts
 
 
 async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "scheduler") -> dict[str, Any]:
     totals: Counter[str] = Counter()
-    plan, active = await _plan(runtime, as_of)
+    plan, active, remind_after = await _plan(runtime, as_of)
     for customer_id in sorted(set().union(*plan.values())):
         async with runtime.unit_of_work(actor) as uow:
             uow.context[strategies.CACHE] = active  # a change takes effect at the next sweep
@@ -139,7 +151,8 @@ async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "schedule
                 await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {
                     "k": zlib.crc32(f"recoup-collections-sweep:{customer_id}".encode())})
             totals += await sweep_customer(
-                uow, customer_id, as_of, {part for part, ids in plan.items() if customer_id in ids})
+                uow, customer_id, as_of, {part for part, ids in plan.items() if customer_id in ids},
+                remind_after)
             await uow.commit()
     async with runtime.unit_of_work(actor) as uow:
         moment = now()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from services.collection_plan.domain.strategy import TaskTemplate
+from services.collection_plan.domain.strategy import PAYMENT_CHECK_STEP, TaskTemplate
 from services.collection_plan.handlers import cases, common, promises
 from services.collection_plan.tables import Case, Task, TaskOutcome
 from shared.clock import now
@@ -47,6 +47,9 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
         .execution_options(populate_existing=True))).scalar_one()
     if task.status != "open":
         raise Conflict(f"task {cmd.task_id} is {task.status}")
+    if cmd.as_of < task.created_on:
+        raise Invalid(f"the task was made on {task.created_on.isoformat()}; its outcome is not "
+                      "earlier", field="as_of")
     case = await uow.session.get(Case, task.case_id) if task.case_id else None
     if cmd.outcome == "promised":
         if cmd.promise is None:
@@ -67,6 +70,8 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
     _done(uow, task, cmd.outcome, cmd.as_of)
     if case is None:
         return task
+    if task.kind == "written_notice" and cmd.outcome != "no_answer":
+        await cases.give_notice(uow, case, cmd.as_of)  # the customer was reached: it has it
     if cmd.outcome == "promised":
         assert cmd.promise is not None
         await promises.make(uow, case.id, amount=cmd.promise.amount,
@@ -77,7 +82,7 @@ async def record_outcome(uow: UnitOfWork, cmd: RecordOutcome) -> Task:
     elif cmd.outcome == "paid":
         check_on = cmd.as_of + timedelta(days=common.config(uow).paid_claim_check_days)
         await common.add_tasks(
-            uow, view=view, case=case, level=case.level, step="payment_check", as_of=cmd.as_of,
+            uow, view=view, case=case, level=case.level, step=PAYMENT_CHECK_STEP, as_of=cmd.as_of,
             not_before=check_on,
             templates=(TaskTemplate("call", "check that the payment the customer reported on "
                                             f"{cmd.as_of.isoformat()} arrived"),))

@@ -48,7 +48,7 @@ def _metrics_out(invoices: list[InvoiceHistory], as_of: date, months: int) -> li
     for m in metrics(invoices, as_of, months):
         row = asdict(m)
         currency = row.pop("currency")
-        for name in ("receivables", "overdue", "sales", "recovered"):
+        for name in ("receivables", "overdue", "sales", "recovered", "written_off"):
             row[name] = money(row[name], currency)
         out.append({"currency": currency, **row})
     return out

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.collection_plan.config import CollectionsConfig
 from services.collection_plan.domain.contact import ContactPreferences, suggested_contact
 from services.collection_plan.domain.priority import PriorityInputs, priority
+from services.collection_plan.domain.strategy import CHALLENGE_STEP, PAYMENT_CHECK_STEP
 from services.collection_plan.queries.cases import money_list, task_out
 from services.collection_plan.tables import (
     Case,
@@ -104,8 +105,10 @@ async def worklist(session: AsyncSession, config: CollectionsConfig, as_of: date
         prefs = contact_preferences(defaults, profile)
         if case is None and task.due_date is not None:  # a reminder waits, but not past due
             can_wait = max((task.due_date - as_of).days - 1, 0)
-        else:  # the first call can wait for the month-end; later steps cannot
-            can_wait = prefs.month_end_within_days if task.level <= 1 else 0
+        elif task.level <= 1 and task.step not in (CHALLENGE_STEP, PAYMENT_CHECK_STEP):
+            can_wait = prefs.month_end_within_days  # the first call waits for the month-end
+        else:  # later steps, and what news asks for (a short payment is challenged at once)
+            can_wait = 0
         window = suggested_contact(as_of, prefs, can_wait_days=can_wait)
         items.append({
             **task_out(task), "case_id": task.case_id, "customer_id": task.customer_id,

@@ -91,3 +91,16 @@ def test_the_provision_matrix_comes_from_the_companys_own_history() -> None:
     usd_rows = {b.bucket: b for b in usd.buckets}
     assert (usd_rows["current"].observed, usd_rows["current"].lost) == (10_000, 10_000)
     assert usd_rows["181-365"].loss_rate_bp is None and usd.expected_loss == 0
+
+
+def test_the_bad_debt_ratio_is_what_was_written_off_of_the_windows_sales() -> None:
+    book = [history("I1", 100_000, "2026-01-01", "2026-01-31", ("2026-03-10", 60_000, "write_off"),
+                    ("2026-02-20", 40_000, "payment")),
+            history("I2", 300_000, "2026-02-10", "2026-03-12"),
+            history("OLD", 50_000, "2025-06-01", "2025-07-01", ("2025-12-20", 50_000, "write_off"))]
+    (m,) = metrics(book, D("2026-03-31"), months=3)
+    # Of 400,000 sold since January, 60,000 was written off in the window (the 50,000 of
+    # December is before it).
+    assert (m.written_off, m.bad_debt_percent) == (60_000, 15.0)
+    (quiet,) = metrics(book, D("2025-05-31"), months=1)
+    assert (quiet.written_off, quiet.bad_debt_percent) == (0, None)  # nothing sold

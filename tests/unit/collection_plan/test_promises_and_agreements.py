@@ -34,6 +34,7 @@ BOOK = {i.invoice_id: i for i in (
     invoice("LATER", issued="2026-03-05", due="2026-02-28"),
     invoice("PAID", open_amount=0), invoice("USD", currency="USD"),
     invoice("PLANNED", agreement_id="AG-0"), invoice("DISPUTED", disputed=True),
+    invoice("CHARGED", interest_charged_through=D("2026-03-31")),
     InvoiceFacts("THEIRS", "C2", "CNY", D("2026-01-01"), D("2026-01-31"), 100_000),
 )}
 
@@ -59,6 +60,7 @@ def test_an_agreement_over_overdue_invoices_that_adds_up_is_accepted() -> None:
     (["PAID"], [("2026-03-20", 100_000)], "invoice_ids[0]", "nothing open"),
     (["PLANNED"], [("2026-03-20", 100_000)], "invoice_ids[0]", "already in agreement AG-0"),
     (["DISPUTED"], [("2026-03-20", 100_000)], "invoice_ids[0]", "disputed"),
+    (["CHARGED"], [("2026-03-20", 100_000)], "signed_on", "charged through 2026-03-31"),
     (["OLD-1", "USD"], [("2026-03-20", 200_000)], "invoice_ids", "one agreement per currency"),
     (["OLD-1"], [("2026-03-20", 90_000)], "instalments", "add up to 90000 CNY"),
     (["OLD-1"], [("2026-02-27", 100_000)], "instalments[0].due_date", "before the signing"),
