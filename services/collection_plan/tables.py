@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from shared.db import service_registry
+from shared.db import MONEY, service_registry
 from shared.messaging.tables import infrastructure_tables
 
 registry = service_registry()
@@ -38,7 +38,7 @@ class CustomerView(CollectionsTable, table=True):
     rating_class: str | None = Field(default=None, max_length=1)
     rating_score: int | None = None
     rating_as_of: date | None = None
-    recommended_limit_amount: int | None = None
+    recommended_limit_amount: int | None = Field(default=None, sa_type=MONEY)
     recommended_limit_currency: str | None = Field(default=None, max_length=3)
     balance_version: int = 0
     overdue: dict[str, int] = _json(default_factory=dict)
@@ -57,12 +57,12 @@ class InvoiceView(CollectionsTable, table=True):
     invoice_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
     kind: str = Field(max_length=16)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     issue_date: date
     due_date: date
     salesperson: str | None = Field(default=None, max_length=128)
-    open_amount: int
+    open_amount: int = Field(sa_type=MONEY)
     settled_on: date | None = None
     notice_on: date | None = None  # the written notice that late interest runs after
     interest_through: date | None = None  # interest is charged up to and including this day
@@ -78,7 +78,7 @@ class InvoiceReduction(CollectionsTable, table=True):
     document_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
     on: date
-    amount: int
+    amount: int = Field(sa_type=MONEY)
 
 
 class PaymentView(CollectionsTable, table=True):
@@ -86,7 +86,7 @@ class PaymentView(CollectionsTable, table=True):
     __table_args__ = (Index("ix_payment_view_customer_received", "customer_id", "received_on"),)
     payment_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(max_length=64)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     received_on: date
 
@@ -174,7 +174,7 @@ class CaseInvoice(CollectionsTable, table=True):
     case_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64, index=True)
     currency: str = Field(max_length=3)
-    open_amount: int
+    open_amount: int = Field(sa_type=MONEY)
     due_date: date
     days_past_due: int
     settled: bool = False
@@ -233,12 +233,12 @@ class Promise(CollectionsTable, table=True):
     id: str = Field(primary_key=True, max_length=64)
     case_id: str = Field(index=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     made_on: date
     promised_on: date
     status: str = Field(max_length=16)  # open | kept | broken | cancelled
-    paid: int = 0
+    paid: int = Field(default=0, sa_type=MONEY)
     short_on: date | None = None  # a payment short of the promise came in
     resolved_on: date | None = None
     note: str | None = None
@@ -252,7 +252,7 @@ class Agreement(CollectionsTable, table=True):
     customer_id: str = Field(index=True, max_length=64)
     case_id: str | None = Field(default=None, max_length=64)
     currency: str = Field(max_length=3)
-    total: int
+    total: int = Field(sa_type=MONEY)
     invoice_ids: list[str] = _json(default_factory=list)
     instalments: list[dict[str, Any]] = _json(default_factory=list)  # due_date, amount
     status: str = Field(index=True, max_length=16)  # active | broken | completed
@@ -260,7 +260,7 @@ class Agreement(CollectionsTable, table=True):
     terms: dict[str, Any] | None = _json(default=None, nullable=True)  # when signed
     ended_on: date | None = None
     missed_due_date: date | None = None
-    missed_amount: int | None = None
+    missed_amount: int | None = Field(default=None, sa_type=MONEY)
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime
 
@@ -286,7 +286,7 @@ class Charge(CollectionsTable, table=True):
     invoice_id: str = Field(max_length=64)
     kind: str = Field(max_length=16)  # interest | fee
     period: str = Field(max_length=16)  # YYYY-MM, or "notice" for the fee
-    amount: int
+    amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     issue_date: date
     days: int = 0
@@ -302,7 +302,7 @@ class WriteOff(CollectionsTable, table=True):
     case_id: str | None = Field(default=None, max_length=64)
     invoice_id: str = Field(max_length=64)
     currency: str = Field(max_length=3)
-    amount: int  # open when proposed; when approved, what is open then
+    amount: int = Field(sa_type=MONEY)  # open when proposed; when approved, what is open then
     reason: str
     # proposed | approved | rejected | booked | refused (by the ledger)
     status: str = Field(max_length=16)

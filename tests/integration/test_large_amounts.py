@@ -5,6 +5,7 @@ their sums must book and report exactly, on the real PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from services.ledger.handlers import on_customer_terms
 from shared.events import contracts as ev
 from shared.events import new_event
 from tests.support.api import Api
+from tests.support.collections import collections_alone, feed
 from tests.support.embedded import service_on
 
 pytestmark = pytest.mark.postgres
@@ -59,3 +61,25 @@ async def test_invoices_payments_and_reports_beyond_32_bits(ledger: Api) -> None
     assert history["currencies"][0]["closing_balance"] == BIG - 1
     swept = await ledger.ok("POST", "/ledger/v1/sweeps", {"as_of": "2026-03-01"})
     assert swept["payment_missed"] == 1
+
+
+async def test_collection_plan_chases_amounts_beyond_32_bits(tmp_path: Path) -> None:
+    async with collections_alone("postgres", tmp_path) as (runtime, client):
+        await feed(runtime, ev.CustomerRegistered(
+            customer_id="C1", name="Distributor", salesperson="li.na",
+            terms=ev.Terms(mode="net_days", days=30),
+            credit_limit=ev.MoneyField(amount=10**15, currency="CNY")))
+        await feed(runtime, ev.InvoicePosted(
+            customer_id="C1", invoice_id="I1", amount=BIG, currency="CNY",
+            issue_date=date(2026, 1, 1), due_date=date(2026, 1, 31), balance_version=1))
+        await feed(runtime, ev.PaymentMissed(
+            customer_id="C1", invoice_id="I1", currency="CNY", open_amount=BIG,
+            due_date=date(2026, 1, 31), as_of=date(2026, 2, 5), days_past_due=5,
+            balance_version=2))
+        (case,) = (await client.get("/v1/cases?customer_id=C1")).json()
+        assert case["overdue"] == [{"amount": BIG, "currency": "CNY"}]
+        promised = await client.post(f"/v1/cases/{case['id']}/promises", json={
+            "amount": BIG, "currency": "CNY", "promised_on": "2026-02-10", "as_of": "2026-02-05"})
+        assert promised.status_code == 201, promised.text
+        kpis = (await client.get("/v1/kpis?as_of=2026-02-05")).json()
+        assert kpis["total"]["currencies"][0]["receivables"] == {"amount": BIG, "currency": "CNY"}

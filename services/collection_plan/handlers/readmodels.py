@@ -21,7 +21,7 @@ from services.collection_plan.tables import (
     PaymentView,
     Task,
 )
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, money_sum
 from shared.events import CloudEvent
 from shared.events import contracts as ev
 
@@ -86,7 +86,7 @@ async def _refresh(uow: UnitOfWork, invoice: InvoiceView) -> None:
     """The open amount from the invoice and every reduction heard of so far."""
     await uow.session.flush()
     reduced, last = (await uow.session.execute(
-        select(func.coalesce(func.sum(InvoiceReduction.amount), 0), func.max(InvoiceReduction.on))
+        select(func.coalesce(money_sum(InvoiceReduction.amount), 0), func.max(InvoiceReduction.on))
         .where(InvoiceReduction.invoice_id == invoice.invoice_id)
     )).one()
     if invoice.settled_on is None:
