@@ -94,6 +94,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.sessions, self.infra.outbox, transport, service=definition.name,
             batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+            read_sessions=self.read_sessions if self.database_url.startswith("sqlite") else None,
         )
         self.workers = [make(self) for make in definition.workers]
         self._tasks: list[asyncio.Task[Any]] = []

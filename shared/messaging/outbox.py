@@ -48,8 +48,10 @@ class OutboxRelay:
         service: str,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._read_sessions = read_sessions
         self._outbox = outbox
         self._transport = transport
         self._service = service
@@ -102,7 +104,19 @@ class OutboxRelay:
         await self._settle(published, failures)
         return len(published)
 
+    async def _anything_waiting(self) -> bool:
+        """A look that takes no write lock (SQLite: a deferred transaction), so an idle relay
+        polling every second never makes the service's writers wait."""
+        if self._read_sessions is None:
+            return True
+        t = self._outbox
+        async with self._read_sessions() as session:
+            return (await session.execute(
+                select(t.c.id).where(t.c.published_at.is_(None)).limit(1))).first() is not None
+
     async def _lease_batch(self) -> list[tuple[int, str]]:
+        if not await self._anything_waiting():
+            return []
         t = self._outbox
         moment = now()
         async with self._sessions() as session, session.begin():
