@@ -14,9 +14,12 @@ from shared.clock import now, today
 log = structlog.get_logger(__name__)
 
 
-def seconds_until(at: str, moment: datetime) -> float:
+def seconds_until(at: str, moment: datetime, after: timedelta = timedelta(0)) -> float:
+    """Until the next `at` (HH:MM, UTC) plus `after`."""
     hour, minute = (int(p) for p in at.split(":"))
-    target = moment.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    target = moment.replace(hour=hour, minute=minute, second=0, microsecond=0) + after
+    while target - timedelta(days=1) > moment:
+        target -= timedelta(days=1)
     if target <= moment:
         target += timedelta(days=1)
     return (target - moment).total_seconds()
@@ -24,7 +27,7 @@ def seconds_until(at: str, moment: datetime) -> float:
 
 async def run_daily(at: str, job: Any, runtime: Any) -> None:
     while True:
-        await asyncio.sleep(seconds_until(at, now()))
+        await asyncio.sleep(seconds_until(at, now(), job.after))
         try:
             result = await job.run(runtime, today())
             log.info("scheduled job ran", job=job.name, service=runtime.name, result=result)

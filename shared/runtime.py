@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,10 +32,13 @@ log = structlog.get_logger(__name__)
 @dataclass(frozen=True)
 class ScheduledJob:
     """A daily job; `run(runtime, as_of)` must be idempotent per date (it may run on several
-    replicas, and again after a restart). The scheduler passes today; `recoup job` any date."""
+    replicas, and again after a restart). The scheduler passes today; `recoup job` any date.
+    `after`: how long after the night starts (RECOUP_SWEEP_AT) it runs, so that a job that
+    needs another's news (collection-plan's sweep, the ledger's) runs once it has arrived."""
 
     name: str
     run: Callable[[ServiceRuntime, date], Any]
+    after: timedelta = timedelta(0)
 
 
 class BackgroundWorker(Protocol):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from services.collection_plan import api, tables
@@ -19,6 +20,7 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations" / "versions",
         routers=[api.router],
         subscriptions=subscriptions,
-        jobs=[ScheduledJob("collection-sweep", run_sweep)],
+        # After the ledger's overdue sweep, whose news it builds on.
+        jobs=[ScheduledJob("collection-sweep", run_sweep, after=timedelta(hours=1))],
         config=CollectionsConfig,
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from services.credit import api, config, tables
@@ -18,6 +19,7 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations" / "versions",
         routers=[api.router],
         subscriptions=subscriptions,
-        jobs=[ScheduledJob("review", run_reviews)],
+        # After the night's ledger news (days overdue, payments) has arrived.
+        jobs=[ScheduledJob("review", run_reviews, after=timedelta(hours=1, minutes=30))],
         config=config.load,
     )

@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 import yaml
 
+from recoup import services as recoup_services
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
 SERVICES = ("credit", "ledger", "reconciliation", "collections", "webhooks")
 DATABASE_URL_VARS = {f"RECOUP_DATABASE_URL_{s.upper()}" for s in SERVICES}
+DAILY_JOBS = {d.name: [j.name for j in d.jobs] for d in recoup_services.load()}
 TEST_KEYS = "deploy-test-secret=admin"
 TEST_LINK_SECRET = "deploy-test-link-secret"
 
@@ -97,8 +100,8 @@ def test_compose_recoup_service(compose: dict[str, Any], name: str) -> None:
 
     command = _command(service)
     assert command[:2] == ["serve", name], command
-    # Only the ledger has a daily job.
-    assert ("--schedule" in command) == (name == "ledger"), command
+    # One replica each: those with daily jobs run them.
+    assert ("--schedule" in command) == bool(DAILY_JOBS.get(name)), command
 
     env = _environment(service)
     assert env["RECOUP_ENVIRONMENT"] == "production"
@@ -361,18 +364,40 @@ def test_kubernetes_migrations_run_once_as_a_job(manifests: list[dict[str, Any]]
             assert "RECOUP_MIGRATE_ON_START" not in _env_names(c)
 
 
-def test_kubernetes_ledger_sweep_cronjob(manifests: list[dict[str, Any]]) -> None:
-    cronjobs = [m for m in manifests if m["kind"] == "CronJob"]
-    assert len(cronjobs) == 1
-    spec = cronjobs[0]["spec"]
-    fields = spec["schedule"].split()
-    assert len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit(), "once a day"
-    assert fields[2:] == ["*", "*", "*"], "every day"
-    assert spec["concurrencyPolicy"] == "Forbid"
-    (container,) = spec["jobTemplate"]["spec"]["template"]["spec"]["containers"]
-    assert container["args"] == ["sweep"]
-    assert DATABASE_URL_VARS & _env_names(container) == {"RECOUP_DATABASE_URL_LEDGER"}
-    assert "RECOUP_API_KEYS" in _env_names(container)
+def _cronjobs(manifests: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(service, job) -> the CronJob's spec; `recoup sweep` is the ledger's overdue sweep."""
+    found = {}
+    for cronjob in (m for m in manifests if m["kind"] == "CronJob"):
+        (container,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+        args = container["args"]
+        key = ("ledger", "overdue-sweep") if args == ["sweep"] else tuple(args[1:3])
+        assert args == ["sweep"] or args[0] == "job", args
+        assert key not in found, f"two CronJobs run {key}"
+        found[key] = {**cronjob["spec"], "container": container}
+    return found
+
+
+def _minutes(schedule: str) -> int:
+    minute, hour = schedule.split()[:2]
+    return int(hour) * 60 + int(minute)
+
+
+def test_kubernetes_runs_every_daily_job_once_a_day(manifests: list[dict[str, Any]]) -> None:
+    cronjobs = _cronjobs(manifests)
+    assert set(cronjobs) == {(s, j) for s, jobs in DAILY_JOBS.items() for j in jobs}
+    for (service, _), spec in cronjobs.items():
+        fields = spec["schedule"].split()
+        assert len(fields) == 5 and fields[0].isdigit() and fields[1].isdigit(), "once a day"
+        assert fields[2:] == ["*", "*", "*"], "every day"
+        assert spec["concurrencyPolicy"] == "Forbid"
+        env = _env_names(spec["container"])
+        assert DATABASE_URL_VARS & env == {f"RECOUP_DATABASE_URL_{service.upper()}"}
+        assert "RECOUP_API_KEYS" in env
+        assert ("RECOUP_RECONCILIATION_LINK_SECRET" in env) == (service == "reconciliation")
+    # Collection-plan's sweep and credit's review build on the ledger's news of the night.
+    ledger = _minutes(cronjobs["ledger", "overdue-sweep"]["schedule"])
+    assert _minutes(cronjobs["collections", "collection-sweep"]["schedule"]) >= ledger + 60
+    assert _minutes(cronjobs["credit", "review"]["schedule"]) > ledger
 
 
 def test_kubernetes_images_and_secrets_are_consistent(manifests: list[dict[str, Any]]) -> None:
@@ -383,7 +408,8 @@ def test_kubernetes_images_and_secrets_are_consistent(manifests: list[dict[str, 
         elif m["kind"] == "CronJob":
             pods.append(m["spec"]["jobTemplate"]["spec"]["template"]["spec"])
     containers = [c for pod in pods for c in pod["containers"]]
-    assert len(containers) == len(SERVICES) + 2
+    jobs = sum(len(j) for j in DAILY_JOBS.values())
+    assert len(containers) == len(SERVICES) + 1 + jobs  # the apps, the migration, the jobs
     assert len({c["image"] for c in containers}) == 1, "one image for everything"
     config_maps = {m["metadata"]["name"] for m in manifests if m["kind"] == "ConfigMap"}
     for c in containers:
