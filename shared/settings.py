@@ -38,8 +38,6 @@ class Settings(BaseSettings):
     sweep_at: str = "00:30"
     scheduler_enabled: bool = True
 
-    # Policy defaults
-    reduced_batch_percent: int = 25
     idempotency_ttl_hours: int = 24
 
     @model_validator(mode="after")
