@@ -19,7 +19,7 @@ from sqlalchemy import MetaData, text
 
 from shared.auth import Keyring
 from shared.db import UnitOfWork, create_engine, sessionmaker
-from shared.messaging.consumer import EventHandler, ServiceConsumer
+from shared.messaging.consumer import EventFilter, EventHandler, ServiceConsumer
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.tables import InfrastructureTables
 from shared.messaging.transport import Transport
@@ -65,6 +65,7 @@ class ServiceDefinition:
     # built when the runtime starts, never at import; handlers read them as `uow.config`.
     config: Callable[[], Any] | None = None
     workers: list[Callable[[ServiceRuntime], BackgroundWorker]] = field(default_factory=list)
+    event_filter: Callable[[ServiceRuntime], EventFilter] | None = None
 
     @property
     def event_types(self) -> list[str]:
@@ -144,9 +145,11 @@ class ServiceRuntime:
             await self.migrate()
         handlers = self.definition.subscriptions()
         if handlers:
+            event_filter = self.definition.event_filter
             await self.transport.subscribe(ServiceConsumer(
                 self.name, handlers, self.unit_of_work,
                 inbox=self.infra.inbox, dead_letters=self.infra.dead_letters,
+                wants=event_filter(self) if event_filter else None,
             ))
 
     def start_background(self) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 from services.webhooks import handlers
+from services.webhooks.interest import Interest
 from services.webhooks.schemas import (
     DeliveryOut,
     SubscriptionIn,
@@ -34,6 +35,7 @@ async def subscribe(body: SubscriptionIn, runtime: Runtime, caller: Writer) -> A
     async with runtime.unit_of_work(caller.name) as uow:
         subscription = await handlers.subscribe(uow, body.url, body.event_types, body.description)
         await uow.commit()
+    Interest.of(runtime).forget()
     return subscription
 
 
@@ -59,6 +61,7 @@ async def change_subscription(subscription_id: str, body: SubscriptionPatch, run
         subscription = await handlers.change(
             uow, subscription_id, handlers.SubscriptionChange(**body.model_dump()))
         await uow.commit()
+    Interest.of(runtime).forget()
     return subscription
 
 
@@ -67,6 +70,7 @@ async def unsubscribe(subscription_id: str, runtime: Runtime, caller: Writer) ->
     async with runtime.unit_of_work(caller.name) as uow:
         await handlers.unsubscribe(uow, subscription_id)
         await uow.commit()
+    Interest.of(runtime).forget()
 
 
 @router.post("/subscriptions/{subscription_id}/secret", response_model=SubscriptionWithSecret)

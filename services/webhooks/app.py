@@ -5,6 +5,7 @@ from pathlib import Path
 from services.webhooks import api, tables
 from services.webhooks.config import WebhookConfig
 from services.webhooks.delivery import DeliveryWorker
+from services.webhooks.interest import Interest
 from services.webhooks.subscriptions import subscriptions
 from shared.runtime import ServiceDefinition
 
@@ -21,4 +22,5 @@ def definition() -> ServiceDefinition:
         subscriptions=subscriptions,
         config=WebhookConfig,
         workers=[DeliveryWorker.for_runtime],
+        event_filter=lambda runtime: Interest.of(runtime).wants,
     )

@@ -19,6 +19,7 @@ class WebhookConfig(BaseSettings):
     poll_seconds: float = 1.0  # how often the worker looks for deliveries that are due
     batch_size: int = 50  # deliveries taken per round
     concurrency: int = 10  # requests in flight at once
+    subscription_refresh_seconds: float = 1.0  # how soon another replica's change is seen
 
     @property
     def retry(self) -> RetryPolicy:

@@ -21,6 +21,9 @@ from shared.messaging.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
 log = structlog.get_logger(__name__)
 
 EventHandler = Callable[[UnitOfWork, EventData | None, CloudEvent], Awaitable[None]]
+# Whether the service has anything to do with an event at all (a cheap look, no database
+# write): a consumer that hears every event, such as the webhook sender, skips the rest.
+EventFilter = Callable[[CloudEvent], Awaitable[bool]]
 
 
 class ServiceConsumer:
@@ -32,9 +35,11 @@ class ServiceConsumer:
         *,
         inbox: Table,
         dead_letters: Table,
+        wants: EventFilter | None = None,
     ) -> None:
         self.service = service
         self._handlers = handlers
+        self._wants = wants
         self._unit_of_work = unit_of_work
         self._inbox = inbox
         self._dead_letters = dead_letters
@@ -50,6 +55,10 @@ class ServiceConsumer:
         return next(h for pattern, h in self._handlers.items() if matches(pattern, event_type))
 
     async def handle(self, event: CloudEvent) -> None:
+        if self._wants is not None and not await self._wants(event):
+            # Nothing to do, so nothing to record: no transaction at all.
+            EVENTS_HANDLED.labels(self.service, event.type, "skipped").inc()
+            return
         handler = self._handler_for(event.type)
         # A pattern may take types no contract names (an outside producer's): raw data then.
         payload = event.payload() if event.type in EVENT_TYPES else None

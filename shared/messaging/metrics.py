@@ -9,7 +9,8 @@ PUBLISH_FAILURES = Counter(
     "recoup_outbox_publish_failures_total", "Outbox publish attempts that failed (retried later)",
     ["service"])
 EVENTS_HANDLED = Counter(
-    "recoup_events_handled_total", "Events consumed: applied, or ignored as already handled",
+    "recoup_events_handled_total",
+    "Events consumed: applied, ignored as already handled (duplicate), or of no concern (skipped)",
     ["consumer", "type", "outcome"])
 EVENTS_DEAD_LETTERED = Counter(
     "recoup_events_dead_lettered_total", "Events set aside after the last delivery failed",

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook
 
 from tests.support.api import Api, eventually
@@ -135,3 +136,23 @@ async def test_subscriptions_refuse_bad_input_and_can_be_removed(system: tuple[A
     gone = await api.ok("GET", f"/webhooks/v1/subscriptions/{subscription['id']}")
     assert gone["active"] is False
     assert json.loads(json.dumps(gone))["url"] == receiver.url
+
+
+async def test_events_no_subscription_wants_cost_the_webhook_service_nothing(
+        webhook_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """It hears every event; those that concern no subscription open no transaction."""
+    async with embedded_api(embedded_settings(tmp_path)) as (api, app):
+        await api.ok("POST", "/credit/v1/customers", DEALER)  # emits what nobody wants
+        runtime = app.state.runtimes["webhooks"]
+        credit = app.state.runtimes["credit"]
+
+        async def delivered_everywhere() -> None:
+            async with credit.read_sessions() as session:
+                waiting = (await session.execute(select(credit.infra.outbox.c.id).where(
+                    credit.infra.outbox.c.published_at.is_(None)))).first()
+            assert waiting is None
+        await eventually(delivered_everywhere)
+        async with runtime.read_sessions() as session:
+            recorded = (await session.execute(select(func.count()).select_from(
+                runtime.infra.inbox))).scalar_one()
+        assert recorded == 0
