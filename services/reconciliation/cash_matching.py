@@ -113,6 +113,9 @@ async def assign(uow: UnitOfWork, line_id: str, customer_id: str, invoice_ids: l
                  note: str | None) -> BankLine:
     """A person says whose money it is (and which invoices it pays)."""
     line = await _undecided(uow, line_id)
+    if line.direction == "debit":
+        raise Conflict("the line is a returned payment: link it to the payment it undoes "
+                       "(link-return), or ignore it with a note; it pays no customer's invoices")
     if await uow.session.get(ReconCustomer, customer_id) is None and (await uow.session.execute(
             select(AccountItem.doc_id).where(AccountItem.customer_id == customer_id).limit(1))
     ).first() is None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from services.reconciliation import returns
 from services.reconciliation.domain.names import name_key
 from services.reconciliation.domain.references import ref_key
 from services.reconciliation.domain.statement import is_debit
@@ -83,6 +84,7 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
     # A bank line we identified is now booked: its amount shows in the open items.
     await uow.session.execute(update(BankLine).where(BankLine.id == data.payment_id)
                               .values(booked_on=data.received_on))
+    await returns.on_payment_booked(uow, data.payment_id, data.amount)  # a return waiting for it
 
 
 async def on_credit_applied(uow: UnitOfWork, data: ev.CreditApplied, _: CloudEvent) -> None:

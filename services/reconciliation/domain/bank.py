@@ -23,6 +23,13 @@ class BankEntry:
     reference: str | None = None  # remittance text
     bank_reference: str | None = None  # the bank's own id for the entry, when it gives one
     account: str | None = None  # its statement's account, when a file holds several
+    # A return (reversal) undoes an earlier entry of the other side: a debit that takes
+    # back a customer's credit (a bounced direct debit or transfer), or a credit that
+    # brings back money paid out. The bank's reason, and the end-to-end id it carries over
+    # from the original, link it to what it undoes.
+    is_return: bool = False
+    return_reason: str | None = None
+    end_to_end_id: str | None = None
 
 
 @dataclass

@@ -1,0 +1,147 @@
+"""Returned payments: a bank line taking back a customer's earlier credit is linked to it
+(domain/returns.py), or waits unmatched for a person who links it to a payment or dismisses
+it. A return of a credit the ledger booked as a payment emits
+`reconciliation.payment.returned` once the booking is known here (`booked_on`), so the
+ledger never hears of a return before the payment it undoes; a credit taken back before
+anything was booked is only marked `returned`: nothing is booked, nothing reversed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from services.reconciliation.domain import returns as rules
+from services.reconciliation.domain.money import format_amount
+from services.reconciliation.tables import AccountItem, BankLine
+from shared.clock import now
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Invalid, NotFound
+from shared.events import contracts as ev
+
+BOOKED = ("matched", "assigned")  # a credit identified to a customer: the ledger books it
+NOT_A_CUSTOMERS = ("the bank reversed a debit (money paid out came back): not a customer's "
+                   "payment until a person says so (assign it, or ignore it)")
+
+
+def _credit(line: BankLine) -> rules.Credit:
+    return rules.Credit(line.id, line.booking_date, line.amount, line.currency,
+                        line.payer_account, line.reference, line.bank_reference,
+                        line.end_to_end_id, line.returned_by)
+
+
+def _return(line: BankLine) -> rules.Return:
+    return rules.Return(line.id, line.booking_date, line.amount, line.currency,
+                        line.payer_account, line.reference, line.end_to_end_id)
+
+
+async def take(uow: UnitOfWork, lines: list[BankLine]) -> None:
+    """The returns among an import's new lines (its credits already in the session): each
+    linked to the credit it undoes, or left unmatched with the reason."""
+    for line in lines:
+        if line.direction == "credit":  # a reversal of money paid out
+            line.status, line.match_reason = "unmatched", NOT_A_CUSTOMERS
+    taken = sorted((n for n in lines if n.direction == "debit"), key=lambda n: (n.booking_date, n.id))
+    if not taken:
+        return
+    window = uow.config.return_window_days
+    earliest = min(n.booking_date for n in taken) - timedelta(days=window)
+    credits = {c.id: c for c in (await uow.session.execute(select(BankLine).where(
+        BankLine.direction == "credit", BankLine.is_return.is_(False),
+        BankLine.currency.in_({n.currency for n in taken}),
+        BankLine.booking_date >= earliest,
+        BankLine.booking_date <= max(n.booking_date for n in taken)))).scalars()}
+    for line in taken:
+        found = rules.link(_return(line), [_credit(c) for c in credits.values()], window)
+        line.match_reason = found.reason[:1000]
+        line.suggestions = [{"line_id": s} for s in found.suggestions]
+        if found.original is None:
+            line.status = "unmatched"
+            continue
+        original = credits[found.original]
+        await _undo(uow, line, original, linked_by="matching")
+
+
+async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None, *, linked_by: str,
+                payment: AccountItem | None = None, note: str | None = None) -> None:
+    """Link the return `line` to what it undoes; announce it if a booked payment it is."""
+    line.status = "linked"
+    if original is not None:
+        line.returns_line_id, original.returned_by = original.id, line.id
+        line.customer_id, line.invoice_ids = original.customer_id, list(original.invoice_ids)
+        if original.status not in BOOKED and payment is None:
+            if original.status == "unmatched":  # it waits for no one any more
+                original.status = "returned"
+            line.match_reason = (f"{line.match_reason}; it was never booked: nothing to reverse")[:1000]
+            return
+    line.returns_payment_id = payment.doc_id if payment is not None else original.id  # type: ignore[union-attr]
+    if payment is not None:
+        line.customer_id = payment.customer_id
+    await uow.session.flush()  # the unique payment index: a concurrent link loses here
+    if payment is not None or (original is not None and original.booked_on is not None):
+        announce(uow, line, linked_by, note,
+                 payment.amount if payment is not None else original.amount)  # type: ignore[union-attr]
+
+
+def announce(uow: UnitOfWork, line: BankLine, linked_by: str, note: str | None,
+             payment_amount: int | None) -> None:
+    assert line.customer_id is not None and line.returns_payment_id is not None
+    uow.emit(ev.PaymentReturned(
+        customer_id=line.customer_id, payment_id=line.returns_payment_id, bank_line_id=line.id,
+        amount=line.amount, currency=line.currency, returned_on=line.booking_date,
+        reason=line.return_reason, original_bank_line_id=line.returns_line_id,
+        payment_amount=payment_amount if payment_amount != line.amount else None,
+        linked_by=linked_by, note=note))
+    line.return_announced_at = now()
+
+
+async def on_payment_booked(uow: UnitOfWork, payment_id: str, amount: int) -> None:
+    """The ledger booked a payment: a return already linked to it is announced now."""
+    waiting = (await uow.session.execute(select(BankLine).where(
+        BankLine.returns_payment_id == payment_id, BankLine.status == "linked",
+        BankLine.return_announced_at.is_(None)).with_for_update())).scalars().first()
+    if waiting is not None:
+        announce(uow, waiting, waiting.decided_by or "matching", waiting.decision_note, amount)
+
+
+async def link(uow: UnitOfWork, line_id: str, payment_id: str, note: str | None) -> BankLine:
+    """A person's decision: the unmatched return undoes this payment (the ledger's id; for
+    a payment from a bank line, the line's id)."""
+    line = (await uow.session.execute(
+        select(BankLine).where(BankLine.id == line_id).with_for_update()
+        .execution_options(populate_existing=True))).scalar_one_or_none()
+    if line is None:
+        raise NotFound(f"bank line {line_id!r} not found")
+    if not line.is_return or line.direction != "debit":
+        raise Conflict("only a returned payment (a return taking money back) is linked to a payment")
+    if line.status != "unmatched":
+        who = f" by {line.decided_by}" if line.decided_by else ""
+        raise Conflict(f"the line is {line.status}{who}; only unmatched lines wait for a decision")
+    payment = (await uow.session.execute(select(AccountItem).where(
+        AccountItem.kind == "payment", AccountItem.doc_id == payment_id))).scalar_one_or_none()
+    original = (await uow.session.execute(select(BankLine).where(
+        BankLine.id == payment_id, BankLine.direction == "credit", BankLine.is_return.is_(False))
+        .with_for_update())).scalar_one_or_none()
+    if payment is None and original is None:
+        raise Invalid(f"no payment {payment_id!r} is known here (a ledger payment, or the credit "
+                      "bank line it came from)", field="payment_id")
+    currency = payment.currency if payment is not None else original.currency  # type: ignore[union-attr]
+    amount = payment.amount if payment is not None else original.amount  # type: ignore[union-attr]
+    if currency != line.currency:
+        raise Invalid(f"the payment is in {currency}, the return in {line.currency}",
+                      field="payment_id")
+    if line.amount > amount:
+        raise Invalid(f"the return takes back {format_amount(line.amount, line.currency)}, more "
+                      f"than the payment's {format_amount(amount, currency)}", field="payment_id")
+    earlier = (await uow.session.execute(select(BankLine.id).where(
+        BankLine.returns_payment_id == payment_id))).scalars().first() or (
+        original.returned_by if original is not None else None)
+    if earlier is not None:
+        raise Conflict(f"payment {payment_id} was already returned by {earlier}", field="payment_id")
+    line.decided_by, line.decided_at, line.decision_note = uow.actor, now(), note
+    line.match_reason = f"linked to {payment_id} by a person{': ' + note if note else ''}"[:1000]
+    if line.amount < amount:
+        line.discrepancy = (f"returns {format_amount(line.amount, line.currency)} of the payment's "
+                            f"{format_amount(amount, currency)}: the ledger reverses the whole payment")
+    await _undo(uow, line, original, linked_by=uow.actor, payment=payment, note=note)
+    return line
