@@ -58,7 +58,15 @@ async def take(uow: UnitOfWork, lines: list[BankLine]) -> None:
         if found.original is None:
             line.status = "unmatched"
             continue
-        original = credits[found.original]
+        # Locked and read again: a return imported at the same time may have taken it.
+        original = (await uow.session.execute(select(BankLine).where(
+            BankLine.id == found.original).with_for_update()
+            .execution_options(populate_existing=True))).scalar_one()
+        if original.returned_by is not None:
+            line.status = "unmatched"
+            line.match_reason = f"its credit {original.id} was already returned by {original.returned_by}"
+            line.suggestions = [{"line_id": original.id}]
+            continue
         await _undo(uow, line, original, linked_by="matching")
 
 
