@@ -17,6 +17,7 @@ from services.reconciliation.tables import (
     AccountItem,
     Agreement,
     BankLine,
+    ItemSettlement,
     PayerAlias,
     ReconCustomer,
     debit_items,
@@ -62,6 +63,17 @@ async def load_book(uow: UnitOfWork, currencies: set[str], numbers: set[str] = f
         for a in (await s.execute(select(Agreement).where(
             Agreement.status == "active", Agreement.currency.in_(currencies)))).scalars()]
     book = rules.Book(items, [tuple(n) for n in names], agreements)
+    # A returned payment's reversal is named by the numbers of the invoices the payment paid.
+    reversals = dict((await s.execute(select(AccountItem.reference_id, AccountItem.doc_id).where(
+        AccountItem.kind == "reversal", AccountItem.open_amount > 0,
+        AccountItem.reference_id.is_not(None), AccountItem.currency.in_(currencies)))).all())
+    payments = sorted(reversals)
+    for n in range(0, len(payments), 1000):
+        for payment_id, invoice_id in (await s.execute(select(
+                ItemSettlement.doc_id, ItemSettlement.invoice_id).where(
+                ItemSettlement.doc_kind == "payment",
+                ItemSettlement.doc_id.in_(payments[n:n + 1000])))).all():
+            book.reopens(reversals[payment_id], invoice_id)
     pending = (await s.execute(select(BankLine).where(
         BankLine.status.in_(("matched", "assigned")), BankLine.booked_on.is_(None),
         BankLine.currency.in_(currencies)))).scalars()

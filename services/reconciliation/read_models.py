@@ -31,11 +31,13 @@ from shared.events import contracts as ev
 # --- ledger ---------------------------------------------------------------------------------
 async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, currency: str,
                   on: date, amount: int, due_date: date | None = None,
-                  allocations: list[ev.Allocation] | tuple[()] = ()) -> None:
+                  allocations: list[ev.Allocation] | tuple[()] = (),
+                  reference_id: str | None = None) -> None:
     if await uow.session.get(AccountItem, (kind, doc_id)) is not None:
         return
     item = AccountItem(kind=kind, doc_id=doc_id, customer_id=customer_id, currency=currency,
-                       doc_date=on, amount=amount, due_date=due_date)
+                       doc_date=on, amount=amount, due_date=due_date,
+                       reference_id=reference_id[:64] if reference_id else None)
     if is_debit(kind):
         # Settlements may have arrived first (events come in any order).
         settled = sum((await uow.session.execute(
@@ -66,7 +68,8 @@ async def _settle(uow: UnitOfWork, doc_kind: str, doc_id: str, invoice_id: str, 
 
 async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, _: CloudEvent) -> None:
     await _record(uow, data.kind, data.invoice_id, data.customer_id, data.currency,
-                  data.issue_date, data.amount, data.due_date)
+                  data.issue_date, data.amount, data.due_date,
+                  reference_id=data.reference_id if data.kind == "reversal" else None)
 
 
 async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, _: CloudEvent) -> None:

@@ -42,6 +42,8 @@ class AccountItem(ReconciliationTable, table=True):
     open_amount: int = Field(0, sa_type=BigInteger)
     ref_key: str | None = Field(None, max_length=64)
     settled_on: date | None = None
+    # A reversal: the payment it reverses (matching reads the invoices that payment paid).
+    reference_id: str | None = Field(None, max_length=64)
 
 
 def debit_items() -> Any:

@@ -108,6 +108,16 @@ async def test_a_returned_payment_reopens_the_debt_and_the_holds_come_back(
     assert await holds_of(api, "K") >= {"cash_only", "suspend_incentives"}
     assert (await case_of(api, "K"))["class"] == "dunning"
 
+    # The debit presented again and paid: it pays what the return reopened; holds lifted.
+    again = Row(date(2026, 3, 3), 250_000, payer="Dealer K", reference="INV-2026-0042",
+                bank_reference="B-78", payer_account="CN0001", end_to_end="SDD-K-0042-2")
+    (repaid,) = (await upload(api, camt053([again], statement_id="S-3")))["lines"]
+    assert (repaid["status"], repaid["customer_id"]) == ("matched", "K"), repaid["match_reason"]
+    assert f"REV-{credit['id']} (reopening INV-2026-0042)" in repaid["match_reason"]
+    await quiet(app)
+    assert (await account(api, "K", "2026-03-03"))["balance"] == [{"amount": 0, "currency": "CNY"}]
+    assert (await check(api, "K"))["decision"] == "approve"
+
 
 async def test_returns_that_cannot_be_linked_wait_for_a_person(system: tuple[Api, FastAPI]) -> None:
     api, app = system

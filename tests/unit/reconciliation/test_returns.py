@@ -99,7 +99,8 @@ def test_doubt_waits_for_a_person() -> None:
     old = link(returned(end_to_end_id="E"), [credit("A", end_to_end_id="E",
                                                     booking_date=BACK - timedelta(days=61))], 60)
     assert old.original is None and "60 days" in old.reason
-    later = link(returned(end_to_end_id="E"), [credit("A", end_to_end_id="E", booking_date=BACK + timedelta(1))], 60)
+    later = link(returned(end_to_end_id="E"),
+                 [credit("A", end_to_end_id="E", booking_date=BACK + timedelta(1))], 60)
     assert later.original is None
     usd = link(returned(end_to_end_id="E"), [credit("A", end_to_end_id="E", currency="USD")], 60)
     assert usd.original is None

@@ -19,7 +19,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Lines imported before were read as plain credits and debits: they stay so.
+    # Lines imported before were read as plain credits and debits: they stay so. Reversals
+    # heard before have no payment here: matching finds them by their own number only.
+    with op.batch_alter_table('account_item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reference_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
     with op.batch_alter_table('bank_line', schema=None) as batch_op:
         batch_op.add_column(sa.Column('end_to_end_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True))
         batch_op.add_column(sa.Column('is_return', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -47,3 +50,5 @@ def downgrade() -> None:
         batch_op.drop_column('return_reason')
         batch_op.drop_column('is_return')
         batch_op.drop_column('end_to_end_id')
+    with op.batch_alter_table('account_item', schema=None) as batch_op:
+        batch_op.drop_column('reference_id')
