@@ -7,7 +7,7 @@ wait unmatched for a person: nothing converts currencies.
 
 Returns (a debit taking back an earlier credit: a bounced direct debit or transfer) are
 linked to the credit they undo before the new credits are matched, so a credit returned
-within the same file is never booked (returns.py)."""
+within the same file, or by a file imported before it, is never booked (returns.py)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
             end_to_end_id=_cut(entry.end_to_end_id, 128)))
     uow.session.add_all(new)
     await returns.take(uow, [n for n in new if n.is_return])
-    credits = sorted((n for n in new if n.direction == "credit" and not n.is_return
-                      and n.status == "unmatched"), key=lambda n: (n.booking_date, n.id))
+    fresh = [n for n in new if n.direction == "credit" and not n.is_return]
+    await returns.retry_waiting(uow, fresh)  # a return imported before its credit
+    credits = sorted((n for n in fresh if n.status == "unmatched"), key=lambda n: (n.booking_date, n.id))
     if credits:
         policy = cash_matching.policy(uow.config)
         numbers = {t.key for n in credits for t in tokens(n.reference, policy.min_reference_length)}

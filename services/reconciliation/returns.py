@@ -8,6 +8,7 @@ anything was booked is only marked `returned`: nothing is booked, nothing revers
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,16 +42,56 @@ async def take(uow: UnitOfWork, lines: list[BankLine]) -> None:
     for line in lines:
         if line.direction == "credit":  # a reversal of money paid out
             line.status, line.match_reason = "unmatched", NOT_A_CUSTOMERS
-    taken = sorted((n for n in lines if n.direction == "debit"), key=lambda n: (n.booking_date, n.id))
+    await _link_all(uow, [n for n in lines if n.direction == "debit"])
+
+
+async def retry_waiting(uow: UnitOfWork, credits: list[BankLine]) -> None:
+    """Returns waiting for a person that these new credits may explain (a file imported
+    after the one that returned its money): linked now if one fits."""
+    if not credits:
+        return
+    window = timedelta(days=uow.config.return_window_days)
+    waiting = list((await uow.session.execute(select(BankLine).where(
+        BankLine.status == "unmatched", BankLine.is_return.is_(True),
+        BankLine.direction == "debit", BankLine.decided_by.is_(None),
+        BankLine.import_id != credits[0].import_id,  # this import's own were just tried
+        BankLine.currency.in_({c.currency for c in credits}),
+        BankLine.booking_date >= min(c.booking_date for c in credits),
+        BankLine.booking_date <= max(c.booking_date for c in credits) + window))).scalars())
+    await _link_all(uow, waiting)
+
+
+def _words(text: str | None) -> set[str]:
+    """The whole words of a text, as a bank reference written in it would be."""
+    return {w for w in (t.strip(".,;:()[]") for t in (text or "").split())
+            if len(w) >= rules.MIN_REFERENCE}
+
+
+async def _candidates(uow: UnitOfWork, taken: list[BankLine]) -> dict[str, BankLine]:
+    """The credits in the window that could be linked: of an end-to-end id, a bank
+    reference or an amount the returns have (the rules decide among them)."""
+    earliest = min(n.booking_date for n in taken) - timedelta(days=uow.config.return_window_days)
+    window = (BankLine.direction == "credit", BankLine.is_return.is_(False),
+              BankLine.currency.in_({n.currency for n in taken}), BankLine.booking_date >= earliest,
+              BankLine.booking_date <= max(n.booking_date for n in taken))
+    keys: list[tuple[Any, list[Any]]] = [
+        (BankLine.end_to_end_id, sorted({n.end_to_end_id for n in taken if n.end_to_end_id})),
+        (BankLine.bank_reference, sorted(set().union(*(_words(n.reference) for n in taken)))),
+        (BankLine.amount, sorted({n.amount for n in taken}))]
+    found: dict[str, BankLine] = {}
+    for column, values in keys:
+        for n in range(0, len(values), 1000):  # drivers bound the parameters of one statement
+            found.update((c.id, c) for c in (await uow.session.execute(select(BankLine).where(
+                *window, column.in_(values[n:n + 1000])))).scalars())
+    return found
+
+
+async def _link_all(uow: UnitOfWork, taken: list[BankLine]) -> None:
     if not taken:
         return
+    taken.sort(key=lambda n: (n.booking_date, n.id))
+    credits = await _candidates(uow, taken)
     window = uow.config.return_window_days
-    earliest = min(n.booking_date for n in taken) - timedelta(days=window)
-    credits = {c.id: c for c in (await uow.session.execute(select(BankLine).where(
-        BankLine.direction == "credit", BankLine.is_return.is_(False),
-        BankLine.currency.in_({n.currency for n in taken}),
-        BankLine.booking_date >= earliest,
-        BankLine.booking_date <= max(n.booking_date for n in taken)))).scalars()}
     for line in taken:
         found = rules.link(_return(line), [_credit(c) for c in credits.values()], window)
         line.match_reason = found.reason[:1000]

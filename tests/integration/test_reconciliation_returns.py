@@ -102,3 +102,25 @@ async def test_returns_of_one_payment_imported_at_once_link_it_once(tmp_path: Pa
             assert {r.status for r in returns} <= {"linked", "unmatched"}
             assert all("already returned" in (r.match_reason or "") for r in returns if r.status != "linked")
             assert len(await emitted(runtime, "reconciliation.payment.returned")) == 1
+
+
+async def test_a_return_imported_before_its_credit_is_linked_when_the_credit_comes(
+        tmp_path: Path) -> None:
+    """Exports imported out of order: the return waits; the credit's import links it, and
+    the credit, whose money has gone back already, is never booked."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (app, runtime):
+        await _books(runtime)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recoup",
+                                   headers=HEADERS)
+        async with client:
+            (waiting,) = (await _upload(client, _returned("R-1"))).json()["lines"]
+            assert waiting["status"] == "unmatched" and "no credit" in waiting["match_reason"]
+            paid = await _upload(client, camt053([Row(PAID, 100_000, "Wang Trading", "INV-2026-0001",
+                                                      "B-1", end_to_end="SDD-1")]))
+            (credit,) = paid.json()["lines"]
+            assert (credit["status"], credit["returned_by"]) == ("returned", waiting["id"])
+            line = (await client.get(f"/reconciliation/v1/bank-lines/{waiting['id']}")).json()
+            assert (line["status"], line["returns_line_id"], line["returns_payment_id"]) == (
+                "linked", credit["id"], None)
+            assert await emitted(runtime, "reconciliation.payment.identified") == []
+            assert await emitted(runtime, "reconciliation.payment.returned") == []
