@@ -7,6 +7,7 @@ anything was booked is only marked `returned`: nothing is booked, nothing revers
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -108,28 +109,44 @@ async def _link_all(uow: UnitOfWork, taken: list[BankLine]) -> None:
             line.match_reason = f"its credit {original.id} was already returned by {original.returned_by}"
             line.suggestions = [{"line_id": original.id}]
             continue
-        await _undo(uow, line, original, linked_by="matching")
+        await _undo(uow, line, original, _payment_of(original, None), linked_by="matching")
 
 
-async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None, *, linked_by: str,
-                payment: AccountItem | None = None, note: str | None = None) -> None:
-    """Link the return `line` to what it undoes; announce it if a booked payment it is."""
+@dataclass(frozen=True)
+class _Payment:
+    """The ledger's payment a return undoes."""
+
+    id: str
+    customer_id: str
+    amount: int
+    booked: bool  # the ledger's booking is known here: the return may be announced
+
+
+def _payment_of(original: BankLine | None, item: AccountItem | None) -> _Payment | None:
+    if item is not None:
+        return _Payment(item.doc_id, item.customer_id, item.amount, True)
+    if original is not None and original.status in BOOKED and original.customer_id:
+        return _Payment(original.id, original.customer_id, original.amount,
+                        original.booked_on is not None)
+    return None  # a credit never identified: nothing was booked
+
+
+async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None,
+                payment: _Payment | None, *, linked_by: str, note: str | None = None) -> None:
+    """Link the return `line` to what it undoes; announce it once its payment is booked."""
     line.status = "linked"
     if original is not None:
         line.returns_line_id, original.returned_by = original.id, line.id
         line.customer_id, line.invoice_ids = original.customer_id, list(original.invoice_ids)
-        if original.status not in BOOKED and payment is None:
-            if original.status == "unmatched":  # it waits for no one any more
-                original.status = "returned"
-            line.match_reason = (f"{line.match_reason}; it was never booked: nothing to reverse")[:1000]
-            return
-    line.returns_payment_id = payment.doc_id if payment is not None else original.id  # type: ignore[union-attr]
-    if payment is not None:
-        line.customer_id = payment.customer_id
+    if payment is None:
+        if original is not None and original.status == "unmatched":  # it waits for no one now
+            original.status = "returned"
+        line.match_reason = f"{line.match_reason}; it was never booked: nothing to reverse"[:1000]
+        return
+    line.returns_payment_id, line.customer_id = payment.id, payment.customer_id
     await uow.session.flush()  # the unique payment index: a concurrent link loses here
-    if payment is not None or (original is not None and original.booked_on is not None):
-        announce(uow, line, linked_by, note,
-                 payment.amount if payment is not None else original.amount)  # type: ignore[union-attr]
+    if payment.booked:
+        announce(uow, line, linked_by, note, payment.amount)
 
 
 def announce(uow: UnitOfWork, line: BankLine, linked_by: str, note: str | None,
@@ -166,31 +183,33 @@ async def link(uow: UnitOfWork, line_id: str, payment_id: str, note: str | None)
     if line.status != "unmatched":
         who = f" by {line.decided_by}" if line.decided_by else ""
         raise Conflict(f"the line is {line.status}{who}; only unmatched lines wait for a decision")
-    payment = (await uow.session.execute(select(AccountItem).where(
+    item = (await uow.session.execute(select(AccountItem).where(
         AccountItem.kind == "payment", AccountItem.doc_id == payment_id))).scalar_one_or_none()
     original = (await uow.session.execute(select(BankLine).where(
         BankLine.id == payment_id, BankLine.direction == "credit", BankLine.is_return.is_(False))
         .with_for_update())).scalar_one_or_none()
-    if payment is None and original is None:
+    known = item or original
+    if known is None:
         raise Invalid(f"no payment {payment_id!r} is known here (a ledger payment, or the credit "
                       "bank line it came from)", field="payment_id")
-    currency = payment.currency if payment is not None else original.currency  # type: ignore[union-attr]
-    amount = payment.amount if payment is not None else original.amount  # type: ignore[union-attr]
-    if currency != line.currency:
-        raise Invalid(f"the payment is in {currency}, the return in {line.currency}",
+    if known.currency != line.currency:
+        raise Invalid(f"the payment is in {known.currency}, the return in {line.currency}",
                       field="payment_id")
-    if line.amount > amount:
+    if line.amount > known.amount:
         raise Invalid(f"the return takes back {format_amount(line.amount, line.currency)}, more "
-                      f"than the payment's {format_amount(amount, currency)}", field="payment_id")
+                      f"than the payment's {format_amount(known.amount, known.currency)}",
+                      field="payment_id")
     earlier = (await uow.session.execute(select(BankLine.id).where(
         BankLine.returns_payment_id == payment_id))).scalars().first() or (
         original.returned_by if original is not None else None)
     if earlier is not None:
         raise Conflict(f"payment {payment_id} was already returned by {earlier}", field="payment_id")
+    payment = _payment_of(original, item)
     line.decided_by, line.decided_at, line.decision_note = uow.actor, now(), note
     line.match_reason = f"linked to {payment_id} by a person{': ' + note if note else ''}"[:1000]
-    if line.amount < amount:
+    if payment is not None and line.amount < payment.amount:
         line.discrepancy = (f"returns {format_amount(line.amount, line.currency)} of the payment's "
-                            f"{format_amount(amount, currency)}: the ledger reverses the whole payment")
-    await _undo(uow, line, original, linked_by=uow.actor, payment=payment, note=note)
+                            f"{format_amount(payment.amount, known.currency)}: the ledger reverses "
+                            "the whole payment")
+    await _undo(uow, line, original, payment, linked_by=uow.actor, note=note)
     return line

@@ -132,21 +132,22 @@ async def test_returns_that_cannot_be_linked_wait_for_a_person(system: tuple[Api
     assert {c["status"] for c in credits.values()} == {"matched"}
     await quiet(app)
 
-    # A CSV export: one return names nothing it undoes; one takes back part of a payment.
+    # A CSV export: two returns name nothing they undo; one takes back part of a payment.
     headers = ("booking_date", "amount", "currency", "payer_name", "reference", "bank_reference",
                "end_to_end_id", "return_reason")
     returns = csv_file([Row(BACK, -100_000, "Dealer L", "ruecklastschrift", "R-1", returned="MD06"),
-                        Row(BACK, -40_000, "Dealer L", "teilweise", "R-2", end_to_end="SDD-L-2",
-                            returned="AC04")],
+                        Row(BACK, -99_000, "Dealer L", "retour", "R-2", end_to_end="SDD-L-2",
+                            returned="AC04"),
+                        Row(BACK, -5_000, "Bank", "correction", "R-3", returned="bank correction")],
                        headers=headers)
     waiting = {line["bank_reference"]: line for line in (await upload(api, returns, "text/csv"))["lines"]}
     assert {r: (w["status"], w["is_return"]) for r, w in waiting.items()} == {
-        "R-1": ("unmatched", True), "R-2": ("unmatched", True)}
+        "R-1": ("unmatched", True), "R-2": ("unmatched", True), "R-3": ("unmatched", True)}
     assert "no credit booked in the 60 days before it" in waiting["R-1"]["match_reason"]
     assert "a partial return is not booked without a person" in waiting["R-2"]["match_reason"]
     assert waiting["R-2"]["suggestions"] == [{"line_id": credits["B-2"]["id"]}]
     queue = await api.ok("GET", "/reconciliation/v1/bank-lines?status=unmatched&is_return=true")
-    assert {line["bank_reference"] for line in queue} == {"R-1", "R-2"}
+    assert {line["bank_reference"] for line in queue} == {"R-1", "R-2", "R-3"}
     await quiet(app)
     assert await emitted(app.state.runtimes["reconciliation"], "reconciliation.payment.returned") == []
 
@@ -167,18 +168,25 @@ async def test_returns_that_cannot_be_linked_wait_for_a_person(system: tuple[Api
     again = await api.post(f"/reconciliation/v1/bank-lines/{waiting['R-1']['id']}/link-return",
                            {"payment_id": credits["B-1"]["id"]})
     assert again.status_code == 409
-    # ... and dismisses the partial one with a note: nothing is reversed for it.
-    dismissed = await api.ok("POST", f"/reconciliation/v1/bank-lines/{waiting['R-2']['id']}/ignore",
+    # ... the partial one (the banks kept 10.00 of charges): the whole payment is undone.
+    partial = await api.ok("POST", f"/reconciliation/v1/bank-lines/{waiting['R-2']['id']}/link-return",
+                           {"payment_id": credits["B-2"]["id"], "note": "returned less charges"})
+    assert partial["discrepancy"] == ("returns 990.00 of the payment's 1,000.00: the ledger "
+                                      "reverses the whole payment")
+    # ... and dismisses the bank's own correction with a note: nothing is reversed for it.
+    dismissed = await api.ok("POST", f"/reconciliation/v1/bank-lines/{waiting['R-3']['id']}/ignore",
                              {"reason": "the bank's correction of a fee, not the customer's money"})
     assert dismissed["status"] == "ignored"
     await quiet(app)
 
     position = await account(api, "L", "2026-02-26")
     assert {i["invoice_id"]: i["open_amount"] for i in position["open_invoices"]} == {
-        f"REV-{credits['B-1']['id']}": 100_000}
+        f"REV-{credits['B-1']['id']}": 100_000, f"REV-{credits['B-2']['id']}": 100_000}
     events = await emitted(app.state.runtimes["reconciliation"], "reconciliation.payment.returned")
-    assert [(e["payment_id"], e["linked_by"], e["note"]) for e in events] == [
-        (credits["B-1"]["id"], linked["decided_by"], "the customer revoked the debit")]
+    assert [(e["payment_id"], e["amount"], e["payment_amount"], e["linked_by"], e["note"])
+            for e in events] == [
+        (credits["B-1"]["id"], 100_000, None, linked["decided_by"], "the customer revoked the debit"),
+        (credits["B-2"]["id"], 99_000, 100_000, linked["decided_by"], "returned less charges")]
 
 
 async def test_a_credit_returned_before_it_was_booked_books_nothing(system: tuple[Api, FastAPI]) -> None:

@@ -124,3 +124,19 @@ async def test_a_return_imported_before_its_credit_is_linked_when_the_credit_com
                 "linked", credit["id"], None)
             assert await emitted(runtime, "reconciliation.payment.identified") == []
             assert await emitted(runtime, "reconciliation.payment.returned") == []
+
+
+async def test_money_paid_out_coming_back_is_no_customers_payment(tmp_path: Path) -> None:
+    """A reversal on the credit side (a refund to a closed account bounced) is not matched,
+    even naming an open invoice: it waits for a person to assign or ignore."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (app, runtime):
+        await _books(runtime)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recoup",
+                                   headers=HEADERS)
+        async with client:
+            bounced = camt053([Row(BACK, 100_000, "Wang Trading", "INV-2026-0001 refund", "R-7",
+                                   returned="AC04")], return_marks=("RvslInd",))
+            (line,) = (await _upload(client, bounced)).json()["lines"]
+            assert (line["direction"], line["is_return"], line["status"]) == ("credit", True, "unmatched")
+            assert "money paid out came back" in line["match_reason"]
+            assert await emitted(runtime, "reconciliation.payment.identified") == []
