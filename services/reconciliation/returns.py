@@ -7,6 +7,7 @@ anything was booked is only marked `returned`: nothing is booked, nothing revers
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -68,6 +69,11 @@ def _words(text: str | None) -> set[str]:
             if len(w) >= rules.MIN_REFERENCE}
 
 
+def _keys(end_to_end: str | None, references: set[str], amount: int) -> list[tuple[str, object]]:
+    return ([("e2e", end_to_end.strip().upper())] if end_to_end else []) + [
+        ("ref", r) for r in references if r] + [("amount", amount)]
+
+
 async def _candidates(uow: UnitOfWork, taken: list[BankLine]) -> dict[str, BankLine]:
     """The credits in the window that could be linked: of an end-to-end id, a bank
     reference or an amount the returns have (the rules decide among them)."""
@@ -92,9 +98,16 @@ async def _link_all(uow: UnitOfWork, taken: list[BankLine]) -> None:
         return
     taken.sort(key=lambda n: (n.booking_date, n.id))
     credits = await _candidates(uow, taken)
+    # Each return is judged among the credits sharing a key with it, not all of them.
+    by_key: dict[tuple[str, object], list[BankLine]] = defaultdict(list)
+    for credit in credits.values():
+        for key in _keys(credit.end_to_end_id, {credit.bank_reference or ""}, credit.amount):
+            by_key[key].append(credit)
     window = uow.config.return_window_days
     for line in taken:
-        found = rules.link(_return(line), [_credit(c) for c in credits.values()], window)
+        near = {c.id: c for k in _keys(line.end_to_end_id, _words(line.reference), line.amount)
+                for c in by_key.get(k, ())}
+        found = rules.link(_return(line), [_credit(c) for c in near.values()], window)
         line.match_reason = found.reason[:1000]
         line.suggestions = [{"line_id": s} for s in found.suggestions]
         if found.original is None:
@@ -143,8 +156,8 @@ async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None,
             original.status = "returned"
         line.match_reason = f"{line.match_reason}; it was never booked: nothing to reverse"[:1000]
         return
+    # The unique index on returns_payment_id makes a concurrent link of the payment lose.
     line.returns_payment_id, line.customer_id = payment.id, payment.customer_id
-    await uow.session.flush()  # the unique payment index: a concurrent link loses here
     if payment.booked:
         announce(uow, line, linked_by, note, payment.amount)
 
