@@ -20,7 +20,7 @@ from sqlalchemy import select
 from services.reconciliation import bank_files, cash_matching, returns
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.domain import matching as rules
-from services.reconciliation.domain.bank import identities, line_id
+from services.reconciliation.domain.bank import earlier_identities, identities, line_id
 from services.reconciliation.domain.references import tokens
 from services.reconciliation.tables import BankImport, BankLine
 from shared.clock import now
@@ -45,13 +45,16 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
                         line_count=len(parsed.entries), imported_at=now(), imported_by=uow.actor)
     uow.session.add(record)
     keys = identities(parsed)
+    # A return imported before returns were recognised was read otherwise: known by that.
+    earlier = earlier_identities(parsed)
+    wanted = keys + [k for k in earlier if k]
     seen: set[str] = set()
-    for n in range(0, len(keys), CHUNK):  # drivers bound the parameters of one statement
+    for n in range(0, len(wanted), CHUNK):  # drivers bound the parameters of one statement
         seen.update((await uow.session.execute(select(BankLine.identity).where(
-            BankLine.identity.in_(keys[n:n + CHUNK])))).scalars())
+            BankLine.identity.in_(wanted[n:n + CHUNK])))).scalars())
     new: list[BankLine] = []
-    for entry, identity in zip(parsed.entries, keys, strict=True):
-        if identity in seen:
+    for entry, identity, before in zip(parsed.entries, keys, earlier, strict=True):
+        if identity in seen or before in seen:
             continue
         new.append(BankLine(
             id=line_id(identity), identity=identity, import_id=record.id,

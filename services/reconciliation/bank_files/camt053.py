@@ -152,7 +152,7 @@ def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None
                     break
         tx_ref = _text(tx, "Refs/AcctSvcrRef") or (
             f"{entry_ref}/{n + 1}" if entry_ref and len(transactions) > 1 else entry_ref)
-        reference = _remittance(tx)
+        reference = remittance = _remittance(tx)
         if returned is not None or reversal:
             # What the bank says beside a return may name the original (its reference).
             extra = [t for t in (_text(tx, "AddtlTxInf"), _text(entry, "AddtlNtryInf"),
@@ -166,7 +166,18 @@ def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None
             reference=reference, bank_reference=tx_ref, account=own_account,
             is_return=reversal or returned is not None,
             return_reason=returned or ("reversed by the bank" if reversal else None),
-            end_to_end_id=end_to_end if end_to_end and end_to_end.upper() != "NOTPROVIDED" else None))
+            end_to_end_id=end_to_end if end_to_end and end_to_end.upper() != "NOTPROVIDED" else None,
+            read_before=_read_before(tx, indicator, reversal, remittance)
+            if reversal or returned is not None else None))
+
+
+def _read_before(tx: Element | None, indicator: str, reversal: bool, remittance: str | None
+                 ) -> tuple[str, str | None, str | None, str | None]:
+    """A return as it was read before returns were recognised: a reversal turned the side
+    round, the payer was that side's party, the text the remittance alone."""
+    side = ("DBIT" if indicator == "CRDT" else "CRDT") if reversal else indicator
+    return ("credit" if side == "CRDT" else "debit",
+            *_party(tx, "Dbtr" if side == "CRDT" else "Cdtr"), remittance)
 
 
 def _return(entry: Element, tx: Element | None) -> str | None:

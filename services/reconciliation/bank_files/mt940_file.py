@@ -24,7 +24,9 @@ from shared.errors import Invalid
 _TAG = re.compile(r"^:(25|61):(.*)$", re.MULTILINE)
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
-_KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC|RTRN)/")
+_KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
+# Read apart from the others: the remittance stays as it was read before (line identities).
+_RETURN_KEYWORD = re.compile(r"/RTRN/([A-Za-z0-9]+)")
 # German SEPA subfields ?20-?29 hold `KEY+value` items, a long value continuing in the next.
 _SEPA_EREF = re.compile(r"EREF\+(.*?)(?=(?:EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|SQTP)\+|$)")
 
@@ -56,8 +58,8 @@ def _keywords(text: str) -> dict[str, str]:
 
 
 def _reason(text: str) -> str:
-    code = _keywords(text).get("RTRN") if _KEYWORD.search(text) else None
-    return reason_text(code) if code else reason_in(text) or "returned by the bank"
+    code = _RETURN_KEYWORD.search(text.replace("\r", "").replace("\n", ""))
+    return reason_text(code.group(1)) if code else reason_in(text) or "returned by the bank"
 
 
 def _end_to_end(text: str) -> str | None:
@@ -67,6 +69,7 @@ def _end_to_end(text: str) -> str | None:
         found = _SEPA_EREF.search(purpose)
         value = found.group(1).strip() if found else None
     else:
+        text = _RETURN_KEYWORD.sub("", text)
         value = _keywords(text).get("EREF") if _KEYWORD.search(text) else None
     return value[:128] if value and value.upper() not in NO_REFERENCE else None
 

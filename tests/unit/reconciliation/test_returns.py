@@ -4,12 +4,14 @@ or amount, payer account and remittance, within the window; anything doubtful wa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from services.reconciliation.bank_files import CsvLayout, parse
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
+from services.reconciliation.domain.bank import BankFile, earlier_identities, identities
 from services.reconciliation.domain.returns import Credit, Return, link, reason_text
 from tests.support.bank_files import Row, camt053, csv_file, mt940
 
@@ -108,3 +110,25 @@ def test_doubt_waits_for_a_person() -> None:
     assert again.original is None and "already returned by R0" in again.reason
     no_account = link(returned(payer_account=None), [credit("A")], 60)
     assert no_account.original is None  # amount and remittance alone are not enough
+
+
+@pytest.mark.parametrize("marks", [("RvslInd",), ("RtrInf",)])
+def test_a_return_imported_before_returns_were_read_is_known_by_its_old_identity(
+        marks: tuple[str, ...]) -> None:
+    """Before, a DBIT with RvslInd was read as a credit from its Dbtr, and other returns as
+    plain debits to their Cdtr, with the remittance alone: an overlapping export must know
+    those lines (here without a bank reference: the identity is their content)."""
+    back = Row(BACK, -250_000, "Dealer K", "INV-2026-0042", None, payer_account="CN0001",
+               end_to_end="E2E-K-0042", returned="AM04")
+    file = parse(camt053([back], return_marks=marks), "camt053", LAYOUT)
+    (entry,) = file.entries
+    reversal = marks == ("RvslInd",)
+    old = replace(entry, direction="credit" if reversal else "debit", is_return=False,
+                  payer_name="Dealer K" if reversal else None,
+                  payer_account="CN0001" if reversal else None,
+                  reference="INV-2026-0042 E2E-K-0042", read_before=None)
+    before = BankFile(file.format, file.account, file.statement_reference, [old])
+    assert earlier_identities(file) == identities(before)
+    assert identities(file) != identities(before)
+    plain = parse(camt053([CREDIT]), "camt053", LAYOUT)
+    assert earlier_identities(plain) == [None]
