@@ -95,11 +95,17 @@ def job(
     from shared.runtime import ServiceRuntime
 
     settings = Settings()
-    definition = services.load([service])[0]
+    known = services.definitions()
+    if service not in known:
+        raise typer.BadParameter(f"the services are {list(known)}", param_hint="service")
+    definition = known[service]()
     jobs = {j.name: j for j in definition.jobs}
     if name not in jobs:
         raise typer.BadParameter(f"{service} has the jobs {sorted(jobs)}", param_hint="name")
     day = date.fromisoformat(as_of) if as_of else clock.today()
+    if clock.is_future(day):
+        raise typer.BadParameter(f"{day} has not come yet: a daily job runs for today or "
+                                 "an earlier day", param_hint="--as-of")
 
     async def _run() -> object:
         # Events go to the outbox; the running service's relay publishes them.

@@ -53,8 +53,10 @@ def page(statement: dict[str, Any], link: str, notice: str | None = None) -> str
         due = c["falling_due"]
         parts.append(f"<p>Owed on {escape(c['as_of'])}: <b>{money(c['balance'])}</b>; falling due "
                      f"on {escape(due['due_date'])}: <b>{money(due['amount'])}</b></p>")
-    parts.append("<h2>Open items</h2><table><tr><th>Number</th><th>Due</th><th>Days late</th>"
-                 "<th>Open</th></tr>")
+    parts.append("<h2>Open items</h2>")
+    if unapplied := c.get("unapplied_credit"):
+        parts.append(f"<p>Received and not yet applied to an invoice: <b>{money(unapplied)}</b></p>")
+    parts.append("<table><tr><th>Number</th><th>Due</th><th>Days late</th><th>Open</th></tr>")
     for item in c["open_items"]:
         if c["kind"] != "monthly":
             disputable.append((item["document_id"], KIND_LABELS.get(item["kind"], item["kind"])))

@@ -143,6 +143,8 @@ def _aging(pdf: _Pdf, write: Any, content: dict[str, Any], currency: str) -> Non
 
 def _open_items(pdf: _Pdf, write: Any, content: dict[str, Any], currency: str) -> None:
     write("Open items", bold=True)
+    if unapplied := content.get("unapplied_credit"):
+        write(f"Received and not yet applied to an invoice: {_money(unapplied, currency)}")
     if not content["open_items"]:
         write("None.")
         return

@@ -61,6 +61,19 @@ def pdf_text(content: bytes) -> str:
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages)
 
 
+async def test_an_overpayment_shows_as_money_not_yet_applied(embedded: tuple[Api, FastAPI]) -> None:
+    api, _ = embedded
+    await dealer_with_march(api)
+    await api.ok("POST", "/ledger/v1/payments", {  # pays both invoices and 30,000 more
+        "id": "PAY-2", "customer_id": CUSTOMER, "amount": 310_000, "currency": "CNY",
+        "received_on": "2026-03-28"})
+    statement = await statement_with(api, ["INV-2", "PAY-1", "PAY-2"])
+    assert (statement["closing_balance"], statement["open_items"]) == (-30_000, [])
+    assert statement["unapplied_credit"] == 30_000
+    account = (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account?as_of=2026-03-31")).json()
+    assert account["unapplied"] == [{"amount": 30_000, "currency": "CNY"}], account
+
+
 async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[Api, FastAPI]) -> None:
     api, app = embedded
     runtime = app.state.runtimes["reconciliation"]

@@ -54,3 +54,13 @@ def test_an_unknown_job_is_refused_with_the_known_ones(tmp_path: Path) -> None:
     result = recoup("job", "ledger", "no-such-job", data_dir=tmp_path)
     assert result.returncode != 0
     assert "overdue-sweep" in result.stderr
+    result = recoup("job", "collection-plan", "collection-sweep", data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "'collections'" in result.stderr
+
+
+def test_a_job_for_a_day_that_has_not_come_is_refused(tmp_path: Path) -> None:
+    result = recoup("job", "collections", "collection-sweep", "--as-of", "2999-01-01",
+                    data_dir=tmp_path)
+    assert result.returncode != 0
+    assert "has not come yet" in result.stderr

@@ -117,6 +117,16 @@ async def test_dormant_customers_are_found_by_the_sweep_once(tmp_path: Path) -> 
         assert (await client.post("/v1/sweeps", json={"as_of": "2026-07-01"})).json()["dormant"] == 0
 
 
+async def test_a_sweep_for_a_day_that_has_not_come_is_refused(tmp_path: Path) -> None:
+    async with collections_alone("sqlite", tmp_path) as (runtime, client):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "I1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-20")))
+        before = (await client.get("/v1/cases?customer_id=C1")).json()
+        response = await client.post("/v1/sweeps", json={"as_of": "2999-01-01"})
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "as_of"
+        assert (await client.get("/v1/cases?customer_id=C1")).json() == before  # nothing moved
+
+
 async def test_no_late_interest_is_charged_until_the_company_sets_its_rate(tmp_path: Path) -> None:
     async with collections_alone("sqlite", tmp_path) as (runtime, client):
         await feed(runtime, registered("C1"),

@@ -11,6 +11,7 @@ from services.collection_plan.handlers.sweep import run_sweep
 from services.collection_plan.queries import reports
 from services.collection_plan.schemas import SweepIn
 from shared import clock
+from shared.errors import Invalid
 from shared.schemas import BusinessDate
 
 router = APIRouter()
@@ -20,7 +21,11 @@ router = APIRouter()
 async def sweep(body: SweepIn, runtime: Runtime, caller: Writer) -> dict[str, Any]:
     """Promises and instalments due, dormancy, escalation, late interest and fees, pre-due
     reminders, for `as_of`; running a date again changes nothing."""
-    return await run_sweep(runtime, body.as_of or clock.today(), caller.name)
+    as_of = body.as_of or clock.today()
+    if clock.is_future(as_of):
+        raise Invalid("a sweep cannot run for a future date: it would break promises and "
+                      "charge interest for days that have not come", field="as_of")
+    return await run_sweep(runtime, as_of, caller.name)
 
 
 @router.get("/kpis")

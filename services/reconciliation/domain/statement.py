@@ -120,6 +120,7 @@ def build_statement(customer_id: str, period: str, currency: str, items: list[It
         "aging": aging_at(last, ordered, settlements),
         "open_items": open_items_at(last, ordered, settlements),
     }
+    content.update(_unapplied(running, content["open_items"]))
     return {**content, "digest": digest(content)}
 
 
@@ -137,7 +138,16 @@ def build_balance_statement(customer_id: str, as_of: date, currency: str, items:
         "aging": aging_at(as_of, ordered, settlements),
         "open_items": open_items_at(as_of, ordered, settlements),
     }
+    content.update(_unapplied(content["balance"], content["open_items"]))
     return {**content, "digest": digest(content)}
+
+
+def _unapplied(balance: int, open_items: list[dict[str, Any]]) -> dict[str, int]:
+    """Money received and not yet applied to an invoice (an overpayment, a payment on
+    account, a credit note's rest): what reconciles the open items with the balance.
+    Absent when nil, so statements without any keep their digest."""
+    unapplied = sum(i["open_amount"] for i in open_items) - balance
+    return {"unapplied_credit": unapplied} if unapplied > 0 else {}
 
 
 def _paid_by(as_of: date, settlements: list[Settlement]) -> dict[str, int]:

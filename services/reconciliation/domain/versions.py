@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-FIGURES = ("opening_balance", "closing_balance", "total_debits", "total_credits", "balance")
+FIGURES = ("opening_balance", "closing_balance", "total_debits", "total_credits", "balance",
+           "unapplied_credit")
 LINE_FIELDS = ("date", "debit", "credit", "due_date")
 PARTY_FIELDS = ("customer_name", "salesperson", "terms")
 
@@ -24,7 +25,7 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         if fields:
             changed.append({"kind": key[0], "document_id": key[1], "fields": fields})
     figures = {f: {"before": before.get(f), "after": after.get(f)}
-               for f in FIGURES if f in after and before.get(f) != after.get(f)}
+               for f in FIGURES if (f in after or f in before) and before.get(f) != after.get(f)}
     aging = {bucket: {"before": before.get("aging", {}).get(bucket), "after": amount}
              for bucket, amount in after.get("aging", {}).items()
              if before.get("aging", {}).get(bucket) != amount}

@@ -69,6 +69,14 @@ def test_the_monthly_pdf_shows_every_figure_the_reference_and_the_digest(tmp_pat
         assert expected in text, expected
 
 
+def test_the_pdf_states_money_received_and_not_yet_applied(tmp_path: Path) -> None:
+    content = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=PARTY)
+    assert "unapplied_credit" not in content
+    on_account = {**content, "unapplied_credit": 50_000}
+    text = text_of(pdf.render(view(on_account), config(tmp_path), LINK))
+    assert "Received and not yet applied to an invoice: 500.00" in text
+
+
 def test_a_confirmed_statement_prints_who_confirmed_it_and_no_link(tmp_path: Path) -> None:
     content = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED, party=PARTY)
     confirmed = view(content, status="confirmed", confirmed_by="Wang Wei", confirmed_at=ISSUED)

@@ -97,6 +97,20 @@ def test_the_month_whose_statements_are_due_from_the_run_day_on() -> None:
     assert statement_period_due(date(2026, 1, 3), 5) == "2025-11"
 
 
+def test_money_not_yet_applied_reconciles_the_open_items_with_the_balance() -> None:
+    overpaid = [*ITEMS, Item("payment", "P2", date(2026, 3, 28), 200_000)]
+    settled = [*SETTLED, Settlement("I1", 180_000, date(2026, 3, 28))]  # 20,000 left over
+    s = build_statement("C1", "2026-03", "CNY", overpaid, settled)
+    assert s["closing_balance"] == 80_000
+    assert sum(i["open_amount"] for i in s["open_items"]) == 100_000
+    assert s["unapplied_credit"] == 20_000
+    due = {"reminder_id": "R1", "due_date": "2026-04-04", "amount": 100_000, "invoice_ids": ["I2"]}
+    b = build_balance_statement("C1", date(2026, 3, 30), "CNY", overpaid, settled, due=due)
+    assert (b["balance"], b["unapplied_credit"]) == (80_000, 20_000)
+    # Nothing unapplied: no such figure, and the digest of such statements is what it was.
+    assert "unapplied_credit" not in build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED)
+
+
 def test_a_new_version_says_what_changed() -> None:
     before = build_statement("C1", "2026-03", "CNY", ITEMS, SETTLED)
     late = [*ITEMS[:2], Item("payment", "P1", date(2026, 3, 20), 100_000),
@@ -109,6 +123,7 @@ def test_a_new_version_says_what_changed() -> None:
     assert diff["lines_changed"] == [{"kind": "payment", "document_id": "P1", "fields": {
         "credit": {"before": 120_000, "after": 100_000}}}]
     assert diff["figures"]["closing_balance"] == {"before": 280_000, "after": 295_000}
+    assert diff["figures"]["unapplied_credit"] == {"before": None, "after": 5_000}  # CN1
     assert diff["aging"]["1-30"] == {"before": 180_000, "after": 200_000}
     assert diff["party"] == {"customer_name": {"before": None, "after": "Wang Trading"}}
     assert diff["previous_digest"] == before["digest"]
