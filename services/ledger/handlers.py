@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.ledger import store
+from services.ledger import store, tables
 from services.ledger.domain.books import Books
 from services.ledger.domain.commands import (
     ApplyCredit,
@@ -91,6 +91,19 @@ async def on_payment_identified(uow: UnitOfWork, data: ev.PaymentIdentified, _: 
         currency=data.currency, received_on=data.received_on, method="bank_transfer",
         invoice_ids=tuple(data.invoice_ids) or None,
     ))
+
+
+async def on_payment_returned(uow: UnitOfWork, data: ev.PaymentReturned, event: CloudEvent) -> None:
+    """The bank took a payment back: reversed as `POST /payments/{id}/reversal` does (what
+    it paid is owed again, with its age). A payment already reversed (by a person, or an
+    earlier return) stays reversed once; one the ledger does not know, or cannot reverse,
+    is refused with ledger.posting.refused, never dead-lettered."""
+    reversal_id = f"REV-{data.payment_id}"
+    if await uow.session.get(tables.Invoice, reversal_id) is not None:
+        return
+    reason = f"returned by the bank: {data.reason or 'no reason given'} (bank line {data.bank_line_id})"
+    await _post_or_refuse(uow, event, data.customer_id, "reversal", reversal_id, ReversePayment(
+        payment_id=data.payment_id, reversed_on=data.returned_on, reason=reason[:2000]))
 
 
 # --- events from collections -------------------------------------------------------------

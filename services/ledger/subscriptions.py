@@ -16,4 +16,5 @@ def subscriptions() -> Mapping[str, EventHandler]:
         "collections.interest.charged": handlers.on_interest_charged,
         "collections.write_off.approved": handlers.on_write_off_approved,
         "reconciliation.payment.identified": handlers.on_payment_identified,
+        "reconciliation.payment.returned": handlers.on_payment_returned,
     }

@@ -3,7 +3,11 @@ each line's identity), match the new credit lines, and answer what became of eve
 
 Debit lines are money going out (bank fees, refunds paid, transfers): kept and listed with
 the status `debit`, never matched or booked. Credit lines in a currency no open item uses
-wait unmatched for a person: nothing converts currencies."""
+wait unmatched for a person: nothing converts currencies.
+
+Returns (a debit taking back an earlier credit: a bounced direct debit or transfer) are
+linked to the credit they undo before the new credits are matched, so a credit returned
+within the same file, or by a file imported before it, is never booked (returns.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from services.reconciliation import bank_files, cash_matching
+from services.reconciliation import bank_files, cash_matching, returns
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.domain import matching as rules
-from services.reconciliation.domain.bank import identities, line_id
+from services.reconciliation.domain.bank import earlier_identities, identities, line_id
 from services.reconciliation.domain.references import tokens
 from services.reconciliation.tables import BankImport, BankLine
 from shared.clock import now
@@ -41,13 +45,16 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
                         line_count=len(parsed.entries), imported_at=now(), imported_by=uow.actor)
     uow.session.add(record)
     keys = identities(parsed)
+    # A return imported before returns were recognised was read otherwise: known by that.
+    earlier = earlier_identities(parsed)
+    wanted = keys + [k for k in earlier if k]
     seen: set[str] = set()
-    for n in range(0, len(keys), CHUNK):  # drivers bound the parameters of one statement
+    for n in range(0, len(wanted), CHUNK):  # drivers bound the parameters of one statement
         seen.update((await uow.session.execute(select(BankLine.identity).where(
-            BankLine.identity.in_(keys[n:n + CHUNK])))).scalars())
+            BankLine.identity.in_(wanted[n:n + CHUNK])))).scalars())
     new: list[BankLine] = []
-    for entry, identity in zip(parsed.entries, keys, strict=True):
-        if identity in seen:
+    for entry, identity, before in zip(parsed.entries, keys, earlier, strict=True):
+        if identity in seen or before in seen:
             continue
         new.append(BankLine(
             id=line_id(identity), identity=identity, import_id=record.id,
@@ -56,9 +63,14 @@ async def import_file(uow: UnitOfWork, data: bytes, file_format: str, layout: Cs
             direction=entry.direction, amount=entry.amount, currency=entry.currency,
             payer_name=_cut(entry.payer_name, 256), payer_account=_cut(entry.payer_account, 64),
             reference=_cut(entry.reference, 1000), bank_reference=_cut(entry.bank_reference, 128),
-            status="debit" if entry.direction == "debit" else "unmatched"))
+            status="debit" if entry.direction == "debit" and not entry.is_return else "unmatched",
+            is_return=entry.is_return, return_reason=_cut(entry.return_reason, 256),
+            end_to_end_id=_cut(entry.end_to_end_id, 128)))
     uow.session.add_all(new)
-    credits = sorted((n for n in new if n.direction == "credit"), key=lambda n: (n.booking_date, n.id))
+    await returns.take(uow, [n for n in new if n.is_return])
+    fresh = [n for n in new if n.direction == "credit" and not n.is_return]
+    await returns.retry_waiting(uow, fresh)  # a return imported before its credit
+    credits = sorted((n for n in fresh if n.status == "unmatched"), key=lambda n: (n.booking_date, n.id))
     if credits:
         policy = cash_matching.policy(uow.config)
         numbers = {t.key for n in credits for t in tokens(n.reference, policy.min_reference_length)}
@@ -104,4 +116,8 @@ def line_out(line: BankLine) -> dict[str, Any]:
         "discrepancy": line.discrepancy, "suggestions": line.suggestions,
         "decided_by": line.decided_by, "decided_at": line.decided_at,
         "decision_note": line.decision_note, "booked_on": line.booked_on,
+        "end_to_end_id": line.end_to_end_id, "is_return": line.is_return,
+        "return_reason": line.return_reason, "returns_line_id": line.returns_line_id,
+        "returns_payment_id": line.returns_payment_id,
+        "return_announced_at": line.return_announced_at, "returned_by": line.returned_by,
     }

@@ -17,6 +17,7 @@ from services.reconciliation.tables import (
     AccountItem,
     Agreement,
     BankLine,
+    ItemSettlement,
     PayerAlias,
     ReconCustomer,
     debit_items,
@@ -62,6 +63,17 @@ async def load_book(uow: UnitOfWork, currencies: set[str], numbers: set[str] = f
         for a in (await s.execute(select(Agreement).where(
             Agreement.status == "active", Agreement.currency.in_(currencies)))).scalars()]
     book = rules.Book(items, [tuple(n) for n in names], agreements)
+    # A returned payment's reversal is named by the numbers of the invoices the payment paid.
+    reversals = dict((await s.execute(select(AccountItem.reference_id, AccountItem.doc_id).where(
+        AccountItem.kind == "reversal", AccountItem.open_amount > 0,
+        AccountItem.reference_id.is_not(None), AccountItem.currency.in_(currencies)))).all())
+    payments = sorted(reversals)
+    for n in range(0, len(payments), 1000):
+        for payment_id, invoice_id in (await s.execute(select(
+                ItemSettlement.doc_id, ItemSettlement.invoice_id).where(
+                ItemSettlement.doc_kind == "payment",
+                ItemSettlement.doc_id.in_(payments[n:n + 1000])))).all():
+            book.reopens(reversals[payment_id], invoice_id)
     pending = (await s.execute(select(BankLine).where(
         BankLine.status.in_(("matched", "assigned")), BankLine.booked_on.is_(None),
         BankLine.currency.in_(currencies)))).scalars()
@@ -113,6 +125,9 @@ async def assign(uow: UnitOfWork, line_id: str, customer_id: str, invoice_ids: l
                  note: str | None) -> BankLine:
     """A person says whose money it is (and which invoices it pays)."""
     line = await _undecided(uow, line_id)
+    if line.direction == "debit":
+        raise Conflict("the line is a returned payment: link it to the payment it undoes "
+                       "(link-return), or ignore it with a note; it pays no customer's invoices")
     if await uow.session.get(ReconCustomer, customer_id) is None and (await uow.session.execute(
             select(AccountItem.doc_id).where(AccountItem.customer_id == customer_id).limit(1))
     ).first() is None:

@@ -17,6 +17,7 @@ DEFAULT_CSV_COLUMNS = {
     "booking_date": "booking_date", "value_date": "value_date", "amount": "amount",
     "currency": "currency", "payer_name": "payer_name", "payer_account": "payer_account",
     "reference": "reference", "bank_reference": "bank_reference", "direction": "direction",
+    "end_to_end_id": "end_to_end_id", "return_reason": "return_reason",
 }
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # Debian fonts-dejavu-core
 WQY_MICROHEI = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"  # Debian fonts-wqy-microhei
@@ -56,6 +57,9 @@ class ReconciliationConfig(BaseSettings):
     combination_limit: int = Field(
         12, ge=1, le=20, description="open items of a customer searched for a combination "
         "that sums to the paid amount (the oldest ones)")
+    return_window_days: int = Field(
+        60, ge=1, le=400, description="a returned payment is linked only to a credit booked at "
+        "most this many days before it (SEPA direct debits: 56 days of refund right)")
     learn_payer_names: bool = Field(
         True, description="a person's assignment of a line teaches its payer name as an alias")
 

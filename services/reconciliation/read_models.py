@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from services.reconciliation import returns
 from services.reconciliation.domain.names import name_key
 from services.reconciliation.domain.references import ref_key
 from services.reconciliation.domain.statement import is_debit
@@ -30,11 +31,13 @@ from shared.events import contracts as ev
 # --- ledger ---------------------------------------------------------------------------------
 async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, currency: str,
                   on: date, amount: int, due_date: date | None = None,
-                  allocations: list[ev.Allocation] | tuple[()] = ()) -> None:
+                  allocations: list[ev.Allocation] | tuple[()] = (),
+                  reference_id: str | None = None) -> None:
     if await uow.session.get(AccountItem, (kind, doc_id)) is not None:
         return
     item = AccountItem(kind=kind, doc_id=doc_id, customer_id=customer_id, currency=currency,
-                       doc_date=on, amount=amount, due_date=due_date)
+                       doc_date=on, amount=amount, due_date=due_date,
+                       reference_id=reference_id[:64] if reference_id else None)
     if is_debit(kind):
         # Settlements may have arrived first (events come in any order).
         settled = sum((await uow.session.execute(
@@ -65,7 +68,8 @@ async def _settle(uow: UnitOfWork, doc_kind: str, doc_id: str, invoice_id: str, 
 
 async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, _: CloudEvent) -> None:
     await _record(uow, data.kind, data.invoice_id, data.customer_id, data.currency,
-                  data.issue_date, data.amount, data.due_date)
+                  data.issue_date, data.amount, data.due_date,
+                  reference_id=data.reference_id if data.kind == "reversal" else None)
 
 
 async def on_invoice_written_off(uow: UnitOfWork, data: ev.InvoiceWrittenOff, _: CloudEvent) -> None:
@@ -83,6 +87,7 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
     # A bank line we identified is now booked: its amount shows in the open items.
     await uow.session.execute(update(BankLine).where(BankLine.id == data.payment_id)
                               .values(booked_on=data.received_on))
+    await returns.on_payment_booked(uow, data.payment_id, data.amount)  # a return waiting for it
 
 
 async def on_credit_applied(uow: UnitOfWork, data: ev.CreditApplied, _: CloudEvent) -> None:

@@ -63,6 +63,12 @@ class AssignIn(BaseModel):
     note: str | None = Field(None, max_length=2000)
 
 
+class LinkReturnIn(BaseModel):
+    payment_id: Identifier = Field(description="the ledger's payment the bank took back; for a "
+                                   "payment booked from a bank line, that line's id")
+    note: str | None = Field(None, max_length=2000)
+
+
 class IgnoreIn(BaseModel):
     reason: Reason
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from services.reconciliation.domain.statement import CREDIT_KINDS
@@ -42,6 +42,8 @@ class AccountItem(ReconciliationTable, table=True):
     open_amount: int = Field(0, sa_type=BigInteger)
     ref_key: str | None = Field(None, max_length=64)
     settled_on: date | None = None
+    # A reversal: the payment it reverses (matching reads the invoices that payment paid).
+    reference_id: str | None = Field(None, max_length=64)
 
 
 def debit_items() -> Any:
@@ -191,7 +193,11 @@ class BankImport(ReconciliationTable, table=True):
 class BankLine(ReconciliationTable, table=True):
     __tablename__ = "bank_line"
     __table_args__ = (Index("ix_bank_line_status", "status", "booking_date", "id"),
-                      Index("ix_bank_line_import", "import_id"))
+                      Index("ix_bank_line_import", "import_id"),
+                      # the credits a return may undo: one currency, a window of days
+                      Index("ix_bank_line_credits", "currency", "booking_date"),
+                      # a payment is returned once, whatever imports race
+                      Index("ux_bank_line_returns_payment", "returns_payment_id", unique=True))
     id: str = Field(primary_key=True, max_length=64)  # also the ledger's payment id
     identity: str = Field(max_length=64, unique=True)
     import_id: str = Field(max_length=64)
@@ -205,7 +211,8 @@ class BankLine(ReconciliationTable, table=True):
     payer_account: str | None = Field(None, max_length=64)
     reference: str | None = Field(None, max_length=1000)
     bank_reference: str | None = Field(None, max_length=128)
-    # matched, unmatched, assigned, ignored, debit
+    # matched, unmatched, assigned, ignored, debit; returned (a credit the bank took back
+    # before anything was booked); linked (a return linked to the credit or payment it undoes)
     status: str = Field(max_length=16)
     customer_id: str | None = Field(None, max_length=64)
     invoice_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -218,3 +225,12 @@ class BankLine(ReconciliationTable, table=True):
     decided_at: datetime | None = None
     decision_note: str | None = Field(None, max_length=2000)
     booked_on: date | None = None  # the ledger's payment.received for this line arrived
+    end_to_end_id: str | None = Field(None, max_length=128)  # the payer's id, kept by returns
+    # A return: the bank's reason; the credit line and the ledger payment it undoes; when
+    # reconciliation.payment.returned was emitted (after the payment was booked).
+    is_return: bool = Field(False, sa_column_kwargs={"server_default": false()})
+    return_reason: str | None = Field(None, max_length=256)
+    returns_line_id: str | None = Field(None, max_length=64)
+    returns_payment_id: str | None = Field(None, max_length=64)
+    return_announced_at: datetime | None = None
+    returned_by: str | None = Field(None, max_length=64)  # a credit: the return that undid it

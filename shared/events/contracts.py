@@ -494,6 +494,24 @@ class PaymentIdentified(EventData):
     discrepancy: str | None = Field(None, description="why the amount differs from what was due")
 
 
+class PaymentReturned(EventData):
+    """The bank took back a payment it had credited (a direct debit refused, a transfer sent
+    back): the ledger reverses the payment, so what it paid is owed again with its age."""
+
+    event_type = "reconciliation.payment.returned"
+    customer_id: str
+    payment_id: str = Field(description="the ledger's payment the bank took back")
+    bank_line_id: str = Field(description="the bank line of the return")
+    amount: int = Field(description="what the bank took back")
+    currency: str
+    returned_on: date
+    reason: str | None = Field(None, description="the bank's return reason, e.g. AM04 insufficient funds")
+    original_bank_line_id: str | None = Field(None, description="the credit line it undoes, when one")
+    payment_amount: int | None = Field(None, description="the payment's amount, when it differs")
+    linked_by: str = Field(description="matching, or the person who linked it")
+    note: str | None = None
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
     for cls in (
@@ -509,7 +527,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         WriteOffApproved, ReminderIssued,
         # reconciliation
         StatementIssued, StatementConfirmed, StatementDisputed, DisputeResolved,
-        ConfirmationRequested, PaymentIdentified,
+        ConfirmationRequested, PaymentIdentified, PaymentReturned,
     )
 }
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.ledger import handlers, queries
-from services.ledger.domain.commands import PostInvoice
+from services.ledger.domain.commands import PostInvoice, PostPayment, ReversePayment
 from services.ledger.tables import CreditDocument, Invoice
 from shared.errors import Invalid, NotFound
 from shared.events import CloudEvent, new_event
@@ -156,3 +156,46 @@ async def test_approved_write_offs_are_booked_or_refused(tmp_path: Path) -> None
         assert [(r["document_id"], r["document_kind"]) for r in refusals] == [
             ("WO-X", "write_off"), ("WO-3", "write_off")]
         assert "nothing open" in refusals[1]["reason"]
+
+
+async def test_a_returned_payment_is_reversed_once_and_the_unknown_refused(tmp_path: Path) -> None:
+    """reconciliation.payment.returned books what POST /payments/{id}/reversal books: the
+    payment's amount owed again, due when the invoice it paid was; redelivered, sent again
+    or after a person's reversal nothing more; a payment the ledger never booked is refused
+    out loud, not dead-lettered."""
+    async with running_app(embedded_settings(tmp_path), ["ledger"]) as app:
+        runtime = app.state.runtimes["ledger"]
+        await runtime.transport.publish(new_event("recoup/credit", _registered()))
+        async with runtime.unit_of_work() as uow:
+            await handlers.post_invoice(uow, PostInvoice("I1", "C1", 10_000, "CNY", date(2026, 1, 1)))
+            for payment_id in ("BL-1", "P-2"):
+                await handlers.post_payment(uow, PostPayment(
+                    payment_id, "C1", 5_000, "CNY", date(2026, 2, 10), invoice_ids=("I1",)))
+            await handlers.reverse_payment(uow, ReversePayment("P-2", date(2026, 2, 12), "by hand"))
+            await uow.commit()
+
+        def returned(payment_id: str, line: str) -> CloudEvent:
+            return new_event("recoup/reconciliation", ev.PaymentReturned(
+                customer_id="C1", payment_id=payment_id, bank_line_id=line, amount=5_000,
+                currency="CNY", returned_on=date(2026, 2, 17), reason="AM04 insufficient funds",
+                linked_by="matching"))
+
+        first = returned("BL-1", "BL-R1")
+        for event in (first, first, returned("BL-1", "BL-R2"), returned("P-2", "BL-R3"),
+                      returned("NOPE", "BL-R4")):
+            await runtime.transport.publish(event)
+
+        async with runtime.read_sessions() as session:
+            reversals = (await session.execute(select(Invoice).where(
+                Invoice.kind == "reversal").order_by(Invoice.id))).scalars().all()
+            invoice = await session.get(Invoice, "I1")
+            dead = (await session.execute(select(runtime.infra.dead_letters))).all()
+        assert [(r.id, r.amount, r.open_amount, r.due_date, r.issue_date, r.reference_id)
+                for r in reversals] == [
+            ("REV-BL-1", 5_000, 5_000, date(2026, 1, 31), date(2026, 2, 17), "BL-1"),
+            ("REV-P-2", 5_000, 5_000, date(2026, 1, 31), date(2026, 2, 12), "P-2")]
+        assert reversals[0].memo == "returned by the bank: AM04 insufficient funds (bank line BL-R1)"
+        assert invoice.open_amount == 0 and dead == []
+        refusals = await _outbox(runtime, "ledger.posting.refused")
+        assert [(r["document_id"], r["document_kind"]) for r in refusals] == [("REV-NOPE", "reversal")]
+        assert "not found" in refusals[0]["reason"]

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
-from services.reconciliation import bank_files, bank_imports, cash_matching
+from services.reconciliation import bank_files, bank_imports, cash_matching, returns
 from services.reconciliation.api.common import Reader, Runtime, Writer, listed, where_given
 from services.reconciliation.bank_files import CsvLayout
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
 from services.reconciliation.read_models import add_alias
-from services.reconciliation.schemas import AssignIn, IgnoreIn, PayerNameIn
+from services.reconciliation.schemas import AssignIn, IgnoreIn, LinkReturnIn, PayerNameIn
 from services.reconciliation.tables import (
     AccountItem,
     BankImport,
@@ -26,7 +26,7 @@ from shared.errors import Invalid, NotFound
 from shared.pagination import Page
 
 router = APIRouter(prefix="/v1", tags=["bank statements"])
-LINE_STATUSES = Literal["matched", "unmatched", "assigned", "ignored", "debit"]
+LINE_STATUSES = Literal["matched", "unmatched", "assigned", "ignored", "debit", "returned", "linked"]
 
 
 def _layout(config: Any, columns: str | None, delimiter: str | None, decimal: str | None,
@@ -107,10 +107,14 @@ async def list_bank_lines(
         description="unmatched: the queue waiting for a person")] = None,
     import_id: Annotated[str | None, Query()] = None,
     customer_id: Annotated[str | None, Query()] = None,
+    is_return: Annotated[bool | None, Query(
+        description="true: returned payments (with status=unmatched, those waiting for a person)"
+    )] = None,
 ) -> list[dict[str, Any]]:
     """Oldest booking first."""
     query = where_given(select(BankLine), {BankLine.status: status, BankLine.import_id: import_id,
-                                           BankLine.customer_id: customer_id})
+                                           BankLine.customer_id: customer_id,
+                                           BankLine.is_return: is_return})
     kept = await listed(runtime, query, [BankLine.booking_date, BankLine.id], page, request, response)
     return [bank_imports.line_out(r) for r in kept]
 
@@ -134,9 +138,21 @@ async def assign_bank_line(line_id: str, body: AssignIn, runtime: Runtime, calle
     return bank_imports.line_out(line)
 
 
+@router.post("/bank-lines/{line_id}/link-return")
+async def link_returned_payment(line_id: str, body: LinkReturnIn, runtime: Runtime,
+                                caller: Writer) -> dict[str, Any]:
+    """A person's decision on an unmatched returned payment: the payment it undoes. The
+    ledger reverses that payment (reconciliation.payment.returned); the note is kept."""
+    async with runtime.unit_of_work(caller.name) as uow:
+        line = await returns.link(uow, line_id, body.payment_id, body.note)
+        await uow.commit()
+    return bank_imports.line_out(line)
+
+
 @router.post("/bank-lines/{line_id}/ignore")
 async def ignore_bank_line(line_id: str, body: IgnoreIn, runtime: Runtime, caller: Writer) -> dict[str, Any]:
-    """A person's decision: not a customer's payment (the reason is kept)."""
+    """A person's decision: not a customer's payment (the reason is kept); for a returned
+    payment, dismissed: nothing is reversed."""
     async with runtime.unit_of_work(caller.name) as uow:
         line = await cash_matching.ignore(uow, line_id, body.reason)
         await uow.commit()

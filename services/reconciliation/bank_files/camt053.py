@@ -4,7 +4,12 @@ entity expansion (billion laughs) and external entities (file or network reads) 
 holes XML statement parsers have shipped (RELIABILITY.md).
 
 An entry (Ntry) with several transactions (TxDtls: a batch booking) becomes one line per
-transaction; entries not booked (Sts PDNG, INFO) are skipped and said so."""
+transaction; entries not booked (Sts PDNG, INFO) are skipped and said so.
+
+CdtDbtInd is the side the entry was booked on; RvslInd=true says it undoes an earlier entry
+of the other side (ISO 20022: DBIT with a reversal is the reversal of a credit). A return
+is such a reversal, a transaction with return information (RtrInf, its reason code), or a
+bank transaction code of a return sub-family (RRTN, UPDD, ...)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from defusedxml.ElementTree import fromstring
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
 from services.reconciliation.domain.money import is_currency_code, to_minor_units
+from services.reconciliation.domain.returns import RETURN_SUB_FAMILIES, reason_text
 from shared.errors import Invalid
 
 
@@ -118,8 +124,8 @@ def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None
     indicator = _text(entry, "CdtDbtInd")
     if indicator not in ("CRDT", "DBIT"):
         raise Invalid(f"entry {entry_ref or '?'}: CdtDbtInd must be CRDT or DBIT", field="body")
-    if _text(entry, "RvslInd") == "true":  # a reversal turns the side round
-        indicator = "DBIT" if indicator == "CRDT" else "CRDT"
+    # The side stays CdtDbtInd's: a reversal is booked on the side its money moves.
+    reversal = (_text(entry, "RvslInd") or "").lower() in ("true", "1")
     entry_amount = _amount(entry)
     booked = _date(entry, "BookgDt") or _date(entry, "ValDt")
     if entry_amount is None or booked is None:
@@ -134,13 +140,57 @@ def _read_entry(entry: Element, file: BankFile, own_account: str | None) -> None
                 raise Invalid(f"entry {entry_ref or '?'}: transaction {n + 1} of the batch has no "
                               "amount (TxDtls/Amt or AmtDtls/TxAmt/Amt)", field="body")
             amount, currency = found
+        returned = _return(entry, tx)
         name, account = _party(tx, payer_role)
+        if indicator == "DBIT" and (reversal or returned is not None):
+            # A return names the original's parties (Dbtr the customer who paid) or its own
+            # (Cdtr the customer it goes back to), as banks choose: the one that is not us.
+            for role in ("Dbtr", "Cdtr"):
+                named = _party(tx, role)
+                if any(named) and named[1] != own_account:
+                    name, account = named
+                    break
         tx_ref = _text(tx, "Refs/AcctSvcrRef") or (
             f"{entry_ref}/{n + 1}" if entry_ref and len(transactions) > 1 else entry_ref)
+        reference = remittance = _remittance(tx)
+        if returned is not None or reversal:
+            # What the bank says beside a return may name the original (its reference).
+            extra = [t for t in (_text(tx, "AddtlTxInf"), _text(entry, "AddtlNtryInf"),
+                                 _text(tx, "RtrInf/AddtlInf")) if t]
+            reference = " ".join([reference or "", *extra]).strip() or None
+        end_to_end = _text(tx, "Refs/EndToEndId")
         file.entries.append(BankEntry(
             booking_date=booked, value_date=_date(entry, "ValDt"),
             direction="credit" if indicator == "CRDT" else "debit", amount=amount,
             currency=currency, payer_name=name, payer_account=account,
-            reference=_remittance(tx), bank_reference=tx_ref, account=own_account))
+            reference=reference, bank_reference=tx_ref, account=own_account,
+            is_return=reversal or returned is not None,
+            return_reason=returned or ("reversed by the bank" if reversal else None),
+            end_to_end_id=end_to_end if end_to_end and end_to_end.upper() != "NOTPROVIDED" else None,
+            read_before=_read_before(tx, indicator, reversal, remittance)
+            if reversal or returned is not None else None))
+
+
+def _read_before(tx: Element | None, indicator: str, reversal: bool, remittance: str | None
+                 ) -> tuple[str, str | None, str | None, str | None]:
+    """A return as it was read before returns were recognised: a reversal turned the side
+    round, the payer was that side's party, the text the remittance alone."""
+    side = ("DBIT" if indicator == "CRDT" else "CRDT") if reversal else indicator
+    return ("credit" if side == "CRDT" else "debit",
+            *_party(tx, "Dbtr" if side == "CRDT" else "Cdtr"), remittance)
+
+
+def _return(entry: Element, tx: Element | None) -> str | None:
+    """The return's reason when the transaction (or its entry) says it is a return."""
+    info = _find(tx, "RtrInf")
+    if info is not None:
+        code = _text(info, "Rsn/Cd") or _text(info, "Rsn/Prtry")
+        return reason_text(code, _text(info, "AddtlInf")) or "returned by the bank"
+    for holder in (tx, entry):
+        sub_family = _text(holder, "BkTxCd/Domn/Fmly/SubFmlyCd")
+        if sub_family and sub_family.upper() in RETURN_SUB_FAMILIES:
+            family = _text(holder, "BkTxCd/Domn/Fmly/Cd") or "?"
+            return f"bank transaction code {_text(holder, 'BkTxCd/Domn/Cd') or '?'}/{family}/{sub_family}"
+    return None
 
 

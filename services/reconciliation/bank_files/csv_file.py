@@ -1,6 +1,8 @@
 """CSV bank exports, whose columns differ per bank: a layout names the column of each of
 our fields (settings, or the request's query). Amounts are decimal text, signed (negative
-is money out) unless a `direction` column says C/D, CRDT/DBIT or credit/debit."""
+is money out) unless a `direction` column says C/D, CRDT/DBIT or credit/debit. A row with
+a `return_reason` (the column the layout names) is a return: a debit taking back an earlier
+credit, linked to it by the `end_to_end_id` column, the bank reference or the remittance."""
 
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from datetime import date, datetime
 
 from services.reconciliation.domain.bank import BankEntry, BankFile
 from services.reconciliation.domain.money import is_currency_code, to_minor_units
+from services.reconciliation.domain.returns import reason_text
 from shared.errors import Invalid
 
 REQUIRED = ("booking_date", "amount")
 KNOWN = ("booking_date", "value_date", "amount", "currency", "direction", "payer_name",
-         "payer_account", "reference", "bank_reference")
+         "payer_account", "reference", "bank_reference", "end_to_end_id", "return_reason")
 CREDIT_MARKS = {"c", "cr", "crdt", "credit", "h", "haben", "贷"}
 DEBIT_MARKS = {"d", "dr", "dbit", "debit", "s", "soll", "借"}
 
@@ -86,10 +89,13 @@ def _read(reader: csv.DictReader[str], layout: CsvLayout) -> BankFile:
         if amount == 0:
             raise Invalid(f"row {row_number}: the amount is zero", field="body")
         value = get("value_date")
+        returned = get("return_reason")
         file.entries.append(BankEntry(
             booking_date=_date(booked, layout, row_number, "booking_date"),
             value_date=_date(value, layout, row_number, "value_date") if value else None,
             direction=direction, amount=abs(amount), currency=currency,
             payer_name=get("payer_name"), payer_account=get("payer_account"),
-            reference=get("reference"), bank_reference=get("bank_reference")))
+            reference=get("reference"), bank_reference=get("bank_reference"),
+            is_return=returned is not None, return_reason=returned and reason_text(returned),
+            end_to_end_id=get("end_to_end_id")))
     return file

@@ -2,7 +2,12 @@
 field holds is bank-specific (RELIABILITY.md); read here are the two common layouts:
 subfields `?20`-`?29` (remittance), `?32`-`?33` (name), `?31` (account), as German and
 Chinese banks write them; and SWIFT keywords `/NAME/`, `/REMI/`, `/IBAN/`, `/EREF/`.
-Anything else is taken whole as remittance text, without a payer name."""
+Anything else is taken whole as remittance text, without a payer name.
+
+A return is a :61: line marked RC (reversal of a credit: money out) or RD (reversal of a
+debit), or a debit of transaction type RTI (returned item). Its reason is the `/RTRN/`
+keyword or a reason code in the text; the end-to-end id is `/EREF/` or `EREF+` (the German
+banks' SEPA subfields)."""
 
 from __future__ import annotations
 
@@ -13,12 +18,17 @@ import mt940
 
 from services.reconciliation.domain.bank import NO_REFERENCE, BankEntry, BankFile
 from services.reconciliation.domain.money import is_currency_code, to_minor_units
+from services.reconciliation.domain.returns import reason_in, reason_text
 from shared.errors import Invalid
 
 _TAG = re.compile(r"^:(25|61):(.*)$", re.MULTILINE)
 _SUBFIELD = re.compile(r"\?(\d\d)")
 SUBFIELD_LENGTH = 27
 _KEYWORD = re.compile(r"/(NAME|REMI|IBAN|ACCW|EREF|ORDP|BENM|ADDR|BIC)/")
+# Read apart from the others: the remittance stays as it was read before (line identities).
+_RETURN_KEYWORD = re.compile(r"/RTRN/([A-Za-z0-9]+)")
+# German SEPA subfields ?20-?29 hold `KEY+value` items, a long value continuing in the next.
+_SEPA_EREF = re.compile(r"EREF\+(.*?)(?=(?:EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT|SQTP)\+|$)")
 
 
 def details(text: str) -> tuple[str | None, str | None, str | None]:
@@ -40,6 +50,28 @@ def details(text: str) -> tuple[str | None, str | None, str | None]:
         return (found.get("NAME") or found.get("ORDP") or None,
                 found.get("IBAN") or found.get("ACCW") or None, remittance or None)
     return None, None, text.strip() or None
+
+
+def _keywords(text: str) -> dict[str, str]:
+    parts = _KEYWORD.split(text.replace("\r", "").replace("\n", ""))
+    return {k: v.strip(" /") for k, v in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def _reason(text: str) -> str:
+    code = _RETURN_KEYWORD.search(text.replace("\r", "").replace("\n", ""))
+    return reason_text(code.group(1)) if code else reason_in(text) or "returned by the bank"
+
+
+def _end_to_end(text: str) -> str | None:
+    if _SUBFIELD.search(text):
+        parts = _SUBFIELD.split(text.replace("\r", "").replace("\n", ""))
+        purpose = "".join(v for c, v in zip(parts[1::2], parts[2::2], strict=True) if "20" <= c <= "29")
+        found = _SEPA_EREF.search(purpose)
+        value = found.group(1).strip() if found else None
+    else:
+        text = _RETURN_KEYWORD.sub("", text)
+        value = _keywords(text).get("EREF") if _KEYWORD.search(text) else None
+    return value[:128] if value and value.upper() not in NO_REFERENCE else None
 
 
 def _joined(parts: list[str]) -> str | None:
@@ -85,13 +117,18 @@ def parse(data: bytes) -> BankFile:
         if payer_reference.upper() not in NO_REFERENCE and payer_reference not in (remittance or ""):
             remittance = f"{remittance} {payer_reference}" if remittance else payer_reference
         booked: date = d.get("entry_date") or d["date"]
+        direction = "credit" if status in ("C", "RD") else "debit"
+        raw = d.get("transaction_details") or ""
+        is_return = status in ("RC", "RD") or (
+            direction == "debit" and (d.get("id") or "").upper().endswith("RTI"))
         file.entries.append(BankEntry(
             booking_date=date(booked.year, booked.month, booked.day),
             value_date=date(d["date"].year, d["date"].month, d["date"].day),
-            direction="credit" if status in ("C", "RD") else "debit",
+            direction=direction,
             amount=abs(to_minor_units(f"{amount.amount:f}", currency, field="body")),
             currency=currency, payer_name=name, payer_account=payer_account, reference=remittance,
-            bank_reference=bank_reference, account=own_account))
+            bank_reference=bank_reference, account=own_account, is_return=is_return,
+            return_reason=_reason(raw) if is_return else None, end_to_end_id=_end_to_end(raw)))
     return file
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 NO_REFERENCE = frozenset({"", "NONREF", "NOTPROVIDED", "NONE"})
@@ -23,6 +23,16 @@ class BankEntry:
     reference: str | None = None  # remittance text
     bank_reference: str | None = None  # the bank's own id for the entry, when it gives one
     account: str | None = None  # its statement's account, when a file holds several
+    # A return (reversal) undoes an earlier entry of the other side: a debit that takes
+    # back a customer's credit (a bounced direct debit or transfer), or a credit that
+    # brings back money paid out. The bank's reason, and the end-to-end id it carries over
+    # from the original, link it to what it undoes.
+    is_return: bool = False
+    return_reason: str | None = None
+    end_to_end_id: str | None = None
+    # (direction, payer name, payer account, remittance) as files were read before returns
+    # were recognised, where that differs: the identity a line imported then has.
+    read_before: tuple[str, str | None, str | None, str | None] | None = None
 
 
 @dataclass
@@ -56,6 +66,18 @@ def identities(file: BankFile) -> list[str]:
         result.append(hashlib.sha256(f"{key}\x1f{seen[key]}".encode()).hexdigest())
         seen[key] += 1
     return result
+
+
+def earlier_identities(file: BankFile) -> list[str | None]:
+    """Per entry read differently now (a return), the identity it had when imported before:
+    an overlapping export then knows the line as seen."""
+    if not any(e.read_before for e in file.entries):
+        return [None] * len(file.entries)
+    before = BankFile(file.format, file.account, file.statement_reference, [
+        replace(e, direction=e.read_before[0], payer_name=e.read_before[1],
+                payer_account=e.read_before[2], reference=e.read_before[3]) if e.read_before else e
+        for e in file.entries])
+    return [i if e.read_before else None for e, i in zip(file.entries, identities(before), strict=True)]
 
 
 def line_id(identity: str) -> str:

@@ -146,6 +146,16 @@ class Book:
             self.agreements[(plan.customer_id, plan.currency)].append(plan)
         self.currencies = {currency for _, currency in self.by_customer}
         self._named: dict[str, tuple[dict[str, float], bool]] = {}
+        self.reopened: dict[str, list[str]] = {}  # a reversal's doc id -> the invoices it reopens
+
+    def reopens(self, doc_id: str, invoice_id: str) -> None:
+        """The open item `doc_id` (a returned payment's reversal) owes again what the invoice
+        was paid: the invoice's number names it too (a payer paying again writes that)."""
+        item = self.by_doc.get(doc_id)
+        key = ref_key(invoice_id)
+        if item is not None and key and item not in self.by_key[key]:
+            self.by_key[key].append(item)
+            self.reopened.setdefault(doc_id, []).append(invoice_id)
 
     def open_items(self, customer_id: str, currency: str) -> list[OpenItem]:
         """Oldest due first; paid items leave the list as they are claimed (do not change it)."""
@@ -283,8 +293,10 @@ def _by_reference(line: CreditLine, book: Book, policy: Policy, names: dict[str,
         c.invoice_ids = [i.doc_id for i in items if i.open_amount > 0]
         paid = [i.doc_id for i in items if i.open_amount <= 0]
         c.reference = "exact" if c.invoice_ids else "paid"
+        written = [f"{i} (reopening {', '.join(book.reopened[i])})" if i in book.reopened else i
+                   for i in c.invoice_ids]
         c.reference_note = ", ".join(
-            ([f"{', '.join(c.invoice_ids)} in the remittance text"] if c.invoice_ids else [])
+            ([f"{', '.join(written)} in the remittance text"] if c.invoice_ids else [])
             + ([f"{', '.join(paid)} in the remittance text, already paid"] if paid else []))
     borne_out = any(customer_id in names or sum(i.open_amount for i in items) == line.amount
                     for customer_id, items in hits.items() if any(i.open_amount > 0 for i in items))
