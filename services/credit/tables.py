@@ -64,6 +64,9 @@ class Customer(CreditTable, table=True):
     has_payment_history: bool = False
     balance_version: int = 0
     receivable_class: str | None = Field(default=None, max_length=16)  # from collection-plan
+    # kind -> {reason, stage}: the holds the open collection case's steps asked for, kept
+    # while a kept agreement suspends them, so they come back if it breaks
+    collection_holds: dict[str, Any] = _json({})
     broken_promise: bool = False  # a promise broken while the current default lasts
     first_purchase_on: date | None = None
     last_order_on: date | None = None

@@ -169,6 +169,84 @@ async def test_the_holds_a_collection_step_asks_for_stay_until_the_case_closes(f
     assert await holds(feed) == {}
 
 
+def _visit(level: int = 2, as_of: date = date(2026, 2, 20)) -> ev.CaseEscalated:
+    return ev.CaseEscalated(customer_id="C1", case_id="K1", level=level, previous_level=level - 1,
+                            receivable_class="dunning", step="visit", days_past_due=20,
+                            as_of=as_of, requested_holds=["stop_shipments", "cash_only"])
+
+
+def _agreement(kind: type, invoice_ids: list[str], **extra: Any) -> Any:
+    common = dict(customer_id="C1", agreement_id="AG-1", invoice_ids=invoice_ids)
+    if kind is ev.AgreementSigned:
+        return ev.AgreementSigned(**common, currency="CNY", total=300_000,
+                                  signed_on=date(2026, 2, 21), **extra)
+    if kind is ev.AgreementBroken:
+        return ev.AgreementBroken(**common, currency="CNY", missed_due_date=date(2026, 3, 1),
+                                  missed_amount=150_000, as_of=date(2026, 3, 2))
+    return ev.AgreementCompleted(**common, completed_on=date(2026, 3, 20))
+
+
+async def test_a_kept_agreement_over_everything_overdue_lifts_the_collection_holds_until_it_breaks(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))  # 5 days: the ladder asks nothing yet
+    await feed.send(_visit())
+    placed = await holds(feed)
+    assert {k: h.cause for k, h in placed.items()} == {"stop_shipments": "collection",
+                                                      "cash_only": "collection"}
+    await feed.send(_agreement(ev.AgreementSigned, ["INV-1"]))
+    assert await holds(feed) == {}
+    assert (await check(feed, 100_000)).decision.decision == "approve"
+    released = await feed.emitted("credit.hold.released")
+    assert {r["hold_id"] for r in released} == {h.id for h in placed.values()}
+    assert all("repayment agreement that is being kept" in r["reason"] for r in released)
+
+    await feed.send(_agreement(ev.AgreementBroken, ["INV-1"]))
+    back = await holds(feed)
+    assert {k: (h.cause, h.reason, h.stage) for k, h in back.items()} == {
+        "stop_shipments": ("collection", "collection step visit (level 2)", 2),
+        "cash_only": ("collection", "collection step visit (level 2)", 2)}
+    assert not {h.id for h in back.values()} & {h.id for h in placed.values()}  # new holds
+    assert (await check(feed, 100_000)).decision.decision == "block"
+    await feed.send(ev.CaseClosed(customer_id="C1", case_id="K1", closed_on=date(2026, 3, 5),
+                                  reason="paid"))
+    assert await holds(feed) == {}
+
+
+async def test_collection_holds_stay_while_an_overdue_invoice_is_outside_the_agreement(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.invoice("INV-2", 100_000, date(2026, 1, 2))
+    await ledger.sweep(date(2026, 2, 5))
+    await feed.send(_visit())
+    await feed.send(_agreement(ev.AgreementSigned, ["INV-1"]))
+    assert set(await holds(feed)) == {"stop_shipments", "cash_only"}
+    assert (await check(feed, 100_000)).decision.decision == "block"
+
+
+async def test_a_completed_agreement_leaves_the_collection_holds_lifted_until_the_case_closes(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))
+    await feed.send(_visit())
+    await feed.send(_agreement(ev.AgreementSigned, ["INV-1"]))
+    # Completed heard before the payment that completed it, then the payment.
+    await feed.send(_agreement(ev.AgreementCompleted, ["INV-1"]))
+    assert await holds(feed) == {}
+    await ledger.pay("PAY-1", 300_000, date(2026, 3, 20))
+    assert await holds(feed) == {}
+    # A later escalation of a new default asks again, and gets its holds.
+    await ledger.invoice("INV-2", 100_000, date(2026, 4, 1))
+    await ledger.sweep(date(2026, 5, 5))
+    await feed.send(ev.CaseClosed(customer_id="C1", case_id="K1", closed_on=date(2026, 3, 20),
+                                  reason="paid"))
+    await feed.send(_visit(as_of=date(2026, 5, 5)))
+    assert {"stop_shipments", "cash_only"} <= set(await holds(feed))
+
+
 async def test_payment_behaviour_builds_a_history_and_moves_the_rating(feed: Feed) -> None:
     ledger = LedgerNews(feed, "C1")
     for n, issued in enumerate((date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)), 1):
