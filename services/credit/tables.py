@@ -152,7 +152,7 @@ class PaymentLine(CreditTable, table=True):
     payment_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int = _money()
+    amount: int = _money()  # what it settled on the invoice, its early-payment discount included
     received_on: date
 
 

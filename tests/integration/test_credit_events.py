@@ -273,6 +273,40 @@ async def test_repeated_partial_payments_are_detected_once(feed: Feed) -> None:
     assert signals[0]["origin"] == "detected" and "PAY-1" in signals[0]["evidence"][0]
 
 
+async def test_partial_payments_are_detected_whatever_order_their_news_arrives_in(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 900_000, date(2026, 1, 1))
+    for n in range(1, 5):  # each position overtakes its payment (competing consumers)
+        on = date(2026, 1, 5 * n)
+        ledger.invoices["INV-1"].open -= 100_000
+        await feed.send(ledger._position(on))
+        await feed.send(ev.PaymentReceived(
+            customer_id="C1", payment_id=f"PAY-{n}", amount=100_000, currency="CNY",
+            received_on=on, allocations=[ev.Allocation(invoice_id="INV-1", amount=100_000)],
+            unapplied=0))
+    signals = [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"]
+    assert len(signals) == 1 and "PAY-1" in signals[0]["evidence"][0]
+
+
+async def test_a_payment_that_settles_is_not_partial_before_its_settlement_is_heard(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.pay("PAY-1", 100_000, date(2026, 1, 5))
+    await ledger.pay("PAY-2", 100_000, date(2026, 1, 10))
+    # The last payment clears the invoice; its settlement and position come after it.
+    await feed.send(ev.PaymentReceived(
+        customer_id="C1", payment_id="PAY-3", amount=100_000, currency="CNY",
+        received_on=date(2026, 1, 15), allocations=[ev.Allocation(invoice_id="INV-1", amount=100_000)],
+        unapplied=0))
+    await feed.send(ev.InvoiceSettled(customer_id="C1", invoice_id="INV-1", currency="CNY",
+                                      settled_on=date(2026, 1, 15)))
+    ledger.invoices["INV-1"].open = 0
+    await feed.send(ledger._position(date(2026, 1, 15)))
+    assert [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"] == []
+
+
 async def test_news_for_an_invoice_credit_has_not_heard_of_yet_is_kept(feed: Feed) -> None:
     await feed.send(ev.InvoiceSettled(customer_id="C1", invoice_id="INV-9", currency="CNY",
                                       settled_on=date(2026, 2, 10)))

@@ -73,13 +73,17 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
     """Recorded for partial payments and silence; the settlements and the position that
     follow in the same posting re-rate."""
     customer = await find_customer(uow, data.customer_id, lock=True)
+    discounts = {d.invoice_id: d.amount for d in data.discounts}
     for line in data.allocations:
         if await uow.session.get(PaymentLine, (data.payment_id, line.invoice_id)) is None:
             uow.session.add(PaymentLine(payment_id=data.payment_id, invoice_id=line.invoice_id,
-                                        customer_id=data.customer_id, amount=line.amount,
+                                        customer_id=data.customer_id,
+                                        amount=line.amount + discounts.get(line.invoice_id, 0),
                                         received_on=data.received_on))
     if customer is not None:
         customer.last_payment_on = max(customer.last_payment_on or data.received_on, data.received_on)
+        if data.allocations:  # the position may have overtaken this news: look now too
+            await detectors.partial_payments(uow, customer, data.received_on)
 
 
 async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: CloudEvent) -> None:
