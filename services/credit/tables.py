@@ -179,8 +179,13 @@ class Reservation(CreditTable, table=True):
     currency: str = Field(max_length=3)
     status: str = Field(max_length=16)
     expires_at: datetime
-    invoice_id: str | None = Field(default=None, max_length=64)
-    consumed_at_version: int | None = None  # the balance version that includes the invoice
+    invoice_id: str | None = Field(default=None, max_length=64)  # the first invoice
+    consumed_at_version: int | None = None  # the balance version that includes them all
+    # An order delivered in parts has several invoices: [{invoice_id, amount, version}],
+    # version the balance version that includes it; `invoiced`: what of the reservation
+    # the balance credit knows includes
+    invoices: list[dict[str, Any]] = _json([])
+    invoiced: int = _money(default=0)
     created_at: datetime
     created_by: str = Field(max_length=64)
     updated_at: datetime

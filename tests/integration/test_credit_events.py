@@ -14,6 +14,7 @@ import pytest
 
 from services.credit import handlers
 from services.credit.domain.commands import CheckCredit, ReleaseHold
+from services.credit.tables import Reservation
 from shared.events import contracts as ev
 from tests.support.credit_feed import Feed, LedgerNews
 from tests.support.embedded import embedded_settings, running_app
@@ -72,6 +73,23 @@ async def test_a_position_that_overtakes_the_invoice_news_never_drops_the_order(
     assert ((a := await check(feed, 1)).receivables, a.reserved) == (600_000, 600_000)
     await feed.send(posted)
     assert ((a := await check(feed, 1)).receivables, a.reserved) == (600_000, 0)
+
+
+async def test_an_order_delivered_in_parts_is_reserved_until_every_part_is_invoiced(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    assert (await check(feed, 600_000, order_id="SO-1")).reservation["amount"] == 600_000
+    position = await ledger.invoice("INV-1", 250_000, date(2026, 1, 2), order_id="SO-1",
+                                    send="invoice")
+    assert ((a := await check(feed, 1)).receivables, a.reserved) == (0, 600_000)
+    await feed.send(position)  # the first part is a receivable now, the rest still reserved
+    assert ((a := await check(feed, 1)).receivables, a.reserved) == (250_000, 350_000)
+    await ledger.invoice("INV-2", 350_000, date(2026, 1, 9), order_id="SO-1")
+    assert ((a := await check(feed, 1)).receivables, a.reserved) == (600_000, 0)
+    async with feed.runtime.unit_of_work(read_only=True) as uow:
+        reservation = await uow.session.get(Reservation, "SO-1")
+        assert reservation.status == "invoiced"
+        assert [(i["invoice_id"], i["amount"]) for i in reservation.invoices] == [
+            ("INV-1", 250_000), ("INV-2", 350_000)]
 
 
 async def test_a_kept_agreement_shields_its_invoices_and_a_broken_one_brings_the_holds_back(

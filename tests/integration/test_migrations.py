@@ -110,10 +110,19 @@ async def test_credit_keeps_what_open_cases_asked_for(db: str, tmp_path: Path) -
                         " VALUES (:id, 'C', :kind, 'collection step visit (level 2)', 'collection',"
                         " 2, '[]', true, 't', '2026-01-02 00:00:00+00', :released, false, false)"),
                         {"id": hold_id, "kind": kind, "released": released})
+                at = datetime(2026, 1, 2, tzinfo=UTC)
+                await conn.execute(text(  # invoiced, the position that includes it still to come
+                    "INSERT INTO reservation (order_id, customer_id, check_id, amount, currency,"
+                    " status, expires_at, invoice_id, consumed_at_version, created_at, created_by,"
+                    " updated_at, updated_by) VALUES ('SO-1', 'C', 'K', 500, 'CNY', 'shipped', :at,"
+                    " 'I1', 7, :at, 't', :at, 't')"), {"at": at})
             await upgrade(engine, credit.migrations, credit.metadata)
             async with engine.connect() as conn:
                 asked = (await conn.execute(text("SELECT collection_holds FROM customer"))).scalar()
+                invoices = (await conn.execute(text("SELECT invoices FROM reservation"))).scalar()
         finally:
             await engine.dispose()
     asked = json.loads(asked) if isinstance(asked, str) else asked
     assert asked == {"cash_only": {"reason": "collection step visit (level 2)", "stage": 2}}
+    invoices = json.loads(invoices) if isinstance(invoices, str) else invoices
+    assert invoices == [{"invoice_id": "I1", "amount": 500, "version": 7}]  # still ends it whole

@@ -56,16 +56,23 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, event: Clou
 
 
 async def _invoiced(uow: UnitOfWork, customer: Customer, data: ev.InvoicePosted) -> None:
-    """The order's invoice is booked: its reservation ends once credit's balance view has
-    reached the version that includes the invoice (without a version from the ledger:
-    the next position credit hears of)."""
+    """An invoice for the order is booked: its amount comes off the reservation once
+    credit's balance view has reached the version that includes it (without a version from
+    the ledger: the next position credit hears of); the reservation ends when its invoices
+    cover it (an order may be delivered, and invoiced, in parts)."""
     reservation = await uow.session.get(Reservation, data.order_id, with_for_update=True)
-    if (reservation is None or reservation.customer_id != customer.id
-            or reservation.status not in (rsv.RESERVED, rsv.SHIPPED) or reservation.invoice_id):
+    if (reservation is None or reservation.customer_id != customer.id or data.kind != "invoice"
+            or reservation.status not in (rsv.RESERVED, rsv.SHIPPED)
+            or any(i["invoice_id"] == data.invoice_id for i in reservation.invoices)):
         return
-    reservation.invoice_id = data.invoice_id
-    reservation.consumed_at_version = (data.balance_version if data.balance_version is not None
-                                       else customer.balance_version + 1)
+    version = (data.balance_version if data.balance_version is not None
+               else customer.balance_version + 1)
+    reservation.invoices = [*reservation.invoices,
+                            {"invoice_id": data.invoice_id, "amount": data.amount, "version": version}]
+    reservation.invoice_id = reservation.invoice_id or data.invoice_id
+    reservation.consumed_at_version = rsv.covered_at(reservation.amount, reservation.invoices)
+    if reservation.status == rsv.RESERVED:
+        reservation.status = rsv.SHIPPED  # goods invoiced have left: the rest no longer lapses
     await consume_reservations(uow, customer, by="event:ledger.invoice.posted")
 
 
