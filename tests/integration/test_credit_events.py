@@ -124,6 +124,25 @@ async def test_an_agreement_shields_only_its_own_invoices(feed: Feed) -> None:
     assert set(await holds(feed)) == {"cash_only", "suspend_incentives"}  # INV-2's 17 days
 
 
+async def test_a_settlement_heard_after_the_position_lifts_what_its_invoice_called_for(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))  # due 31 January
+    await ledger.invoice("INV-2", 100_000, date(2026, 2, 20))  # due 22 March
+    await ledger.sweep(date(2026, 4, 7))  # INV-1 66 days, INV-2 16 days past due
+    assert "stop_shipments" in await holds(feed)
+    # INV-1 is paid; the position (INV-2 still overdue) overtakes the settlement.
+    ledger.invoices["INV-1"].open = 0
+    await feed.send(ev.PaymentReceived(
+        customer_id="C1", payment_id="PAY-1", amount=300_000, currency="CNY",
+        received_on=date(2026, 4, 8), allocations=[ev.Allocation(invoice_id="INV-1", amount=300_000)],
+        unapplied=0))
+    await feed.send(ledger._position(date(2026, 4, 8)))
+    await feed.send(ev.InvoiceSettled(customer_id="C1", invoice_id="INV-1", currency="CNY",
+                                      settled_on=date(2026, 4, 8)))
+    assert set(await holds(feed)) == {"cash_only", "suspend_incentives"}  # INV-2's 16 days
+
+
 async def test_a_released_automatic_hold_is_an_override_until_the_default_worsens(feed: Feed) -> None:
     ledger = LedgerNews(feed, "C1")
     await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))

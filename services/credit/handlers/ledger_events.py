@@ -99,7 +99,10 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: Cl
     view.settled_on = data.settled_on
     if customer is None:
         return
-    overdue = await holds.overdue_of(uow, customer)
+    # The invoice no longer counts, whichever came first, this or the position after it:
+    # what it called for goes now (with the position still to come and nothing else
+    # overdue, the policy waits for it).
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
     await detectors.paying_late(uow, customer, data.settled_on, overdue)
     await rating.rerate_on_news(uow, customer, event, data.settled_on, overdue=overdue)
 
