@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from services.credit import handlers
-from services.credit.domain.commands import CheckCredit, ReleaseHold
+from services.credit.domain.check import OrderLine
+from services.credit.domain.commands import CheckCredit, PlaceHold, ReleaseHold
 from services.credit.tables import Reservation
 from shared.events import contracts as ev
 from tests.support.credit_feed import Feed, LedgerNews
@@ -172,6 +173,28 @@ async def test_an_override_lapses_when_the_default_clears(feed: Feed) -> None:
     await ledger.invoice("INV-2", 100_000, date(2026, 3, 1))
     await ledger.sweep(date(2026, 4, 20))  # a new default, 20 days
     assert "cash_only" in await holds(feed)
+
+
+async def test_holds_of_one_kind_from_two_causes_each_count_until_their_own_cause_ends(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 20))  # 20 days: the ladder suspends every incentive
+    async with feed.runtime.unit_of_work("li.na") as uow:  # and a person, year-end rebates
+        await handlers.place_hold(uow, PlaceHold("C1", "suspend_incentives", "rebate dispute",
+                                                 ("year_end_rebates",)))
+        await uow.commit()
+    lines = (OrderLine(50_000, incentive="promotions"), OrderLine(50_000, incentive="year_end_rebates"))
+    async with feed.runtime.unit_of_work("erp") as uow:
+        result = await handlers.check_credit(uow, CheckCredit("C1", 100_000, "CNY", date(2026, 2, 20),
+                                                              lines=lines))
+    assert sorted(result.decision.incentives_suspended) == sorted(
+        ["promotions", "samples", "year_end_rebates", "bonuses"])
+    await ledger.pay("PAY-1", 300_000, date(2026, 2, 21))  # the ladder's cause ends
+    async with feed.runtime.unit_of_work("erp") as uow:
+        result = await handlers.check_credit(uow, CheckCredit("C1", 100_000, "CNY", date(2026, 2, 21),
+                                                              lines=lines))
+    assert result.decision.incentives_suspended == ["year_end_rebates"]  # the person's stays
 
 
 async def test_a_broken_promise_escalates_at_once(feed: Feed) -> None:

@@ -3,7 +3,7 @@ this one function (the check endpoint, and through it every reservation)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from services.credit.domain.money import show
@@ -24,6 +24,18 @@ class OrderLine:
 class ActiveHold:
     reason: str
     incentives: tuple[str, ...] = ()  # suspend_incentives: which are off
+
+
+def in_force(holds: Iterable[tuple[str, str, Sequence[str]]]) -> dict[str, ActiveHold]:
+    """The active holds (kind, reason, incentives) per kind: holds of one kind from several
+    causes all count, each with its reason, and suspended incentives add up (one cause's
+    narrower hold never masks another's wider one)."""
+    merged: dict[str, tuple[list[str], list[str]]] = {}
+    for kind, reason, incentives in holds:
+        reasons, off = merged.setdefault(kind, ([], []))
+        reasons.extend([reason] if reason not in reasons else [])
+        off.extend(i for i in incentives if i not in off)
+    return {kind: ActiveHold("; ".join(reasons), tuple(off)) for kind, (reasons, off) in merged.items()}
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,12 @@ from services.credit.config import CreditConfig
 from services.credit.domain import limits
 from services.credit.domain import reservations as rsv
 from services.credit.domain.check import (
-    ActiveHold,
     CheckRequest,
     Decision,
     LinePolicy,
     decide,
     granted,
+    in_force,
     reduced_batch_cap,
 )
 from services.credit.domain.commands import CancelReservation, CheckCredit, ConfirmShipment
@@ -169,7 +169,7 @@ async def _evaluate(read: Reads, cfg: CreditConfig, cmd: CheckCredit, snap: Snap
                        f"{snap.order_customer}; check a new order id", field="order_id")
     limit = _applied(cfg, snap.granted_limit, snap.currency, snap.has_payment_history,
                      snap.recommended_limit)
-    active = {h["kind"]: ActiveHold(h["reason"], tuple(h["incentives"])) for h in snap.holds}
+    active = in_force((h["kind"], h["reason"], h["incentives"]) for h in snap.holds)
     cap, basis = None, ""
     if "reduced_batches" in active:
         cap, basis = reduced_batch_cap(
