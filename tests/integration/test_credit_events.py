@@ -15,7 +15,7 @@ import pytest
 from services.credit import handlers
 from services.credit.domain.check import OrderLine
 from services.credit.domain.commands import CheckCredit, PlaceHold, ReleaseHold
-from services.credit.tables import Reservation
+from services.credit.tables import Reservation, Signal
 from shared.events import contracts as ev
 from tests.support.credit_feed import Feed, LedgerNews
 from tests.support.embedded import embedded_settings, running_app
@@ -365,6 +365,25 @@ async def test_a_payment_that_settles_is_not_partial_before_its_settlement_is_he
     ledger.invoices["INV-1"].open = 0
     await feed.send(ledger._position(date(2026, 1, 15)))
     assert [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"] == []
+
+
+async def test_news_dated_before_a_detected_sign_does_not_resolve_it(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-0", 50_000, date(2025, 12, 1))
+    await ledger.invoice("INV-1", 900_000, date(2026, 1, 1))
+    for n in range(1, 4):
+        await feed.send(ev.PaymentReceived(
+            customer_id="C1", payment_id=f"PAY-{n}", amount=100_000, currency="CNY",
+            received_on=date(2026, 1, 5 * n), allocations=[ev.Allocation(invoice_id="INV-1", amount=100_000)],
+            unapplied=0))
+    (signal,) = [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"]
+    # A payment dated before them all is booked late: as of its day there was no such sign.
+    await feed.send(ev.PaymentReceived(
+        customer_id="C1", payment_id="PAY-0", amount=50_000, currency="CNY",
+        received_on=date(2026, 1, 2), allocations=[ev.Allocation(invoice_id="INV-0", amount=50_000)],
+        unapplied=0))
+    async with feed.runtime.unit_of_work(read_only=True) as uow:
+        assert (await uow.session.get(Signal, signal["signal_id"])).resolved_at is None
 
 
 async def test_news_for_an_invoice_credit_has_not_heard_of_yet_is_kept(feed: Feed) -> None:

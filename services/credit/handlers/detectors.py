@@ -67,7 +67,7 @@ async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date, overdue:
     settled = (await uow.session.execute(
         select(InvoiceView.id, InvoiceView.due_date, InvoiceView.settled_on).where(
             InvoiceView.customer_id == customer.id, InvoiceView.kind == "invoice",
-            InvoiceView.settled_on.is_not(None), InvoiceView.due_date.is_not(None))
+            InvoiceView.settled_on <= as_of, InvoiceView.due_date.is_not(None))
         .order_by(InvoiceView.due_date.desc()).limit(t.punctual_settlements + t.late_settlements)
     )).all()
     history = [Settlement(i, due, (on - due).days) for i, due, on in settled]

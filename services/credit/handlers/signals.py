@@ -77,8 +77,12 @@ async def resolve_signal(uow: UnitOfWork, cmd: ResolveSignal, on: date) -> Signa
 async def detect(uow: UnitOfWork, customer: Customer, detector: str, finding: Finding | None,
                  on: date) -> Signal | None:
     """Record a detected sign when the detector's condition starts to hold; when it stops
-    holding, the sign it recorded resolves itself (its evidence is gone)."""
+    holding, the sign it recorded resolves itself (its evidence is gone). A look as of a
+    day before the last change (news booked late) changes nothing: that change was found
+    on what happened since."""
     state = await uow.session.get(Detection, (customer.id, detector), with_for_update=True)
+    if state is not None and on < state.changed_on:
+        return None
     if finding is not None and (state is None or not state.active):
         signal = await record(uow, customer, finding.kind, on, origin=ORIGIN_DETECTED,
                               evidence=finding.evidence, by=f"detector:{detector}")
