@@ -192,11 +192,13 @@ async def place_hold(uow: UnitOfWork, cmd: PlaceHold) -> Hold:
 
 
 async def release_hold(uow: UnitOfWork, cmd: ReleaseHold) -> Hold:
-    hold = (await uow.session.execute(
-        select(Hold).where(Hold.id == cmd.hold_id).with_for_update()
-    )).scalar_one_or_none()
+    hold = await uow.session.get(Hold, cmd.hold_id)
     if hold is None:
         raise NotFound(f"hold {cmd.hold_id!r} not found")
+    # The customer's lock first, as every handler deciding on holds takes it: the release
+    # never slips in between a handler's read of the holds and its write.
+    await get_customer(uow, hold.customer_id, lock=True)
+    await uow.session.refresh(hold, with_for_update=True)
     if hold.released_at is not None:
         raise Conflict(f"hold {cmd.hold_id} was already released")
     # An automatic hold released by hand while its cause remains: an override.

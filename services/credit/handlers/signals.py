@@ -64,12 +64,15 @@ async def _resolve(uow: UnitOfWork, customer: Customer, signal: Signal, *, by: s
 
 
 async def resolve_signal(uow: UnitOfWork, cmd: ResolveSignal, on: date) -> Signal:
-    signal = await uow.session.get(Signal, cmd.signal_id, with_for_update=True)
+    signal = await uow.session.get(Signal, cmd.signal_id)
     if signal is None:
         raise NotFound(f"signal {cmd.signal_id!r} not found")
+    # The customer's lock first, as the handlers take it (a detector resolves signs too):
+    # the other order could deadlock with them.
+    customer = await get_customer(uow, signal.customer_id, lock=True)
+    await uow.session.refresh(signal, with_for_update=True)
     if signal.resolved_at is not None:
         raise Conflict(f"signal {cmd.signal_id} was already resolved")
-    customer = await get_customer(uow, signal.customer_id, lock=True)
     await _resolve(uow, customer, signal, by=uow.actor, reason=cmd.reason, on=on)
     return signal
 
