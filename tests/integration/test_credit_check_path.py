@@ -1,5 +1,6 @@
 """The check's hot path: inline SQLite writes only when the write lock is free at once,
-group-committed audit rows, 64-bit money on PostgreSQL, lapsed approvals."""
+group-committed audit rows, 64-bit money on PostgreSQL, lapsed approvals; what credit
+writes fits PostgreSQL's columns."""
 
 from __future__ import annotations
 
@@ -114,6 +115,32 @@ async def test_a_check_after_the_server_dropped_its_idle_connections_answers(tmp
                 answer = await api.post("/credit/v1/checks", body)
                 assert answer.status_code == 200, answer.text
                 assert answer.json()["decision"] == "approve"
+
+
+@pytest.mark.postgres
+async def test_a_dossier_change_of_every_field_at_once_is_rated_on_postgresql(tmp_path: Path) -> None:
+    """The rating's trigger names the fields changed; all of them are longer than its
+    column, which PostgreSQL enforces (SQLite does not)."""
+    async with service_on("postgres", tmp_path, "credit") as (app, _):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://credit") as client:
+            api = Api({"/": client})
+            await api.ok("POST", "/credit/v1/customers", {
+                "id": "D1", "name": "Dealer", "terms": {"mode": "net_days", "days": 30},
+                "credit_limit": {"amount": 100_000, "currency": "CNY"}})
+            grade = {"grade": "sound", "assessed_on": "2026-01-05"}
+            changed = await api.ok("PATCH", "/credit/v1/customers/D1", {
+                "name": "Dealer Zhao", "salesperson": "li.na", "region": "east",
+                "address": "12 Market Street", "distance_km": 180, "legal_representative": "Zhao Wei",
+                "financials": {"revenue": 1}, "financial_status": grade, "market_network": grade,
+                "sales_ability": grade, "organisation": grade,
+                "documents": {"sales_agreement": {"signed": True, "sealed": True}},
+                "terms": {"mode": "net_days", "days": 45},
+                "credit_limit": {"amount": 200_000, "currency": "CNY"}})
+            ratings = await api.ok("GET", "/credit/v1/customers/D1/ratings")
+    assert changed["dossier_version"] == 2
+    (rated,) = [r for r in ratings if r["trigger"].startswith("dossier:")]
+    assert len(rated["trigger"]) <= 128 and rated["trigger"].startswith("dossier:name,salesperson")
 
 
 async def test_a_lapsed_approval_cannot_be_confirmed_only_checked_again(tmp_path: Path) -> None:
