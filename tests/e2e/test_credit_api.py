@@ -235,3 +235,13 @@ async def test_signs_ratings_and_assessments_dated_in_the_future_are_refused(api
         "grade": "sound", "assessed_on": later}}, "financial_status.assessed_on")
     assert (await api.ok("GET", "/credit/v1/customers/D-7/signals")) == []
     assert len(await api.ok("GET", "/credit/v1/customers/D-7/ratings")) == 1
+
+
+async def test_an_order_line_with_an_unknown_incentive_is_refused(api: Api) -> None:
+    await register(api)
+    response = await api.post("/credit/v1/checks", {
+        "customer_id": "D-7", "amount": 100, "currency": "CNY",
+        "lines": [{"amount": 60}, {"amount": 40, "incentive": "promotion"}]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "lines.1.incentive"
+    assert "promotions" in response.json()["detail"]

@@ -62,6 +62,7 @@ class CheckRequest:
     cash_only_classes: frozenset[str] = frozenset({"E"})
     limit_reasons: tuple[str, ...] = ()
     line_policy: LinePolicy = LinePolicy()
+    incentives: frozenset[str] | None = None  # the incentives known; None: any
 
     @property
     def exposure(self) -> int:
@@ -81,6 +82,11 @@ def _check_shape(req: CheckRequest) -> None:
     if req.currency != req.limit_currency:
         raise Invalid(f"the customer's credit limit is in {req.limit_currency}; nothing converts "
                       "currencies silently", field="currency")
+    for index, line in enumerate(req.lines):
+        # A misspelt incentive would never be refused under a suspension.
+        if req.incentives is not None and line.incentive and line.incentive not in req.incentives:
+            raise Invalid(f"unknown incentive {line.incentive!r}; known: {', '.join(sorted(req.incentives))}",
+                          field=f"lines.{index}.incentive")
     if req.lines and sum(line.amount for line in req.lines) != req.amount:
         raise Invalid(f"the lines add up to {sum(line.amount for line in req.lines)}, "
                       f"not the order's amount {req.amount}", field="lines")

@@ -184,6 +184,7 @@ async def _evaluate(read: Reads, cfg: CreditConfig, cmd: CheckCredit, snap: Snap
         cash_only_classes=frozenset(cfg.cash_only_classes), limit_reasons=limit.reasons,
         line_policy=LinePolicy(frozenset(cfg.key_product_classes),
                                frozenset(cfg.debt_free_only_classes)),
+        incentives=frozenset(cfg.incentives),
     ))
     check_id = str(uuid.uuid4())
     audit = dict(
