@@ -14,7 +14,8 @@ import pytest
 
 from services.credit import handlers
 from services.credit.domain.check import OrderLine
-from services.credit.domain.commands import CheckCredit, PlaceHold, ReleaseHold
+from services.credit.domain.commands import CheckCredit, PlaceHold, ReleaseHold, UpdateCustomer
+from services.credit.domain.terms import Terms
 from services.credit.tables import Reservation, Signal
 from shared.events import contracts as ev
 from tests.support.credit_feed import Feed, LedgerNews
@@ -195,6 +196,23 @@ async def test_holds_of_one_kind_from_two_causes_each_count_until_their_own_caus
         result = await handlers.check_credit(uow, CheckCredit("C1", 100_000, "CNY", date(2026, 2, 21),
                                                               lines=lines))
     assert result.decision.incentives_suspended == ["year_end_rebates"]  # the person's stays
+
+
+async def test_new_terms_bring_the_holds_in_line_at_once(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 100_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))  # 5 days past due: net 30 asks for nothing yet
+
+    async def terms(new: Terms) -> None:
+        async with feed.runtime.unit_of_work("li.na") as uow:
+            await handlers.update_customer(uow, UpdateCustomer("C1", {}, new))
+            await uow.commit()
+
+    await terms(Terms("deliver_two_settle_one"))
+    assert set(await holds(feed)) == {"stop_shipments"}
+    await terms(Terms("net_days", days=30))  # relaxed: the check must not block any more
+    assert await holds(feed) == {}
+    assert (await check(feed, 10_000)).decision.decision == "approve"
 
 
 async def test_a_broken_promise_escalates_at_once(feed: Feed) -> None:
