@@ -215,6 +215,20 @@ async def test_new_terms_bring_the_holds_in_line_at_once(feed: Feed) -> None:
     assert (await check(feed, 10_000)).decision.decision == "approve"
 
 
+async def test_cash_only_from_the_ladder_and_from_collection_each_stay_for_their_own_cause(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 20))  # 20 days: the ladder's cash only
+    await feed.send(_visit())  # and the collection step's
+    async with feed.runtime.unit_of_work(read_only=True) as uow:
+        causes = sorted(h.cause for h in await handlers.active_holds(uow, "C1") if h.kind == "cash_only")
+    assert causes == ["collection", "overdue"]
+    await ledger.pay("PAY-1", 300_000, date(2026, 2, 21))  # the ladder's cause ends
+    assert (await holds(feed))["cash_only"].cause == "collection"
+    assert (await check(feed, 10_000)).decision.decision == "block"  # the step's stop too
+
+
 async def test_a_broken_promise_escalates_at_once(feed: Feed) -> None:
     ledger = LedgerNews(feed, "C1")
     await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
