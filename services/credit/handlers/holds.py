@@ -155,7 +155,8 @@ async def collection_in_force(uow: UnitOfWork, customer: Customer, overdue: Over
     wanted = policy.collection_holds(asked, (r.id for r in overdue.invoices), overdue.shielded,
                                      asking=asking)
     if wanted is not None:
-        await enact(uow, customer, CAUSE_COLLECTION, wanted, by=by, release_reason=policy.AGREED)
+        await enact(uow, customer, CAUSE_COLLECTION, wanted, by=by, release_reason=(
+            policy.AGREED if not wanted else "no longer asked for by the collection case"))
 
 
 async def end_cause(uow: UnitOfWork, customer: Customer, cause: str, *, by: str, reason: str,
