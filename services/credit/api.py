@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -69,8 +69,20 @@ def _terms(body: TermsIn) -> Terms:
     )
 
 
+def _not_future(day: date | None, field: str, what: str) -> None:
+    """What was observed, assessed or rated has happened: a day's grace for callers east
+    of UTC, as the review allows."""
+    if day is not None and day > clock.today() + timedelta(days=1):
+        raise Invalid(f"{what} cannot be dated in the future ({day.isoformat()})", field=field)
+
+
 def _dossier_values(body: CustomerIn | CustomerPatch) -> dict[str, Any]:
     """The dossier fields the caller sent, as stored (JSON)."""
+    for name in ASSESSMENTS:
+        assessment = getattr(body, name)
+        _not_future(assessment and assessment.assessed_on, f"{name}.assessed_on", "an assessment")
+    for kind, document in body.documents.items():
+        _not_future(document.received_on, f"documents.{kind}.received_on", "a document received")
     return body.model_dump(mode="json", include=set(FIELDS) & body.model_fields_set - {"terms"})
 
 
@@ -171,6 +183,7 @@ async def rate_customer(customer_id: str, runtime: Runtime, caller: Writer,
                         body: RateIn | None = None) -> Any:
     """Re-rate the customer now (as of a date, default today) and keep the rating."""
     as_of = (body.as_of if body else None) or clock.today()
+    _not_future(as_of, "as_of", "a rating")
     async with runtime.unit_of_work(caller.name) as uow:
         row = await handlers.rate_customer(uow, RateCustomer(customer_id, as_of))
         await uow.commit()
@@ -275,6 +288,7 @@ async def cancel_reservation(order_id: str, body: ReasonIn, runtime: Runtime, ca
 # --- warning signals -----------------------------------------------------------------------
 @router.post("/customers/{customer_id}/signals", status_code=201, response_model=SignalOut)
 async def record_signal(customer_id: str, body: SignalIn, runtime: Runtime, caller: Writer) -> Any:
+    _not_future(body.observed_on, "observed_on", "a warning sign")
     async with runtime.unit_of_work(caller.name) as uow:
         signal = await handlers.record_signal(uow, RecordSignal(customer_id, **body.model_dump()))
         await uow.commit()

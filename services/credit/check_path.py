@@ -8,8 +8,9 @@
   wait would stall the event loop, so when another connection holds the lock (the outbox
   relay, another process) the check takes the ordinary unit of work instead.
 - PostgreSQL (distributed): reads on a connection in autocommit (no BEGIN and ROLLBACK
-  round trips) from a pool of the check's own without the ping on checkout; a reserving
-  check runs in an ordinary unit of work.
+  round trips) from a pool of the check's own without the ping on checkout (a statement
+  that finds its connection dead runs once more on a fresh one); a reserving check runs
+  in an ordinary unit of work.
 - Audit rows (one per check, `credit_check`) of checks that reserve nothing: group commit.
   Each answer waits until its row is committed, but the rows of checks answered meanwhile
   share one transaction, so 200 checks in flight cost a handful of commits instead of 200
@@ -25,8 +26,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.engine import Connection, Engine, Row
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
 from services.credit.handlers.check import Reads, Writes
@@ -116,12 +117,11 @@ class CheckPath:
             with self._reader.begin() as conn:  # one read snapshot (WAL), inline
                 yield _reads(conn)
             return
-        async with self._autocommit.connect() as connection:
-
-            async def read(statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
-                return (await connection.execute(statement, params)).all()
-
-            yield read
+        reads = _AutocommitReads(self._autocommit)
+        try:
+            yield reads.read
+        finally:
+            await reads.close()
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[tuple[Reads, Writes] | None]:
@@ -144,6 +144,36 @@ class CheckPath:
                     conn.close()
                 return
         yield None  # out of the turn: the unit of work takes its own
+
+
+class _AutocommitReads:
+    """Reads on one autocommit connection of the check's pool, which pings nothing on
+    checkout: a connection the server dropped (a restart, an idle kill) fails its first
+    statement. That statement runs once more on a fresh connection (the pool invalidates
+    every connection as old as the dead one); autocommit reads are safe to repeat."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def read(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        try:
+            return await self._execute(statement, params)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            await self.close()
+        return await self._execute(statement, params)  # once: a second failure is real
+
+    async def _execute(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        return (await self._connection.execute(statement, params)).all()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            await connection.close()
 
 
 def _sqlite(engine: Engine, *, begin: str, pragmas: tuple[str, ...]) -> Engine:

@@ -103,7 +103,8 @@ async def reservation(session: AsyncSession, order_id: str) -> Reservation:
 
 def reservation_out(r: Reservation | dict[str, Any]) -> dict[str, Any]:
     row = r if isinstance(r, dict) else r.model_dump(exclude={"consumed_at_version"})
-    return {**row, "status": rsv.state(row["status"], row["expires_at"], now())}
+    return {**row, "status": rsv.state(row["status"], row["expires_at"], now()),
+            "invoice_ids": [i["invoice_id"] for i in row.get("invoices") or ()]}
 
 
 async def reservations(session: AsyncSession, customer_id: str, page: PageRequest,

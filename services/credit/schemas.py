@@ -228,7 +228,9 @@ class ReservationOut(BaseModel):
     currency: str
     status: str
     expires_at: datetime
-    invoice_id: str | None = None
+    invoice_id: str | None = None  # the first invoice for the order
+    invoice_ids: list[str] = []  # every invoice for it (an order delivered in parts)
+    invoiced: int = 0  # what of `amount` those invoices took over as receivables
     created_at: datetime
     created_by: str
     updated_at: datetime

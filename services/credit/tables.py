@@ -64,6 +64,9 @@ class Customer(CreditTable, table=True):
     has_payment_history: bool = False
     balance_version: int = 0
     receivable_class: str | None = Field(default=None, max_length=16)  # from collection-plan
+    # kind -> {reason, stage}: the holds the open collection case's steps asked for, kept
+    # while a kept agreement suspends them, so they come back if it breaks
+    collection_holds: dict[str, Any] = _json({})
     broken_promise: bool = False  # a promise broken while the current default lasts
     first_purchase_on: date | None = None
     last_order_on: date | None = None
@@ -149,7 +152,7 @@ class PaymentLine(CreditTable, table=True):
     payment_id: str = Field(primary_key=True, max_length=64)
     invoice_id: str = Field(primary_key=True, max_length=64)
     customer_id: str = Field(index=True, max_length=64)
-    amount: int = _money()
+    amount: int = _money()  # what it settled on the invoice, its early-payment discount included
     received_on: date
 
 
@@ -176,8 +179,13 @@ class Reservation(CreditTable, table=True):
     currency: str = Field(max_length=3)
     status: str = Field(max_length=16)
     expires_at: datetime
-    invoice_id: str | None = Field(default=None, max_length=64)
-    consumed_at_version: int | None = None  # the balance version that includes the invoice
+    invoice_id: str | None = Field(default=None, max_length=64)  # the first invoice
+    consumed_at_version: int | None = None  # the balance version that includes them all
+    # An order delivered in parts has several invoices: [{invoice_id, amount, version}],
+    # version the balance version that includes it; `invoiced`: what of the reservation
+    # the balance credit knows includes
+    invoices: list[dict[str, Any]] = _json([])
+    invoiced: int = _money(default=0)
     created_at: datetime
     created_by: str = Field(max_length=64)
     updated_at: datetime

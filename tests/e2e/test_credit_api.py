@@ -215,3 +215,33 @@ async def test_the_review_runs_once_per_period(api: Api) -> None:
     assert [(r["trigger"], r["review_period"]) for r in ratings][-1] == ("quarterly_inspection", "2026-04")
     future = await api.post("/credit/v1/reviews", {"as_of": "2999-01-01"})
     assert future.status_code == 422 and future.json()["errors"][0]["field"] == "as_of"
+
+
+async def test_signs_ratings_and_assessments_dated_in_the_future_are_refused(api: Api) -> None:
+    from datetime import date, timedelta
+    later = (date.today() + timedelta(days=10)).isoformat()
+    await register(api)
+
+    async def refused(path: str, body: dict[str, Any], field: str) -> None:
+        response = await api.post(path, body)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["errors"][0]["field"] == field, response.json()
+
+    await refused("/credit/v1/customers/D-7/signals", {"kind": "moving_premises", "observed_on": later},
+                  "observed_on")
+    await refused("/credit/v1/customers/D-7/ratings", {"as_of": later}, "as_of")
+    await refused("/credit/v1/customers", {**DEALER, "financial_status": {
+        "grade": "sound", "assessed_on": later}}, "financial_status.assessed_on")
+    assert (await api.ok("GET", "/credit/v1/customers/D-7/signals")) == []
+    assert len(await api.ok("GET", "/credit/v1/customers/D-7/ratings")) == 1
+
+
+async def test_an_order_line_with_an_unknown_incentive_is_refused(api: Api) -> None:
+    await register(api)
+    response = await api.post("/credit/v1/checks", {
+        "customer_id": "D-7", "amount": 100, "currency": "CNY",
+        "lines": [{"amount": 60}, {"amount": 40, "incentive": "promotion"}]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "lines.1.incentive"
+    assert "promotions" in response.json()["detail"]

@@ -209,3 +209,31 @@ async def test_a_bank_statement_pays_the_invoice_and_lifts_everything(system: tu
     assert await api.ok("GET", "/collections/v1/cases?customer_id=K&status=open") == []
     booked = await api.ok("GET", f"/reconciliation/v1/bank-lines/{line['id']}")
     assert booked["booked_on"] == "2026-02-21"
+
+
+async def test_a_kept_agreement_lifts_the_collection_holds_and_a_broken_one_brings_them_back(
+        system: tuple[Api, FastAPI]) -> None:
+    api, app = system
+    await register(api, "G")
+    await invoice(api, "G", "G-1", 300_000, "2026-01-01")  # due 2026-01-31
+    await night(api, app, "2026-02-20")  # 20 days: the visit step asks for cash only
+    assert (await case_of(api, "G"))["level"] == 2
+    causes = {(h["kind"], h["cause"]) for h in await api.ok("GET", "/credit/v1/customers/G/holds")}
+    assert ("cash_only", "collection") in causes
+    assert (await check(api, "G"))["decision"] == "cash_only"
+
+    # Everything overdue goes into a signed plan: new business runs under the terms.
+    await api.ok("POST", "/collections/v1/agreements", {
+        "customer_id": "G", "invoice_ids": ["G-1"], "as_of": "2026-02-20", "instalments": [
+            {"due_date": "2026-03-01", "amount": 150_000},
+            {"due_date": "2026-03-25", "amount": 150_000}]})
+    await quiet(app)
+    assert await holds_of(api, "G") == set()
+    answer = await check(api, "G")
+    assert (answer["decision"], answer["reasons"]) == ("approve", ["within credit limit"])
+
+    # The first instalment is missed: the agreement breaks, and the holds come back.
+    assert (await night(api, app, "2026-03-02"))["agreements_broken"] == 1
+    causes = {(h["kind"], h["cause"]) for h in await api.ok("GET", "/credit/v1/customers/G/holds")}
+    assert ("cash_only", "collection") in causes
+    assert (await check(api, "G"))["decision"] in ("cash_only", "block")

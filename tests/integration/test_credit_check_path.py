@@ -1,5 +1,6 @@
 """The check's hot path: inline SQLite writes only when the write lock is free at once,
-group-committed audit rows, 64-bit money on PostgreSQL, lapsed approvals."""
+group-committed audit rows, 64-bit money on PostgreSQL, lapsed approvals; what credit
+writes fits PostgreSQL's columns."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import func, select, update
@@ -18,6 +20,7 @@ from services.credit.domain.commands import CheckCredit
 from services.credit.tables import CreditCheck, Reservation
 from shared.clock import now
 from tests.support.api import Api
+from tests.support.distributed import PG_DSN
 from tests.support.embedded import service_on
 from tests.support.seed import register_dealer
 
@@ -85,6 +88,59 @@ async def test_limits_and_orders_beyond_32_bits_on_postgresql(tmp_path: Path) ->
                 "customer_id": "BIG", "amount": 3 * 10**9, "currency": "USD", "order_id": "SO-BIG"})
     assert answer["decision"] == "reduce" and answer["max_amount"] == 150_000  # starting limit
     assert answer["reservation"]["amount"] == 150_000
+
+
+@pytest.mark.postgres
+async def test_a_check_after_the_server_dropped_its_idle_connections_answers(tmp_path: Path) -> None:
+    """The check's own pool pings nothing on checkout: a connection the server closed (a
+    restart, an idle kill) is found dead by the check's first read, which then runs once
+    more on a fresh connection instead of answering 500."""
+    async with service_on("postgres", tmp_path, "credit") as (app, runtime):
+        await register_dealer(runtime, limit=1_000_000)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://credit") as client:
+            api = Api({"/": client})
+            body = {"customer_id": "C1", "amount": 1_000, "currency": "CNY"}
+            await asyncio.gather(*(api.ok("POST", "/credit/v1/checks", body) for _ in range(3)))
+            database = runtime.database_url.rsplit("/", 1)[1]
+            killer = await asyncpg.connect(PG_DSN)
+            try:
+                killed = await killer.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND pid <> pg_backend_pid()", database)
+            finally:
+                await killer.close()
+            assert killed >= 1
+            for _ in range(3):
+                answer = await api.post("/credit/v1/checks", body)
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["decision"] == "approve"
+
+
+@pytest.mark.postgres
+async def test_a_dossier_change_of_every_field_at_once_is_rated_on_postgresql(tmp_path: Path) -> None:
+    """The rating's trigger names the fields changed; all of them are longer than its
+    column, which PostgreSQL enforces (SQLite does not)."""
+    async with service_on("postgres", tmp_path, "credit") as (app, _):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://credit") as client:
+            api = Api({"/": client})
+            await api.ok("POST", "/credit/v1/customers", {
+                "id": "D1", "name": "Dealer", "terms": {"mode": "net_days", "days": 30},
+                "credit_limit": {"amount": 100_000, "currency": "CNY"}})
+            grade = {"grade": "sound", "assessed_on": "2026-01-05"}
+            changed = await api.ok("PATCH", "/credit/v1/customers/D1", {
+                "name": "Dealer Zhao", "salesperson": "li.na", "region": "east",
+                "address": "12 Market Street", "distance_km": 180, "legal_representative": "Zhao Wei",
+                "financials": {"revenue": 1}, "financial_status": grade, "market_network": grade,
+                "sales_ability": grade, "organisation": grade,
+                "documents": {"sales_agreement": {"signed": True, "sealed": True}},
+                "terms": {"mode": "net_days", "days": 45},
+                "credit_limit": {"amount": 200_000, "currency": "CNY"}})
+            ratings = await api.ok("GET", "/credit/v1/customers/D1/ratings")
+    assert changed["dossier_version"] == 2
+    (rated,) = [r for r in ratings if r["trigger"].startswith("dossier:")]
+    assert len(rated["trigger"]) <= 128 and rated["trigger"].startswith("dossier:name,salesperson")
 
 
 async def test_a_lapsed_approval_cannot_be_confirmed_only_checked_again(tmp_path: Path) -> None:

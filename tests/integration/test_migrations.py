@@ -3,6 +3,8 @@ PostgreSQL, and the tables the code declares are exactly what the migrations bui
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,47 @@ async def test_ledger_data_survives_every_migration(db: str, tmp_path: Path) -> 
         finally:
             await engine.dispose()
     assert (kinds, allocations, entries) == (["invoice"], 1, ["invoice:I1"])
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_credit_keeps_what_open_cases_asked_for(db: str, tmp_path: Path) -> None:
+    """The collection holds active before the revision that keeps what a case asked for
+    become what it asked for (so a kept agreement can lift them and a broken one bring
+    them back); released ones do not."""
+    credit = next(d for d in DEFINITIONS if d.name == "credit")
+    async with database_url(db, tmp_path, "credit") as url:
+        engine = create_engine(url)
+        try:
+            await run_alembic(engine, credit.migrations, credit.metadata, "upgrade", "05da49439645")
+            async with engine.begin() as conn:
+                await conn.execute(text(
+                    "INSERT INTO customer (id, name, financials, documents, dossier_version, terms,"
+                    " terms_version, credit_limit_amount, credit_limit_currency, rating_class,"
+                    " rating_score, rating_reasons, rated_worst_days, has_payment_history,"
+                    " balance_version, broken_promise, created_at, updated_at, updated_by) VALUES"
+                    " ('C', 'Dealer', '{}', '{}', 1, '{\"mode\": \"cash\"}', 0, 100, 'CNY', 'C', 50,"
+                    " '[]', 0, false, 0, false, '2026-01-01 00:00:00+00', '2026-01-01 00:00:00+00', 't')"))
+                for hold_id, kind, released in (("H1", "cash_only", None),
+                                                 ("H2", "stop_shipments", datetime(2026, 1, 3, tzinfo=UTC))):
+                    await conn.execute(text(
+                        "INSERT INTO hold (id, customer_id, kind, reason, cause, stage, incentives,"
+                        " automatic, placed_by, placed_at, released_at, override, override_lapsed)"
+                        " VALUES (:id, 'C', :kind, 'collection step visit (level 2)', 'collection',"
+                        " 2, '[]', true, 't', '2026-01-02 00:00:00+00', :released, false, false)"),
+                        {"id": hold_id, "kind": kind, "released": released})
+                at = datetime(2026, 1, 2, tzinfo=UTC)
+                await conn.execute(text(  # invoiced, the position that includes it still to come
+                    "INSERT INTO reservation (order_id, customer_id, check_id, amount, currency,"
+                    " status, expires_at, invoice_id, consumed_at_version, created_at, created_by,"
+                    " updated_at, updated_by) VALUES ('SO-1', 'C', 'K', 500, 'CNY', 'shipped', :at,"
+                    " 'I1', 7, :at, 't', :at, 't')"), {"at": at})
+            await upgrade(engine, credit.migrations, credit.metadata)
+            async with engine.connect() as conn:
+                asked = (await conn.execute(text("SELECT collection_holds FROM customer"))).scalar()
+                invoices = (await conn.execute(text("SELECT invoices FROM reservation"))).scalar()
+        finally:
+            await engine.dispose()
+    asked = json.loads(asked) if isinstance(asked, str) else asked
+    assert asked == {"cash_only": {"reason": "collection step visit (level 2)", "stage": 2}}
+    invoices = json.loads(invoices) if isinstance(invoices, str) else invoices
+    assert invoices == [{"invoice_id": "I1", "amount": 500, "version": 7}]  # still ends it whole

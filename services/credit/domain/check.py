@@ -3,7 +3,7 @@ this one function (the check endpoint, and through it every reservation)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from services.credit.domain.money import show
@@ -24,6 +24,18 @@ class OrderLine:
 class ActiveHold:
     reason: str
     incentives: tuple[str, ...] = ()  # suspend_incentives: which are off
+
+
+def in_force(holds: Iterable[tuple[str, str, Sequence[str]]]) -> dict[str, ActiveHold]:
+    """The active holds (kind, reason, incentives) per kind: holds of one kind from several
+    causes all count, each with its reason, and suspended incentives add up (one cause's
+    narrower hold never masks another's wider one)."""
+    merged: dict[str, tuple[list[str], list[str]]] = {}
+    for kind, reason, incentives in holds:
+        reasons, off = merged.setdefault(kind, ([], []))
+        reasons.extend([reason] if reason not in reasons else [])
+        off.extend(i for i in incentives if i not in off)
+    return {kind: ActiveHold("; ".join(reasons), tuple(off)) for kind, (reasons, off) in merged.items()}
 
 
 @dataclass(frozen=True)
@@ -50,6 +62,7 @@ class CheckRequest:
     cash_only_classes: frozenset[str] = frozenset({"E"})
     limit_reasons: tuple[str, ...] = ()
     line_policy: LinePolicy = LinePolicy()
+    incentives: frozenset[str] | None = None  # the incentives known; None: any
 
     @property
     def exposure(self) -> int:
@@ -69,6 +82,11 @@ def _check_shape(req: CheckRequest) -> None:
     if req.currency != req.limit_currency:
         raise Invalid(f"the customer's credit limit is in {req.limit_currency}; nothing converts "
                       "currencies silently", field="currency")
+    for index, line in enumerate(req.lines):
+        # A misspelt incentive would never be refused under a suspension.
+        if req.incentives is not None and line.incentive and line.incentive not in req.incentives:
+            raise Invalid(f"unknown incentive {line.incentive!r}; known: {', '.join(sorted(req.incentives))}",
+                          field=f"lines.{index}.incentive")
     if req.lines and sum(line.amount for line in req.lines) != req.amount:
         raise Invalid(f"the lines add up to {sum(line.amount for line in req.lines)}, "
                       f"not the order's amount {req.amount}", field="lines")

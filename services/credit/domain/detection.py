@@ -93,6 +93,32 @@ class PartialPayment:
     invoice_id: str
 
 
+@dataclass(frozen=True)
+class PaymentLine:
+    payment_id: str
+    received_on: date
+    invoice_id: str
+    amount: int  # what the payment settled on the invoice, its early-payment discount included
+    invoice_amount: int | None  # None until the invoice's news arrives
+    settled_on: date | None  # the invoice's, once heard
+
+
+def partial_lines(lines: Sequence[PaymentLine]) -> list[PartialPayment]:
+    """The payments that left the invoice they paid open: settled later, or (the settlement
+    not heard yet, news may come in any order) paid less than the invoice in total so far."""
+    paid: dict[str, int] = {}
+    partial = []
+    for line in sorted(lines, key=lambda p: (p.received_on, p.payment_id)):
+        paid[line.invoice_id] = paid.get(line.invoice_id, 0) + line.amount
+        if line.settled_on is not None:
+            left_open = line.settled_on > line.received_on
+        else:
+            left_open = line.invoice_amount is not None and paid[line.invoice_id] < line.invoice_amount
+        if left_open:
+            partial.append(PartialPayment(line.payment_id, line.received_on, line.invoice_id))
+    return partial
+
+
 def repeated_partial_payments(partials: Sequence[PartialPayment], as_of: date,
                               t: Thresholds) -> Finding | None:
     since = as_of - timedelta(days=t.partial_window_days)

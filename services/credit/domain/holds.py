@@ -5,7 +5,9 @@ cause is gone:
 - `overdue`: the ladder, from the worst overdue invoice that is not under a kept
   repayment agreement (and a broken promise, and the receivable class); gone when
   nothing such is overdue;
-- `collection`: holds a collection step asked for; gone when the case closes;
+- `collection`: holds a collection step asked for; gone when the case closes, and not in
+  force while everything overdue is under kept repayment agreements (they come back
+  when an agreement breaks: escalation resumes where it was);
 - `signal`: a serious warning sign; gone when the sign is resolved.
 Manual holds are placed and released by people.
 
@@ -93,6 +95,32 @@ def overdue_holds(state: Default, ladder: Iterable[Rung] = DEFAULT_LADDER,
                            + (state.receivable_class or "").replace("_", " "))
         stage = max(stage, class_stage)
     return {kind: Want(reason, stage) for kind, reason in reasons.items()}
+
+
+AGREED = "everything overdue is under a repayment agreement that is being kept"
+
+
+def collection_holds(asked: dict[str, Want], overdue: Iterable[str], shielded: Iterable[str],
+                     *, asking: bool = False) -> dict[str, Want] | None:
+    """What the `collection` cause asks for now: what the case's steps asked for, while
+    anything overdue is outside a kept repayment agreement; nothing while all of it is
+    inside one (new business runs under the terms). With nothing overdue (known) the case
+    is closing, and its closing ends them: None, leave them as they are, unless a step is
+    asking now (a case escalated by an event, before anything is overdue)."""
+    overdue = set(overdue)
+    if not overdue:
+        return dict(asked) if asking else None
+    return {} if overdue <= set(shielded) else dict(asked)
+
+
+def asked_more(asked: dict[str, Want], kinds: Iterable[str], want: Want) -> dict[str, Want]:
+    """A collection step's request on top of what the case asked before; a kind asked again
+    at a higher stage takes it (an override of it holds only up to the stage it saw)."""
+    merged = dict(asked)
+    for kind in kinds:
+        if kind in KINDS and (kind not in merged or merged[kind].stage < want.stage):
+            merged[kind] = want
+    return merged
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,15 @@ class Rating:
     reasons: tuple[str, ...]
 
 
+TRIGGER_LENGTH = 128  # the rating's trigger column (tables.Rating)
+
+
+def trigger_text(trigger: str, limit: int = TRIGGER_LENGTH) -> str:
+    """What moved the rating, cut to fit its column (a dossier change names every field
+    it changed: all of them are longer)."""
+    return trigger if len(trigger) <= limit else trigger[:limit - 1] + "…"
+
+
 def _round(value: Fraction | int) -> int:
     value = Fraction(value)
     return int((Decimal(value.numerator) / Decimal(value.denominator)).quantize(

@@ -42,4 +42,9 @@ def check_terms(terms: Terms) -> Terms:
     if discount and not (0 < discount.percent < 100 and discount.within_days >= 0):
         raise Invalid("the early-payment discount needs 0 < percent < 100 and within_days >= 0",
                       field="terms.early_payment_discount")
+    if discount and terms.mode == "net_days" and terms.days is not None and discount.within_days > terms.days:
+        # A reward for paying by the agreed date cannot outlast the date itself.
+        raise Invalid(f"an early-payment discount within {discount.within_days} days would reward "
+                      f"paying after the due date ({terms.days} days)",
+                      field="terms.early_payment_discount.within_days")
     return terms

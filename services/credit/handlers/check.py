@@ -16,12 +16,12 @@ from services.credit.config import CreditConfig
 from services.credit.domain import limits
 from services.credit.domain import reservations as rsv
 from services.credit.domain.check import (
-    ActiveHold,
     CheckRequest,
     Decision,
     LinePolicy,
     decide,
     granted,
+    in_force,
     reduced_batch_cap,
 )
 from services.credit.domain.commands import CancelReservation, CheckCredit, ConfirmShipment
@@ -83,8 +83,9 @@ def _counted(customer_id: Any, balance_version: Any) -> Any:
 
 
 def _reserved(customer_id: Any, balance_version: Any) -> Any:
-    """What approved orders not yet invoiced hold, but the order being checked."""
-    return select(func.coalesce(func.sum(Reservation.amount), 0)).where(
+    """What approved orders not yet invoiced hold, but the order being checked (`invoiced`:
+    the parts already in the balance, consume_reservations keeps it in step with it)."""
+    return select(func.coalesce(func.sum(Reservation.amount - Reservation.invoiced), 0)).where(
         _counted(customer_id, balance_version),
         Reservation.order_id != func.coalesce(bindparam("order_id", type_=String), ""))
 
@@ -168,7 +169,7 @@ async def _evaluate(read: Reads, cfg: CreditConfig, cmd: CheckCredit, snap: Snap
                        f"{snap.order_customer}; check a new order id", field="order_id")
     limit = _applied(cfg, snap.granted_limit, snap.currency, snap.has_payment_history,
                      snap.recommended_limit)
-    active = {h["kind"]: ActiveHold(h["reason"], tuple(h["incentives"])) for h in snap.holds}
+    active = in_force((h["kind"], h["reason"], h["incentives"]) for h in snap.holds)
     cap, basis = None, ""
     if "reduced_batches" in active:
         cap, basis = reduced_batch_cap(
@@ -183,6 +184,7 @@ async def _evaluate(read: Reads, cfg: CreditConfig, cmd: CheckCredit, snap: Snap
         cash_only_classes=frozenset(cfg.cash_only_classes), limit_reasons=limit.reasons,
         line_policy=LinePolicy(frozenset(cfg.key_product_classes),
                                frozenset(cfg.debt_free_only_classes)),
+        incentives=frozenset(cfg.incentives),
     ))
     check_id = str(uuid.uuid4())
     audit = dict(
@@ -249,7 +251,8 @@ async def _reserve(write: Writes, cfg: CreditConfig, snap: Snapshot, cmd: CheckC
                 updated_by=actor)
     if snap.order_status is None:
         row = dict(order_id=cmd.order_id, customer_id=snap.customer_id, currency=cmd.currency,
-                   created_at=moment, created_by=actor, invoice_id=None, cancel_reason=None, **held)
+                   created_at=moment, created_by=actor, invoice_id=None, cancel_reason=None,
+                   invoices=[], invoiced=0, **held)
         await write(insert(Reservation), [row])
         return row
     await write(update(Reservation).where(mine).values(**held), {})
@@ -294,10 +297,14 @@ async def cancel_reservation(uow: UnitOfWork, cmd: CancelReservation) -> Reserva
 
 
 async def consume_reservations(uow: UnitOfWork, customer: Customer, *, by: str) -> None:
-    """Orders whose invoice the balance now includes are receivables, no longer reserved."""
+    """The parts of orders whose invoices the balance now includes are receivables, no
+    longer reserved; an order all invoiced is over."""
     for reservation in (await uow.session.execute(select(Reservation).where(
             Reservation.customer_id == customer.id,
             Reservation.status.in_((rsv.RESERVED, rsv.SHIPPED)),
-            Reservation.consumed_at_version <= customer.balance_version))).scalars():
-        reservation.status = rsv.INVOICED
-        reservation.updated_at, reservation.updated_by = now(), by
+            Reservation.invoice_id.is_not(None)))).scalars():
+        absorbed, whole = rsv.invoiced(reservation.amount, reservation.invoices, customer.balance_version)
+        if absorbed != reservation.invoiced or whole:
+            reservation.invoiced = absorbed
+            reservation.status = rsv.INVOICED if whole else reservation.status
+            reservation.updated_at, reservation.updated_by = now(), by

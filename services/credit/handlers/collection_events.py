@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.credit.domain.holds import CAUSE_COLLECTION, Want
+from services.credit.domain.holds import Want
 from services.credit.handlers import holds, rating
 from services.credit.handlers.common import balances, find_customer
 from services.credit.handlers.ledger_events import stale
@@ -31,9 +31,9 @@ async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: Clou
         return
     customer.receivable_class = data.receivable_class
     if data.requested_holds:
-        await holds.request_holds(uow, customer, data.requested_holds, Want(
-            f"collection step {data.step} (level {data.level})", data.level), by=_by(event))
-    await holds.apply_overdue_policy(uow, customer, by=_by(event),
+        holds.request_holds(customer, data.requested_holds, Want(
+            f"collection step {data.step} (level {data.level})", data.level))
+    await holds.apply_overdue_policy(uow, customer, by=_by(event), asking=True,
                                      overdue=await holds.overdue_of(uow, customer, views))
 
 
@@ -42,8 +42,8 @@ async def on_case_closed(uow: UnitOfWork, data: ev.CaseClosed, event: CloudEvent
     if customer is None:
         return
     customer.receivable_class = None
-    await holds.end_cause(uow, customer, CAUSE_COLLECTION, by=_by(event),
-                          reason=f"collection case closed: {data.reason}")
+    await holds.end_collection(uow, customer, by=_by(event),
+                               reason=f"collection case closed: {data.reason}")
     await holds.apply_overdue_policy(uow, customer, by=_by(event))
 
 

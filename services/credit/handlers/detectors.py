@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from services.credit.domain import detection
-from services.credit.domain.detection import PartialPayment, Settlement, month_key
+from services.credit.domain.detection import Settlement, month_key
 from services.credit.handlers import signals
 from services.credit.handlers.common import balances, config
 from services.credit.handlers.holds import Overdue
@@ -43,15 +43,21 @@ async def purchase_drop(uow: UnitOfWork, customer: Customer, as_of: date) -> lis
 
 
 async def partial_payments(uow: UnitOfWork, customer: Customer, as_of: date) -> Signal | None:
+    """Whatever order the payment, its settlement and the position arrive in (each calls
+    this once it is recorded): every line of the invoices paid in the window, so that what
+    was paid before counts towards what the invoice still owed."""
     t = config(uow).detection
+    paid_recently = select(PaymentLine.invoice_id).where(
+        PaymentLine.customer_id == customer.id,
+        PaymentLine.received_on > as_of - timedelta(days=t.partial_window_days))
     rows = (await uow.session.execute(
-        select(PaymentLine.payment_id, PaymentLine.received_on, PaymentLine.invoice_id)
-        .join(InvoiceView, InvoiceView.id == PaymentLine.invoice_id).where(
-            PaymentLine.customer_id == customer.id,
-            PaymentLine.received_on > as_of - timedelta(days=t.partial_window_days),
-            or_(InvoiceView.settled_on.is_(None), InvoiceView.settled_on > PaymentLine.received_on),
-        ))).all()
-    finding = detection.repeated_partial_payments([PartialPayment(*row) for row in rows], as_of, t)
+        select(PaymentLine.payment_id, PaymentLine.received_on, PaymentLine.invoice_id,
+               PaymentLine.amount, InvoiceView.amount, InvoiceView.settled_on)
+        .outerjoin(InvoiceView, InvoiceView.id == PaymentLine.invoice_id).where(
+            PaymentLine.customer_id == customer.id, PaymentLine.received_on <= as_of,
+            PaymentLine.invoice_id.in_(paid_recently)))).all()
+    partials = detection.partial_lines([detection.PaymentLine(*row) for row in rows])
+    finding = detection.repeated_partial_payments(partials, as_of, t)
     return await signals.detect(uow, customer, "partial_payments", finding, as_of)
 
 
@@ -61,7 +67,7 @@ async def paying_late(uow: UnitOfWork, customer: Customer, as_of: date, overdue:
     settled = (await uow.session.execute(
         select(InvoiceView.id, InvoiceView.due_date, InvoiceView.settled_on).where(
             InvoiceView.customer_id == customer.id, InvoiceView.kind == "invoice",
-            InvoiceView.settled_on.is_not(None), InvoiceView.due_date.is_not(None))
+            InvoiceView.settled_on <= as_of, InvoiceView.due_date.is_not(None))
         .order_by(InvoiceView.due_date.desc()).limit(t.punctual_settlements + t.late_settlements)
     )).all()
     history = [Settlement(i, due, (on - due).days) for i, due, on in settled]

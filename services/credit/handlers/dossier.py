@@ -12,7 +12,7 @@ from services.credit.domain.commands import (
     UpdateCustomer,
 )
 from services.credit.domain.terms import Terms, check_terms
-from services.credit.handlers import rating, signals
+from services.credit.handlers import holds, rating, signals
 from services.credit.handlers.common import find_customer, get_customer
 from services.credit.tables import Customer, DossierChange
 from shared.clock import now, today
@@ -95,6 +95,9 @@ async def _update(uow: UnitOfWork, customer: Customer, values: dict[str, Any]) -
     if not found:
         return
     _record(uow, customer, found, by=uow.actor)
+    if any(c.field == "terms" for c in found):
+        # The ladder depends on the terms (deliver two, settle one stops at one day late).
+        await holds.apply_overdue_policy(uow, customer, by=uow.actor)
     await signals.dossier_signs(uow, customer, dossier.warning_signs(found), today())
     await rating.rerate(uow, customer, trigger="dossier:" + ",".join(c.field for c in found))
 

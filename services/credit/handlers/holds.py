@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from services.credit.domain import holds as policy
 from services.credit.domain.commands import PlaceHold, ReleaseHold
 from services.credit.domain.holds import CAUSE_COLLECTION, CAUSE_MANUAL, CAUSE_OVERDUE, Want
-from services.credit.handlers.common import active_holds, balances, config, get_customer
+from services.credit.handlers.common import balances, config, get_customer
 from services.credit.tables import Agreement, BalanceView, Customer, Hold, InvoiceView
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -70,9 +70,11 @@ async def enact(uow: UnitOfWork, customer: Customer, cause: str, wanted: dict[st
 
 # --- the overdue cause --------------------------------------------------------------------
 async def shielded_invoices(uow: UnitOfWork, customer_id: str) -> set[str]:
-    """Invoices under a repayment agreement that is being kept."""
+    """Invoices under a repayment agreement that is being kept (or was completed: paid in
+    full, its invoices settle with the same news, in whatever order it arrives)."""
     rows = (await uow.session.execute(select(Agreement.invoice_ids).where(
-        Agreement.customer_id == customer_id, Agreement.status == "kept"))).scalars()
+        Agreement.customer_id == customer_id, Agreement.status.in_(("kept", "completed"))
+    ))).scalars()
     return {invoice_id for ids in rows for invoice_id in ids}
 
 
@@ -109,13 +111,18 @@ async def overdue_of(uow: UnitOfWork, customer: Customer,
 
 
 async def apply_overdue_policy(uow: UnitOfWork, customer: Customer, *, by: str,
-                               overdue: Overdue | None = None) -> Overdue:
-    """The ladder on the worst overdue invoice not under a kept agreement. Answers what is
-    overdue, for what runs next in the same transaction."""
+                               overdue: Overdue | None = None, asking: bool = False) -> Overdue:
+    """The ladder on the worst overdue invoice not under a kept agreement, and whether the
+    holds collection asked for are in force (`collection_in_force`; `asking`: a collection
+    step asks now). Answers what is overdue, for what runs next in the same transaction."""
     cfg = config(uow)
     overdue = overdue or await overdue_of(uow, customer)
     if overdue.unheard_of:
-        return overdue  # wait for the news: neither place nor release on half the story
+        # Wait for the news: neither place nor release on half the story (but what a
+        # collection step asks for now).
+        if asking:
+            await collection_in_force(uow, customer, overdue, by=by, asking=True)
+        return overdue
     days = overdue.worst_days
     # Over: nothing overdue, or all of it under kept agreements.
     if days == 0:
@@ -130,7 +137,26 @@ async def apply_overdue_policy(uow: UnitOfWork, customer: Customer, *, by: str,
     await enact(uow, customer, CAUSE_OVERDUE, wanted, by=by, release_reason=reason)
     if days == 0:
         await _lapse_overrides(uow, customer.id, CAUSE_OVERDUE)
+    await collection_in_force(uow, customer, overdue, by=by, asking=asking)
     return overdue
+
+
+def _asked(customer: Customer) -> dict[str, Want]:
+    return {kind: Want(w["reason"], w["stage"]) for kind, w in (customer.collection_holds or {}).items()}
+
+
+async def collection_in_force(uow: UnitOfWork, customer: Customer, overdue: Overdue, *,
+                              by: str, asking: bool = False) -> None:
+    """The holds collection asked for are lifted while everything overdue is under kept
+    agreements, and placed again (new holds, at the stage they were) once it is not."""
+    asked = _asked(customer)
+    if not asked:
+        return
+    wanted = policy.collection_holds(asked, (r.id for r in overdue.invoices), overdue.shielded,
+                                     asking=asking)
+    if wanted is not None:
+        await enact(uow, customer, CAUSE_COLLECTION, wanted, by=by, release_reason=(
+            policy.AGREED if not wanted else "no longer asked for by the collection case"))
 
 
 async def end_cause(uow: UnitOfWork, customer: Customer, cause: str, *, by: str, reason: str,
@@ -140,13 +166,17 @@ async def end_cause(uow: UnitOfWork, customer: Customer, cause: str, *, by: str,
         await _lapse_overrides(uow, customer.id, cause)
 
 
-async def request_holds(uow: UnitOfWork, customer: Customer, kinds: Iterable[str], want: Want, *,
-                        by: str) -> None:
-    """Holds a collection step asks for, on top of those it asked for before."""
-    kept = {h.kind: Want(h.reason, h.stage) for h in await active_holds(uow, customer.id)
-            if h.cause == CAUSE_COLLECTION}
-    wanted = {**kept, **{k: want for k in kinds if k in policy.KINDS and k not in kept}}
-    await enact(uow, customer, CAUSE_COLLECTION, wanted, by=by, release_reason="")
+def request_holds(customer: Customer, kinds: Iterable[str], want: Want) -> None:
+    """Holds a collection step asks for, on top of those it asked for before; placed by
+    `apply_overdue_policy` (unless kept agreements cover everything overdue)."""
+    asked = policy.asked_more(_asked(customer), kinds, want)
+    customer.collection_holds = {k: {"reason": w.reason, "stage": w.stage} for k, w in asked.items()}
+
+
+async def end_collection(uow: UnitOfWork, customer: Customer, *, by: str, reason: str) -> None:
+    """The case closed: what it asked for is over."""
+    customer.collection_holds = {}
+    await end_cause(uow, customer, CAUSE_COLLECTION, by=by, reason=reason)
 
 
 # --- people -------------------------------------------------------------------------------
@@ -163,11 +193,13 @@ async def place_hold(uow: UnitOfWork, cmd: PlaceHold) -> Hold:
 
 
 async def release_hold(uow: UnitOfWork, cmd: ReleaseHold) -> Hold:
-    hold = (await uow.session.execute(
-        select(Hold).where(Hold.id == cmd.hold_id).with_for_update()
-    )).scalar_one_or_none()
+    hold = await uow.session.get(Hold, cmd.hold_id)
     if hold is None:
         raise NotFound(f"hold {cmd.hold_id!r} not found")
+    # The customer's lock first, as every handler deciding on holds takes it: the release
+    # never slips in between a handler's read of the holds and its write.
+    await get_customer(uow, hold.customer_id, lock=True)
+    await uow.session.refresh(hold, with_for_update=True)
     if hold.released_at is not None:
         raise Conflict(f"hold {cmd.hold_id} was already released")
     # An automatic hold released by hand while its cause remains: an override.

@@ -56,16 +56,23 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, event: Clou
 
 
 async def _invoiced(uow: UnitOfWork, customer: Customer, data: ev.InvoicePosted) -> None:
-    """The order's invoice is booked: its reservation ends once credit's balance view has
-    reached the version that includes the invoice (without a version from the ledger:
-    the next position credit hears of)."""
+    """An invoice for the order is booked: its amount comes off the reservation once
+    credit's balance view has reached the version that includes it (without a version from
+    the ledger: the next position credit hears of); the reservation ends when its invoices
+    cover it (an order may be delivered, and invoiced, in parts)."""
     reservation = await uow.session.get(Reservation, data.order_id, with_for_update=True)
-    if (reservation is None or reservation.customer_id != customer.id
-            or reservation.status not in (rsv.RESERVED, rsv.SHIPPED) or reservation.invoice_id):
+    if (reservation is None or reservation.customer_id != customer.id or data.kind != "invoice"
+            or reservation.status not in (rsv.RESERVED, rsv.SHIPPED)
+            or any(i["invoice_id"] == data.invoice_id for i in reservation.invoices)):
         return
-    reservation.invoice_id = data.invoice_id
-    reservation.consumed_at_version = (data.balance_version if data.balance_version is not None
-                                       else customer.balance_version + 1)
+    version = (data.balance_version if data.balance_version is not None
+               else customer.balance_version + 1)
+    reservation.invoices = [*reservation.invoices,
+                            {"invoice_id": data.invoice_id, "amount": data.amount, "version": version}]
+    reservation.invoice_id = reservation.invoice_id or data.invoice_id
+    reservation.consumed_at_version = rsv.covered_at(reservation.amount, reservation.invoices)
+    if reservation.status == rsv.RESERVED:
+        reservation.status = rsv.SHIPPED  # goods invoiced have left: the rest no longer lapses
     await consume_reservations(uow, customer, by="event:ledger.invoice.posted")
 
 
@@ -73,13 +80,17 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
     """Recorded for partial payments and silence; the settlements and the position that
     follow in the same posting re-rate."""
     customer = await find_customer(uow, data.customer_id, lock=True)
+    discounts = {d.invoice_id: d.amount for d in data.discounts}
     for line in data.allocations:
         if await uow.session.get(PaymentLine, (data.payment_id, line.invoice_id)) is None:
             uow.session.add(PaymentLine(payment_id=data.payment_id, invoice_id=line.invoice_id,
-                                        customer_id=data.customer_id, amount=line.amount,
+                                        customer_id=data.customer_id,
+                                        amount=line.amount + discounts.get(line.invoice_id, 0),
                                         received_on=data.received_on))
     if customer is not None:
         customer.last_payment_on = max(customer.last_payment_on or data.received_on, data.received_on)
+        if data.allocations:  # the position may have overtaken this news: look now too
+            await detectors.partial_payments(uow, customer, data.received_on)
 
 
 async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: CloudEvent) -> None:
@@ -88,7 +99,10 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: Cl
     view.settled_on = data.settled_on
     if customer is None:
         return
-    overdue = await holds.overdue_of(uow, customer)
+    # The invoice no longer counts, whichever came first, this or the position after it:
+    # what it called for goes now (with the position still to come and nothing else
+    # overdue, the policy waits for it).
+    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
     await detectors.paying_late(uow, customer, data.settled_on, overdue)
     await rating.rerate_on_news(uow, customer, event, data.settled_on, overdue=overdue)
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from services.credit.domain import limits
 from services.credit.domain.detection import month_key
 from services.credit.domain.dossier import ASSESSMENTS, agreement_status
-from services.credit.domain.rating import Behaviour, RatingInputs, rate
+from services.credit.domain.rating import Behaviour, RatingInputs, rate, trigger_text
 from services.credit.domain.reviews import ANNUAL
 from services.credit.handlers.common import config
 from services.credit.handlers.holds import Overdue, overdue_of
@@ -105,6 +105,7 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
     review or `keep`. Answers the kept row."""
     cfg = config(uow)
     as_of = as_of or today()
+    trigger = trigger_text(trigger)
     inputs, purchases, customer.has_payment_history = await inputs_of(
         uow, customer, as_of, overdue or await overdue_of(uow, customer))
     result = rate(inputs, cfg.weights, cfg.class_floors)
@@ -148,7 +149,8 @@ async def rerate(uow: UnitOfWork, customer: Customer, *, trigger: str, as_of: da
                                             and review[1] == ANNUAL)):
         from services.credit.handlers.dossier import set_limit  # dossier re-rates: no cycle at import
 
-        await set_limit(uow, customer, advice.amount, by=f"rating:{review[1] if review else trigger}",
+        await set_limit(uow, customer, advice.amount,
+                        by=trigger_text(f"rating:{review[1] if review else trigger}"),
                         note=f"limit policy {cfg.limit_policy}: {advice.reason}")
     return row
 

@@ -64,12 +64,15 @@ async def _resolve(uow: UnitOfWork, customer: Customer, signal: Signal, *, by: s
 
 
 async def resolve_signal(uow: UnitOfWork, cmd: ResolveSignal, on: date) -> Signal:
-    signal = await uow.session.get(Signal, cmd.signal_id, with_for_update=True)
+    signal = await uow.session.get(Signal, cmd.signal_id)
     if signal is None:
         raise NotFound(f"signal {cmd.signal_id!r} not found")
+    # The customer's lock first, as the handlers take it (a detector resolves signs too):
+    # the other order could deadlock with them.
+    customer = await get_customer(uow, signal.customer_id, lock=True)
+    await uow.session.refresh(signal, with_for_update=True)
     if signal.resolved_at is not None:
         raise Conflict(f"signal {cmd.signal_id} was already resolved")
-    customer = await get_customer(uow, signal.customer_id, lock=True)
     await _resolve(uow, customer, signal, by=uow.actor, reason=cmd.reason, on=on)
     return signal
 
@@ -77,8 +80,12 @@ async def resolve_signal(uow: UnitOfWork, cmd: ResolveSignal, on: date) -> Signa
 async def detect(uow: UnitOfWork, customer: Customer, detector: str, finding: Finding | None,
                  on: date) -> Signal | None:
     """Record a detected sign when the detector's condition starts to hold; when it stops
-    holding, the sign it recorded resolves itself (its evidence is gone)."""
+    holding, the sign it recorded resolves itself (its evidence is gone). A look as of a
+    day before the last change (news booked late) changes nothing: that change was found
+    on what happened since."""
     state = await uow.session.get(Detection, (customer.id, detector), with_for_update=True)
+    if state is not None and on < state.changed_on:
+        return None
     if finding is not None and (state is None or not state.active):
         signal = await record(uow, customer, finding.kind, on, origin=ORIGIN_DETECTED,
                               evidence=finding.evidence, by=f"detector:{detector}")

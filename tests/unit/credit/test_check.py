@@ -132,3 +132,13 @@ def test_a_check_in_another_currency_is_refused() -> None:
     with pytest.raises(Invalid) as refused:
         decide(request(currency="USD"))
     assert refused.value.field == "currency"
+
+
+def test_holds_of_one_kind_from_several_causes_all_count() -> None:
+    from services.credit.domain.check import in_force
+    merged = in_force([("suspend_incentives", "15 or more days past due", ("promotions", "samples")),
+                       ("suspend_incentives", "rebate dispute", ("year_end_rebates",)),
+                       ("cash_only", "collection step visit (level 2)", ())])
+    assert merged["suspend_incentives"].incentives == ("promotions", "samples", "year_end_rebates")
+    assert merged["suspend_incentives"].reason == "15 or more days past due; rebate dispute"
+    assert set(merged) == {"suspend_incentives", "cash_only"}

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 from services.credit.domain.detection import (
     PartialPayment,
@@ -80,3 +80,17 @@ def test_in_debt_and_silent_for_months() -> None:
         "last order 2025-06-01, last payment 2025-05-01: 197 days without either")
     assert gone_silent({"CNY": 0}, date(2025, 1, 1), None, date(2025, 12, 15), T) is None
     assert gone_silent({"CNY": 1}, date(2025, 12, 1), None, date(2025, 12, 15), T) is None
+
+
+def test_a_payment_is_partial_when_it_left_its_invoice_open_whatever_news_came_first() -> None:
+    from services.credit.domain.detection import PaymentLine, partial_lines
+    d = date(2026, 1, 10)
+    # The settlement heard: settled after the payment.
+    assert [p.payment_id for p in partial_lines([
+        PaymentLine("P1", d, "I1", 50, 100, d + timedelta(days=5)),
+        PaymentLine("P2", d + timedelta(days=5), "I1", 50, 100, d + timedelta(days=5))])] == ["P1"]
+    # Not heard yet: what was paid so far against the invoice's amount.
+    assert [p.payment_id for p in partial_lines([
+        PaymentLine("P2", d + timedelta(days=5), "I1", 50, 100, None),
+        PaymentLine("P1", d, "I1", 50, 100, None)])] == ["P1"]
+    assert partial_lines([PaymentLine("P1", d, "I9", 50, None, None)]) == []  # unknown invoice

@@ -49,3 +49,24 @@ def test_an_override_holds_the_policy_back_until_the_default_worsens() -> None:
     override = [Held("h1", "cash_only", 15)]
     assert plan({"cash_only": Want("15+", 15)}, [], override).place == {}
     assert set(plan({"cash_only": Want("15+", 30)}, [], override).place) == {"cash_only"}
+
+
+def test_collection_holds_are_not_in_force_while_every_overdue_invoice_is_agreed() -> None:
+    from services.credit.domain.holds import collection_holds
+    asked = {"cash_only": Want("collection step visit (level 2)", 2)}
+    assert collection_holds(asked, {"I1", "I2"}, {"I1", "I2"}) == {}
+    assert collection_holds(asked, {"I1", "I2"}, {"I1"}) == asked  # partial: they stay
+    assert collection_holds(asked, {"I1"}, set()) == asked
+    # Nothing overdue: the case is closing, its closing ends them; a step asking now places.
+    assert collection_holds(asked, set(), set()) is None
+    assert collection_holds(asked, set(), set(), asking=True) == asked
+
+
+def test_a_collection_step_adds_to_what_the_case_asked_and_raises_the_stage() -> None:
+    from services.credit.domain.holds import asked_more
+    before = {"cash_only": Want("step visit (level 2)", 2)}
+    after = asked_more(before, ["cash_only", "reduced_batches", "no_such_kind"],
+                       Want("step supply pressure (level 3)", 3))
+    assert after == {"cash_only": Want("step supply pressure (level 3)", 3),
+                     "reduced_batches": Want("step supply pressure (level 3)", 3)}
+    assert asked_more(after, ["cash_only"], Want("again", 3)) == after
