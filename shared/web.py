@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import Principal
@@ -52,6 +54,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Two requests created the same thing at once; the loser changed nothing.
         return problem(409, "Conflict", "A concurrent change got there first; nothing was "
                        "changed by this request. Retry it.")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(ConnectionError)  # asyncpg's connect is not wrapped by SQLAlchemy
+    @app.exception_handler(socket.gaierror)
+    async def _database_away(_: Request, exc: Exception) -> JSONResponse:
+        # Unreachable, a dropped connection, locked, no pooled connection free: the
+        # transaction rolled back, so the caller may retry. Other database errors are ours
+        # (re-raised: answered 500 and logged).
+        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) \
+                and not exc.connection_invalidated:
+            raise exc
+        response = problem(503, "Service unavailable", "The database cannot be reached just "
+                           "now; nothing was changed. Retry shortly.")
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
