@@ -194,6 +194,9 @@ class Books:
                           f"{cmd.customer_id}", field="invoice_id")
         if cmd.currency is not None and cmd.currency != invoice.currency:
             raise Invalid(f"invoice {cmd.invoice_id} is in {invoice.currency}", field="currency")
+        if cmd.written_off_on < invoice.issue_date:
+            raise Invalid(f"invoice {cmd.invoice_id} was issued on {invoice.issue_date}: it cannot "
+                          "be written off before", field="written_off_on")
         existing = self.credits.get(("write_off", cmd.id))
         amount = cmd.amount if cmd.amount is not None else (
             existing.amount if existing is not None else invoice.open_amount)
@@ -215,6 +218,10 @@ class Books:
             raise Invalid("credit cannot be applied before it was received", field="applied_on")
         allocations = alloc.check_explicit(credit.unapplied, list(cmd.allocations), self._views(
             credit.customer_id, credit.currency, {a.invoice_id for a in cmd.allocations}))
+        for a in allocations:
+            if cmd.applied_on < (issued := self.invoices[a.invoice_id].issue_date):
+                raise Invalid(f"invoice {a.invoice_id} was issued on {issued}: credit cannot be "
+                              "applied to it before", field="applied_on")
         for a in allocations:
             self._apply(credit, self.invoices[a.invoice_id], a.amount, cmd.applied_on)
         self._touch(credit.customer_id, cmd.applied_on)
@@ -302,19 +309,33 @@ class Books:
                         recorded_by=self.actor, recorded_at=self.recorded_at,
                         allocations=[(a.invoice_id, a.amount) for a in allocations])
         settled = []
+        # Money dated before the invoice it pays (a prepayment booked late) is credit on
+        # the account until the invoice's issue date: the allocation takes effect then, so
+        # the books as of the days between show the money, and the journal moves it from
+        # customer credit to the receivable on that day.
+        later: list[tuple[str, int, date]] = []
         for a in allocations:
             invoice = self.invoices[a.invoice_id]
+            effective = max(on, invoice.issue_date)
             self._reduce(invoice, a.amount)
-            self.effects.allocations.append(AllocationRow(kind, doc_id, a.invoice_id, a.amount, on))
+            self.effects.allocations.append(
+                AllocationRow(kind, doc_id, a.invoice_id, a.amount, effective))
+            if effective > on:
+                later.append((a.invoice_id, a.amount, effective))
             if a.discount:
-                self._book_discount(invoice, a.discount, on)
+                self._book_discount(invoice, a.discount, effective)
             if invoice.open_amount == 0:
-                self._settle(invoice, on, announce=False)
+                self._settle(invoice, effective, announce=False)
                 settled.append(invoice)
+            self._touch(customer_id, effective)
         self._index_credit(credit)
         self.effects.credits_added[credit.key] = credit
+        on_account = amount - allocated + sum(share for _, share, _ in later)
         self._journal(kind, doc_id, customer_id, currency, on, (DEBIT_ACCOUNTS[kind], amount),
-                      ("receivable", -allocated), ("customer_credit", -(amount - allocated)))
+                      ("receivable", -(amount - on_account)), ("customer_credit", -on_account))
+        for _, share, effective in later:
+            self._journal("application", self._new_id(), customer_id, currency, effective,
+                          ("customer_credit", share), ("receivable", -share))
 
         shares = [{"invoice_id": a.invoice_id, "amount": a.amount} for a in allocations]
         if kind == "payment":
@@ -333,7 +354,7 @@ class Books:
                        currency=currency, written_off_on=on, reason=memo or "")
         for invoice in settled:
             self._emit("ledger.invoice.settled", customer_id=customer_id, invoice_id=invoice.id,
-                       currency=currency, settled_on=on)
+                       currency=currency, settled_on=invoice.settled_on)
         self._touch(customer_id, on)
         return credit, True
 

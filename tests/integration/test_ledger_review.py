@@ -1,0 +1,96 @@
+"""Defects found reviewing the ledger, each shown through what a user sees: the ERP
+integrator's postings and retries, the auditor's reports as of a date, the credit
+manager's metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from services.ledger.handlers import on_customer_terms
+from shared.events import contracts as ev
+from shared.events import new_event
+from tests.support.api import Api
+from tests.support.embedded import service_on
+
+L = "/ledger/v1"
+
+
+class Ledger:
+    def __init__(self, api: Api, runtime: Any) -> None:
+        self.api = api
+        self.runtime = runtime
+
+    async def customer(self, customer_id: str = "C1", **terms: Any) -> None:
+        discount = terms.pop("discount", None)
+        registered = ev.CustomerRegistered(
+            customer_id=customer_id, name="Dealer",
+            terms=ev.Terms(**(terms or {"mode": "net_days", "days": 30}),
+                           early_payment_discount=discount),
+            credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
+        async with self.runtime.unit_of_work() as uow:
+            await on_customer_terms(uow, registered, new_event("test", registered))
+            await uow.commit()
+
+    async def invoice(self, invoice_id: str, amount: int, issued: str, **extra: Any) -> Any:
+        return await self.api.ok("POST", f"{L}/invoices", {
+            "id": invoice_id, "customer_id": "C1", "amount": amount, "currency": "CNY",
+            "issue_date": issued, **extra})
+
+    async def payment(self, payment_id: str, amount: int, received: str, **extra: Any
+                      ) -> httpx.Response:
+        return await self.api.post(f"{L}/payments", {
+            "id": payment_id, "customer_id": "C1", "amount": amount, "currency": "CNY",
+            "received_on": received, **extra})
+
+    async def account(self, as_of: str) -> Any:
+        return await self.api.ok("GET", f"{L}/customers/C1/account?as_of={as_of}")
+
+
+@pytest.fixture
+async def ledger(tmp_path: Path) -> AsyncIterator[Ledger]:
+    async with service_on("sqlite", tmp_path, "ledger") as (app, runtime):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
+            yield Ledger(Api({"/": client}), runtime)
+
+
+async def test_money_received_before_the_invoice_was_issued_shows_until_the_invoice_comes(
+        ledger: Ledger) -> None:
+    """A prepayment booked after the invoice it pays (an ERP backfill, cash before delivery):
+    as of the days between, the customer had the money with us and owed nothing."""
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-02-01")
+    paid = (await ledger.payment("P1", 10_000, "2026-01-15")).json()
+    assert paid["allocations"] == [{"invoice_id": "I1", "amount": 10_000}]
+
+    between = await ledger.account("2026-01-20")
+    assert between["balance"] == [{"amount": -10_000, "currency": "CNY"}]
+    assert between["unapplied"] == [{"amount": 10_000, "currency": "CNY"}]
+    history = await ledger.api.ok("GET", f"{L}/customers/C1/history?from=2026-01-01&to=2026-01-20")
+    assert history["currencies"][0]["closing_balance"] == -10_000  # the journal agrees
+
+    after = await ledger.account("2026-02-01")
+    assert after["balance"] == [{"amount": 0, "currency": "CNY"}]
+    assert after["unapplied"] == [] and after["open_invoices"] == []
+
+
+async def test_a_write_off_or_an_application_cannot_come_before_the_invoice(ledger: Ledger) -> None:
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-02-01")
+    early = await ledger.api.post(f"{L}/write-offs", {
+        "id": "W1", "invoice_id": "I1", "written_off_on": "2026-01-31", "reason": "bankrupt"})
+    assert early.status_code == 422
+    assert early.json()["errors"][0]["field"] == "written_off_on"
+
+    assert (await ledger.payment("P1", 5_000, "2026-01-10", allocations=[])).status_code == 201
+    applied = await ledger.api.post(f"{L}/applications", {
+        "document_kind": "payment", "document_id": "P1", "applied_on": "2026-01-20",
+        "allocations": [{"invoice_id": "I1", "amount": 5_000}]})
+    assert applied.status_code == 422
+    assert applied.json()["errors"][0]["field"] == "applied_on"
+    assert (await ledger.account("2026-02-01"))["balance"] == [{"amount": 5_000, "currency": "CNY"}]
