@@ -57,7 +57,8 @@ INVOICE_COLUMNS = ("id", "kind", "customer_id", "amount", "currency", "issue_dat
                    "open_amount", "recorded_by", "recorded_at", "shipment_id", "salesperson",
                    "reference_id", "memo", "order_id", "settled_on")
 CREDIT_COLUMNS = ("kind", "id", "customer_id", "amount", "currency", "document_date",
-                  "unapplied", "recorded_by", "recorded_at", "method", "invoice_id", "memo")
+                  "unapplied", "recorded_by", "recorded_at", "method", "invoice_id", "memo",
+                  "allocated_on_posting")
 
 
 # --- loading ---------------------------------------------------------------------------

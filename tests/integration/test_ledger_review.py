@@ -94,3 +94,29 @@ async def test_a_write_off_or_an_application_cannot_come_before_the_invoice(ledg
     assert applied.status_code == 422
     assert applied.json()["errors"][0]["field"] == "applied_on"
     assert (await ledger.account("2026-02-01"))["balance"] == [{"amount": 5_000, "currency": "CNY"}]
+
+
+async def test_a_payment_sent_again_is_the_same_after_its_rest_paid_later_invoices(
+        ledger: Ledger) -> None:
+    """The ERP retries a payment with the allocations it named; meanwhile the unapplied rest
+    paid a new invoice. Still the same payment (200), not a conflict; other allocations are."""
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-01")
+    named = {"allocations": [{"invoice_id": "I1", "amount": 6_000}]}
+    assert (await ledger.payment("P1", 10_000, "2026-01-15", **named)).status_code == 201
+    await ledger.invoice("I2", 3_000, "2026-01-20")  # paid by P1's rest
+
+    again = await ledger.payment("P1", 10_000, "2026-01-15", **named)
+    assert again.status_code == 200
+    assert again.json()["allocations"] == [{"invoice_id": "I1", "amount": 6_000},
+                                           {"invoice_id": "I2", "amount": 3_000}]
+    for other in ([], [{"invoice_id": "I1", "amount": 5_000}],
+                  [{"invoice_id": "I1", "amount": 6_000}, {"invoice_id": "I2", "amount": 3_000}]):
+        conflict = await ledger.payment("P1", 10_000, "2026-01-15", allocations=other)
+        assert conflict.status_code == 409, other
+        assert conflict.json()["errors"][0]["field"] == "id"
+
+    # Nothing named at first: a retry naming nothing, or nothing again, is the same one.
+    assert (await ledger.payment("P2", 1_000, "2026-01-16", allocations=[])).status_code == 201
+    await ledger.invoice("I3", 500, "2026-01-21")
+    assert (await ledger.payment("P2", 1_000, "2026-01-16", allocations=[])).status_code == 200

@@ -281,7 +281,7 @@ class Books:
         if existing is not None:
             if _same(existing, content) and (
                 requested is None or kind != "payment"  # their allocations were derived, not sent
-                or sorted(existing.allocations or ()) == sorted(
+                or _posted_allocations(existing) == sorted(
                     (a.invoice_id, a.amount) for a in requested)
             ):
                 return existing, False
@@ -307,7 +307,8 @@ class Books:
         allocated = sum(a.amount for a in allocations)
         credit = Credit(kind=kind, id=doc_id, **content, unapplied=amount - allocated,
                         recorded_by=self.actor, recorded_at=self.recorded_at,
-                        allocations=[(a.invoice_id, a.amount) for a in allocations])
+                        allocations=[(a.invoice_id, a.amount) for a in allocations],
+                        allocated_on_posting=allocated)
         settled = []
         # Money dated before the invoice it pays (a prepayment booked late) is credit on
         # the account until the invoice's issue date: the allocation takes effect then, so
@@ -468,6 +469,21 @@ def _due_date(customer: Customer, issue_date: date) -> date:
         return due_date_for(customer.terms, issue_date)
     except (TermsError, OverflowError) as exc:
         raise Invalid(str(exc), field="due_date") from exc
+
+
+def _posted_allocations(credit: Credit) -> list[tuple[str, int]]:
+    """The allocations the posting made, sorted: the first ones, up to what it allocated
+    (the later ones are its unapplied rest paying other invoices)."""
+    made = credit.allocations or []
+    if credit.allocated_on_posting is None:
+        return sorted(made)
+    posted, total = [], 0
+    for invoice_id, amount in made:
+        if total >= credit.allocated_on_posting:
+            break
+        posted.append((invoice_id, amount))
+        total += amount
+    return sorted(posted)
 
 
 def _same(existing: Any, fields: dict[str, Any]) -> bool:

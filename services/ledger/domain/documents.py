@@ -54,8 +54,10 @@ class Credit:
     method: str | None = None
     invoice_id: str | None = None
     memo: str | None = None
-    # (invoice, amount) of every allocation made from it; None when not loaded.
+    # (invoice, amount) of every allocation made from it, in order; None when not loaded.
     allocations: list[tuple[str, int]] | None = None
+    # How much of it the posting itself allocated: the first allocations add up to it.
+    allocated_on_posting: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:
