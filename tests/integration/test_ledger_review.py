@@ -120,3 +120,23 @@ async def test_a_payment_sent_again_is_the_same_after_its_rest_paid_later_invoic
     assert (await ledger.payment("P2", 1_000, "2026-01-16", allocations=[])).status_code == 201
     await ledger.invoice("I3", 500, "2026-01-21")
     assert (await ledger.payment("P2", 1_000, "2026-01-16", allocations=[])).status_code == 200
+
+
+async def test_bounced_payments_and_refunds_are_not_sales_in_dso_and_cei(ledger: Ledger) -> None:
+    """One invoice of 10,000 in January, its payment bounced, an overpayment refunded: the
+    month sold 10,000 and collected nothing of it."""
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-05")
+    assert (await ledger.payment("P1", 10_000, "2026-01-10")).status_code == 201
+    await ledger.api.ok("POST", f"{L}/payments/P1/reversal",
+                        {"reversed_on": "2026-01-12", "reason": "cheque returned unpaid"})
+    assert (await ledger.payment("P2", 5_000, "2026-01-20", allocations=[])).status_code == 201
+    await ledger.api.ok("POST", f"{L}/refunds", {
+        "id": "R1", "customer_id": "C1", "amount": 5_000, "currency": "CNY",
+        "refunded_on": "2026-01-21", "reason": "paid twice"})
+
+    (cny,) = (await ledger.api.ok("GET", f"{L}/metrics?as_of=2026-01-31&months=1"))["currencies"]
+    assert cny["cei_inputs"] == {"opening_receivables": 0, "sales": 10_000,
+                                 "closing_receivables": 10_000, "closing_current": 0}
+    assert cny["cei_percent"] == 0.0
+    assert cny["dso_days"] == 31.0  # all of January's sales are still owed
