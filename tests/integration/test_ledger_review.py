@@ -140,3 +140,12 @@ async def test_bounced_payments_and_refunds_are_not_sales_in_dso_and_cei(ledger:
                                  "closing_receivables": 10_000, "closing_current": 0}
     assert cny["cei_percent"] == 0.0
     assert cny["dso_days"] == 31.0  # all of January's sales are still owed
+
+
+async def test_aging_buckets_beyond_the_calendar_are_refused_naming_the_parameter(
+        ledger: Ledger) -> None:
+    for buckets in ("30,99999999999", "30,1000000000000000000000"):
+        answer = await ledger.api.get(f"{L}/aging?as_of=2026-01-01&buckets={buckets}")
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["field"] == "query.buckets"
+    assert (await ledger.api.get(f"{L}/aging?as_of=2026-01-01&buckets=30,3650")).status_code == 200
