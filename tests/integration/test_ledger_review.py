@@ -149,3 +149,21 @@ async def test_aging_buckets_beyond_the_calendar_are_refused_naming_the_paramete
         assert answer.status_code == 422, answer.text
         assert answer.json()["errors"][0]["field"] == "query.buckets"
     assert (await ledger.api.get(f"{L}/aging?as_of=2026-01-01&buckets=30,3650")).status_code == 200
+
+
+async def test_a_refused_write_off_names_its_own_fields(ledger: Ledger) -> None:
+    """A write-off has no `allocations`: its refusals name `amount` and `invoice_id`."""
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-01")
+
+    async def write_off(write_off_id: str, **extra: Any) -> httpx.Response:
+        return await ledger.api.post(f"{L}/write-offs", {
+            "id": write_off_id, "invoice_id": "I1", "written_off_on": "2026-06-30",
+            "reason": "bankrupt", **extra})
+
+    too_much = await write_off("W1", amount=10_001)
+    assert too_much.status_code == 422 and too_much.json()["errors"][0]["field"] == "amount"
+    assert (await write_off("W2")).status_code == 201  # all that is open
+    nothing_left = await write_off("W3", amount=1)
+    assert nothing_left.status_code == 422
+    assert nothing_left.json()["errors"][0]["field"] == "invoice_id"

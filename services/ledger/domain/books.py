@@ -200,9 +200,12 @@ class Books:
         existing = self.credits.get(("write_off", cmd.id))
         amount = cmd.amount if cmd.amount is not None else (
             existing.amount if existing is not None else invoice.open_amount)
-        if existing is None and amount == 0:
+        if existing is None and invoice.open_amount == 0:
             raise Invalid(f"invoice {cmd.invoice_id} has nothing open to write off",
                           field="invoice_id")
+        if existing is None and amount > invoice.open_amount:  # named as the asker named it
+            raise Invalid(f"{amount} is more than the {invoice.open_amount} open on invoice "
+                          f"{cmd.invoice_id}", field="amount")
         return self._post_credit(
             "write_off", cmd.id, invoice.customer_id, amount, invoice.currency,
             cmd.written_off_on, invoice_id=cmd.invoice_id, memo=cmd.reason,
