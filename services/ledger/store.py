@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, literal_column, select, update
 
-from services.ledger.domain.books import Books
+from services.ledger.domain.books import CREDITING, Books
 from services.ledger.domain.commands import (
     ApplyCredit,
     PostCreditNote,
@@ -38,7 +38,7 @@ from services.ledger.tables import (
 from services.ledger.tables import Invoice as InvoiceRow
 from shared.bulk import insert_rows
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, money_sum
 from shared.events.contracts import EVENT_TYPES
 
 Command = PostInvoice | PostPayment | PostCreditNote | WriteOff | ApplyCredit | ReversePayment
@@ -75,6 +75,8 @@ async def load(uow: UnitOfWork, commands: Sequence[Command]) -> Books:
     for part in _parts(locked):
         await _read_invoices(uow, invoices, INVOICE.c.customer_id.in_(part) & OPEN)
     await _read_by_id(uow, invoices, invoice_ids)
+    await _read_credited(uow, invoices, [c for c, customer in customers.items()
+                                         if customer.terms and customer.terms.discount_percent])
 
     credits: dict[tuple[str, str], Credit] = {}
     for part in _parts(locked):
@@ -167,6 +169,22 @@ async def _read_invoices(uow: UnitOfWork, into: dict[str, Invoice], where: Any) 
         if row[0] not in into:
             into[row[0]] = Invoice(**dict(zip(INVOICE_COLUMNS, row, strict=False)),
                                    declared=bool(row[-1]))
+
+
+async def _read_credited(uow: UnitOfWork, into: dict[str, Invoice], customers: list[str]
+                         ) -> None:
+    """What credit notes and write-offs took off the open invoices of customers whose terms
+    grant an early-payment discount: it is earned on what is left billed."""
+    for part in _parts(customers):
+        for invoice_id, credited in (await uow.session.execute(
+            select(ALLOCATION.c.invoice_id, money_sum(ALLOCATION.c.amount))
+            .join(INVOICE, INVOICE.c.id == ALLOCATION.c.invoice_id)
+            .where(INVOICE.c.customer_id.in_(part), OPEN,
+                   ALLOCATION.c.document_kind.in_(CREDITING))
+            .group_by(ALLOCATION.c.invoice_id)
+        )).all():
+            if invoice_id in into:
+                into[invoice_id].credited = credited
 
 
 async def _read_by_id(uow: UnitOfWork, into: dict[str, Invoice], ids: Iterable[str]) -> None:

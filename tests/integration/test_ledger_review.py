@@ -167,3 +167,28 @@ async def test_a_refused_write_off_names_its_own_fields(ledger: Ledger) -> None:
     nothing_left = await write_off("W3", amount=1)
     assert nothing_left.status_code == 422
     assert nothing_left.json()["errors"][0]["field"] == "invoice_id"
+
+
+async def test_the_early_payment_discount_is_on_what_is_billed_after_credit_notes(
+        ledger: Ledger) -> None:
+    """2 % within 10 days. Half the invoice is credited: the discount is 2 % of the 5,000
+    left to pay (100), not of the 10,000 first billed (200)."""
+    await ledger.customer(mode="net_days", days=30, discount={"percent": 2, "within_days": 10})
+    await ledger.invoice("I1", 10_000, "2026-01-01")
+    await ledger.api.ok("POST", f"{L}/credit-notes", {
+        "id": "CN1", "customer_id": "C1", "amount": 5_000, "currency": "CNY",
+        "issue_date": "2026-01-02", "invoice_id": "I1"})
+
+    short = (await ledger.payment("P1", 4_800, "2026-01-05")).json()
+    assert short["allocations"] == [{"invoice_id": "I1", "amount": 4_800}]
+    assert (await ledger.account("2026-01-05"))["open_invoices"][0]["open_amount"] == 200
+
+    settling = (await ledger.payment("P2", 100, "2026-01-06")).json()
+    assert settling["unapplied"] == 0
+    account = await ledger.account("2026-01-06")
+    assert account["open_invoices"] == [] and account["balance"] == [
+        {"amount": 0, "currency": "CNY"}]
+    history = await ledger.api.ok("GET", f"{L}/customers/C1/history?from=2026-01-01&to=2026-01-06")
+    (discount,) = [e for e in history["currencies"][0]["entries"]
+                   if e["document_kind"] == "discount"]
+    assert discount["credit"] == 100

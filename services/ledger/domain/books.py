@@ -48,6 +48,8 @@ INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "
 # The account a credit document's money comes from.
 DEBIT_ACCOUNTS = {"payment": "cash", "credit_note": "sales_returns",
                   "write_off": "bad_debt_expense"}
+# Credit documents that take an amount off the bill rather than pay it.
+CREDITING = ("credit_note", "write_off")
 ID_LENGTH = 64
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNT = 10**15
@@ -294,7 +296,8 @@ class Books:
         terms = customer.terms
 
         def view(invoice: Invoice) -> alloc.OpenInvoice:
-            discount = terms.early_payment_discount(invoice.amount, invoice.issue_date, on) \
+            discount = terms.early_payment_discount(
+                invoice.amount - invoice.credited, invoice.issue_date, on) \
                 if kind == "payment" and terms is not None else 0
             return alloc.OpenInvoice(invoice.id, invoice.issue_date, invoice.due_date,
                                      invoice.open_amount, discount=discount)
@@ -322,6 +325,8 @@ class Books:
             invoice = self.invoices[a.invoice_id]
             effective = max(on, invoice.issue_date)
             self._reduce(invoice, a.amount)
+            if kind in CREDITING:
+                invoice.credited += a.amount
             self.effects.allocations.append(
                 AllocationRow(kind, doc_id, a.invoice_id, a.amount, effective))
             if effective > on:
@@ -386,6 +391,8 @@ class Books:
         if credit.unapplied == 0:
             self._unapplied[credit.customer_id][credit.currency].remove(credit)
         self._reduce(invoice, share)
+        if credit.kind in CREDITING:
+            invoice.credited += share
         self.effects.allocations.append(AllocationRow(credit.kind, credit.id, invoice.id, share, on))
         self._journal("application", self._new_id(),  # credit and invoice: in the allocation
                       invoice.customer_id, invoice.currency, on,

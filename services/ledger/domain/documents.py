@@ -31,6 +31,9 @@ class Invoice:
     order_id: str | None = None
     settled_on: date | None = None
     declared: bool = False  # the sweep announced its missed payment
+    # Taken off by credit notes and write-offs: not billed any more, so no discount on it.
+    # Loaded only where the terms grant an early-payment discount.
+    credited: int = 0
 
     @property
     def order_key(self) -> tuple[date, date, str]:
