@@ -83,6 +83,12 @@ async def load(uow: UnitOfWork, commands: Sequence[Command]) -> Books:
         await _read_credits(uow, credits, CREDIT.c.customer_id.in_(part) & UNAPPLIED)
     named_credits = await _read_credits_by_key(uow, credits, credit_keys)
     await _read_allocations(uow, named_credits)
+    # A reversal takes back the discounts its payment earned: those of the invoices it paid.
+    reversed_ = {("payment", cmd.payment_id) for cmd in commands
+                 if isinstance(cmd, ReversePayment)}
+    await _read_credits_by_key(uow, credits, {
+        ("discount", invoice_id) for c in named_credits if c.key in reversed_
+        for invoice_id, _ in c.allocations or ()})
     # A reversal keeps the age of what the payment paid: those invoices, settled or not.
     await _read_by_id(uow, invoices, {invoice_id for c in named_credits if c.kind == "payment"
                                       for invoice_id, _ in c.allocations or ()})

@@ -192,3 +192,24 @@ async def test_the_early_payment_discount_is_on_what_is_billed_after_credit_note
     (discount,) = [e for e in history["currencies"][0]["entries"]
                    if e["document_kind"] == "discount"]
     assert discount["credit"] == 100
+
+
+async def test_a_bounced_payment_loses_the_discount_it_earned(ledger: Ledger) -> None:
+    """9,800 paid in time settled 10,000 less a 2 % discount; the cheque bounced: no money
+    came in time, so all 10,000 is owed again, and the discount's expense is taken back."""
+    await ledger.customer(mode="net_days", days=30, discount={"percent": 2, "within_days": 10})
+    await ledger.invoice("I1", 10_000, "2026-01-01")
+    await ledger.invoice("I2", 5_000, "2026-01-02")
+    paid = (await ledger.payment("P1", 9_800, "2026-01-05",
+                                 allocations=[{"invoice_id": "I1", "amount": 9_800}])).json()
+    assert paid["unapplied"] == 0
+    await ledger.payment("P2", 4_900, "2026-01-05")  # earns I2's discount: stays earned
+
+    reversal = await ledger.api.ok("POST", f"{L}/payments/P1/reversal",
+                                   {"reversed_on": "2026-01-08", "reason": "cheque returned"})
+    assert reversal["amount"] == reversal["open_amount"] == 10_000
+    account = await ledger.account("2026-01-08")
+    assert account["balance"] == [{"amount": 10_000, "currency": "CNY"}]
+    again = await ledger.api.post(f"{L}/payments/P1/reversal",
+                                  {"reversed_on": "2026-01-08", "reason": "cheque returned"})
+    assert again.status_code == 200 and again.json()["amount"] == 10_000

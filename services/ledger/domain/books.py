@@ -106,9 +106,11 @@ class Books:
             self._index_credit(credit)
 
     # --- commands ---------------------------------------------------------------------
-    def post_invoice(self, cmd: PostInvoice) -> tuple[Invoice, bool]:
+    def post_invoice(self, cmd: PostInvoice, *, counterpart: tuple[tuple[str, int], ...] = ()
+                     ) -> tuple[Invoice, bool]:
         """Book what the customer owes. Answers (document, created); the same again is a
-        no-op, other content under the same id a conflict."""
+        no-op, other content under the same id a conflict. `counterpart`: the journal's
+        other side when it is not the kind's one account."""
         _check_document(cmd.id, cmd.amount, cmd.currency)
         if cmd.kind not in INCOME_ACCOUNTS:
             raise Invalid(f"one of {', '.join(INCOME_ACCOUNTS)}", field="kind")
@@ -148,7 +150,8 @@ class Books:
         self._index_invoice(invoice)
         self.effects.invoices_added[invoice.id] = invoice
         self._journal(cmd.kind, cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
-                      ("receivable", cmd.amount), (INCOME_ACCOUNTS[cmd.kind], -cmd.amount))
+                      ("receivable", cmd.amount),
+                      *(counterpart or ((INCOME_ACCOUNTS[cmd.kind], -cmd.amount),)))
         self._emit("ledger.invoice.posted", customer_id=cmd.customer_id, invoice_id=cmd.id,
                    amount=cmd.amount, currency=cmd.currency, issue_date=cmd.issue_date,
                    due_date=due, salesperson=cmd.salesperson, shipment_id=cmd.shipment_id,
@@ -243,11 +246,26 @@ class Books:
             raise Invalid("a payment cannot bounce before it was received", field="reversed_on")
         oldest_due = min((self.invoices[i].due_date for i, _ in payment.allocations or ()),
                          default=cmd.reversed_on)
+        # Money that never came was not paid in time: the discounts it earned are owed too,
+        # and their expense taken back.
+        discount = sum(d.amount for d in self._discounts_earned_by(payment))
         return self.post_invoice(PostInvoice(
-            id=f"REV-{payment.id}", customer_id=payment.customer_id, amount=payment.amount,
+            id=f"REV-{payment.id}", customer_id=payment.customer_id,
+            amount=payment.amount + discount,
             currency=payment.currency, issue_date=cmd.reversed_on,
             due_date=min(oldest_due, cmd.reversed_on), kind="reversal",
-            reference_id=payment.id, memo=cmd.reason))
+            reference_id=payment.id, memo=cmd.reason),
+            counterpart=(("cash", -payment.amount), ("sales_discounts", -discount)))
+
+    def _discounts_earned_by(self, payment: Credit) -> list[Credit]:
+        found = []
+        for invoice_id in sorted({i for i, _ in payment.allocations or ()}):
+            discount = self.credits.get(("discount", invoice_id))
+            if discount is not None and (discount.memo == _earned_by(payment.id) or (
+                    # booked before discounts named their payment: the payment's day
+                    discount.memo is None and discount.document_date == payment.document_date)):
+                found.append(discount)
+        return found
 
     def close(self) -> Effects:
         """Announce the position of every customer the postings touched, once each (its
@@ -332,7 +350,7 @@ class Books:
             if effective > on:
                 later.append((a.invoice_id, a.amount, effective))
             if a.discount:
-                self._book_discount(invoice, a.discount, effective)
+                self._book_discount(invoice, a.discount, effective, earned_by=doc_id)
             if invoice.open_amount == 0:
                 self._settle(invoice, effective, announce=False)
                 settled.append(invoice)
@@ -367,11 +385,14 @@ class Books:
         self._touch(customer_id, on)
         return credit, True
 
-    def _book_discount(self, invoice: Invoice, discount: int, on: date) -> None:
-        """The early-payment discount as a document of its own (id = the invoice's)."""
+    def _book_discount(self, invoice: Invoice, discount: int, on: date, *, earned_by: str
+                       ) -> None:
+        """The early-payment discount as a document of its own (id = the invoice's), naming
+        the payment that earned it (which loses it if it bounces)."""
         self._reduce(invoice, discount)
         credit = Credit(kind="discount", id=invoice.id, customer_id=invoice.customer_id,
                         amount=discount, currency=invoice.currency, document_date=on,
+                        memo=_earned_by(earned_by),
                         unapplied=0, invoice_id=invoice.id, recorded_by=self.actor,
                         recorded_at=self.recorded_at, allocations=[(invoice.id, discount)])
         self._index_credit(credit)
@@ -479,6 +500,10 @@ def _due_date(customer: Customer, issue_date: date) -> date:
         return due_date_for(customer.terms, issue_date)
     except (TermsError, OverflowError) as exc:
         raise Invalid(str(exc), field="due_date") from exc
+
+
+def _earned_by(payment_id: str) -> str:
+    return f"paid in time by payment {payment_id}"
 
 
 def _posted_allocations(credit: Credit) -> list[tuple[str, int]]:
