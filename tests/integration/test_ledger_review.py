@@ -5,6 +5,7 @@ manager's metrics."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -213,3 +214,29 @@ async def test_a_bounced_payment_loses_the_discount_it_earned(ledger: Ledger) ->
     again = await ledger.api.post(f"{L}/payments/P1/reversal",
                                   {"reversed_on": "2026-01-08", "reason": "cheque returned"})
     assert again.status_code == 200 and again.json()["amount"] == 10_000
+
+
+async def test_money_cannot_be_booked_as_received_on_a_day_that_has_not_come(
+        ledger: Ledger) -> None:
+    """A payment typed with next year's date settled the invoice at once for the sweep and
+    the position credit sees, while the account as of today still showed it owed."""
+    await ledger.customer()
+    today = date.today()
+    await ledger.invoice("I1", 10_000, (today - timedelta(days=60)).isoformat())
+    later = (today + timedelta(days=365)).isoformat()
+
+    future = await ledger.payment("P1", 10_000, later)
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "received_on"
+    for path, body, field in (
+        ("credit-notes", {"id": "CN1", "customer_id": "C1", "amount": 1, "currency": "CNY",
+                          "issue_date": later}, "issue_date"),
+        ("write-offs", {"id": "W1", "invoice_id": "I1", "written_off_on": later,
+                        "reason": "bankrupt"}, "written_off_on"),
+    ):
+        refused = await ledger.api.post(f"{L}/{path}", body)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
+    assert (await ledger.api.ok("POST", f"{L}/sweeps", {"as_of": today.isoformat()})
+            )["payment_missed"] == 1
+    # Tomorrow is allowed: it is already tomorrow east of UTC.
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    assert (await ledger.payment("P2", 10_000, tomorrow)).status_code == 201

@@ -17,7 +17,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.ledger.domain import allocation as alloc
@@ -48,6 +48,9 @@ INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "
 # The account a credit document's money comes from.
 DEBIT_ACCOUNTS = {"payment": "cash", "credit_note": "sales_returns",
                   "write_off": "bad_debt_expense"}
+# The date each credit document is booked on, as its request names it.
+DATE_FIELDS = {"payment": "received_on", "credit_note": "issue_date",
+               "write_off": "written_off_on"}
 # Credit documents that take an amount off the bill rather than pay it.
 CREDITING = ("credit_note", "write_off")
 ID_LENGTH = 64
@@ -98,6 +101,10 @@ class Books:
         self._touched: dict[str, date] = {}  # customer -> latest date of its postings
         self.actor = actor
         self.recorded_at = recorded_at
+        # Money is received, credited, written off or paid back on a day that has come
+        # (a day's grace for callers east of UTC): a date ahead would settle invoices now
+        # for the sweep and the position while the books as of today still show them owed.
+        self._latest = recorded_at.date() + timedelta(days=1)
         self._new_id = new_id
         self.effects = Effects()
         for invoice in invoices:
@@ -140,6 +147,8 @@ class Books:
             share = min(credit.unapplied, remaining)
             plan.append((credit, share))
             remaining -= share
+        if cmd.kind == "refund":
+            self._check_come(cmd.issue_date, "refunded_on")
         if cmd.kind == "refund" and remaining:
             raise Invalid(f"a refund pays back credit the customer has with us; "
                           f"{cmd.amount - remaining} {cmd.currency} is all there is",
@@ -224,6 +233,7 @@ class Books:
                            field="document_id")
         if cmd.applied_on < credit.document_date:
             raise Invalid("credit cannot be applied before it was received", field="applied_on")
+        self._check_come(cmd.applied_on, "applied_on")
         allocations = alloc.check_explicit(credit.unapplied, list(cmd.allocations), self._views(
             credit.customer_id, credit.currency, {a.invoice_id for a in cmd.allocations}))
         for a in allocations:
@@ -244,6 +254,7 @@ class Books:
             raise NotFound(f"payment {cmd.payment_id!r} not found")
         if cmd.reversed_on < payment.document_date:
             raise Invalid("a payment cannot bounce before it was received", field="reversed_on")
+        self._check_come(cmd.reversed_on, "reversed_on")
         oldest_due = min((self.invoices[i].due_date for i, _ in payment.allocations or ()),
                          default=cmd.reversed_on)
         # Money that never came was not paid in time: the discounts it earned are owed too,
@@ -297,6 +308,7 @@ class Books:
         requested: list[alloc.Allocation] | None, only_invoices: tuple[str, ...] | None = None,
     ) -> tuple[Credit, bool]:
         _check_document(doc_id, amount, currency)
+        self._check_come(on, DATE_FIELDS[kind])
         customer = self._customer(customer_id)
         content = dict(customer_id=customer_id, amount=amount, currency=currency,
                        document_date=on, method=method, invoice_id=invoice_id, memo=memo)
@@ -425,6 +437,10 @@ class Books:
             self._settle(invoice, on, announce=True)
 
     # --- bookkeeping helpers -----------------------------------------------------------
+    def _check_come(self, on: date, field: str) -> None:
+        if on > self._latest:
+            raise Invalid(f"{on} has not come yet: money cannot be booked ahead", field=field)
+
     def _customer(self, customer_id: str) -> Customer:
         customer = self.customers.get(customer_id)
         if customer is None or customer.terms is None:
