@@ -271,8 +271,11 @@ async def get_history(
     date_from: Annotated[BusinessDate, Query(alias="from")],
     date_to: Annotated[BusinessDate | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
+    date_to = date_to or clock.today()
+    if date_to < date_from:
+        raise Invalid(f"the history ends before it begins ({date_from})", field="query.to")
     async with runtime.read_sessions() as session:
-        return await queries.history(session, customer_id, date_from, date_to or clock.today())
+        return await queries.history(session, customer_id, date_from, date_to)
 
 
 @router.get("/metrics")

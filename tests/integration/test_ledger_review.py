@@ -240,3 +240,30 @@ async def test_money_cannot_be_booked_as_received_on_a_day_that_has_not_come(
     # Tomorrow is allowed: it is already tomorrow east of UTC.
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert (await ledger.payment("P2", 10_000, tomorrow)).status_code == 201
+
+
+async def test_a_history_that_ends_before_it_begins_is_refused(ledger: Ledger) -> None:
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-05")
+    answer = await ledger.api.get(f"{L}/customers/C1/history?from=2026-03-01&to=2026-01-01")
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query.to"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "services/ledger/batches.py (not this branch's to edit) turns a CSV payment row's "
+    "invoice_id into an explicit allocation of the whole payment, so a payment larger than "
+    "what is open on that invoice is refused, naming 'allocations.0.amount', a column the "
+    "CSV does not have. It should pay the invoice and keep the rest unapplied, as a bank "
+    "line matched to an invoice does (PostPayment.invoice_ids)."))
+async def test_a_csv_payment_for_more_than_its_invoice_keeps_the_rest_unapplied(
+        ledger: Ledger) -> None:
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-05")
+    csv = ("type,id,customer_id,amount,currency,received_on,invoice_id\n"
+           "payment,P1,C1,15000,CNY,2026-01-20,I1\n")
+    answer = await ledger.api.post(f"{L}/batches", content=csv.encode(),
+                                   headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    payment = await ledger.api.ok("GET", f"{L}/payments/P1")
+    assert payment["allocations"] == [{"invoice_id": "I1", "amount": 10_000}]
+    assert payment["unapplied"] == 5_000
