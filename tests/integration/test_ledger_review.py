@@ -267,3 +267,24 @@ async def test_a_csv_payment_for_more_than_its_invoice_keeps_the_rest_unapplied(
     payment = await ledger.api.ok("GET", f"{L}/payments/P1")
     assert payment["allocations"] == [{"invoice_id": "I1", "amount": 10_000}]
     assert payment["unapplied"] == 5_000
+
+
+
+async def test_only_invoices_earn_the_early_payment_discount(ledger: Ledger) -> None:
+    """Late interest or a bounced payment brought back, paid within the discount window of
+    its own date, is paid in full: the reward is for paying for goods in time."""
+    await ledger.customer(mode="net_days", days=30, discount={"percent": 2, "within_days": 10})
+    await ledger.invoice("I1", 10_000, "2026-01-01")
+    await ledger.payment("P1", 9_800, "2026-01-05")  # earns I1's discount
+    await ledger.api.ok("POST", f"{L}/payments/P1/reversal",
+                        {"reversed_on": "2026-01-08", "reason": "cheque returned"})
+    await ledger.api.ok("POST", f"{L}/charges", {
+        "id": "INT-1", "customer_id": "C1", "kind": "interest", "amount": 1_000,
+        "currency": "CNY", "issue_date": "2026-01-09", "invoice_id": "I1", "reason": "late"})
+
+    paid = (await ledger.payment("P2", 10_780, "2026-01-10")).json()
+    assert paid["allocations"] == [{"invoice_id": "REV-P1", "amount": 10_000},
+                                   {"invoice_id": "INT-1", "amount": 780}]
+    account = await ledger.account("2026-01-10")
+    assert [(i["invoice_id"], i["open_amount"]) for i in account["open_invoices"]] == [
+        ("INT-1", 220)]

@@ -326,9 +326,11 @@ class Books:
         terms = customer.terms
 
         def view(invoice: Invoice) -> alloc.OpenInvoice:
+            # The reward is for paying for goods in time: not for interest, fees or a
+            # bounced payment brought back (paid "in time" of their own dates).
             discount = terms.early_payment_discount(
                 invoice.amount - invoice.credited, invoice.issue_date, on) \
-                if kind == "payment" and terms is not None else 0
+                if kind == "payment" and invoice.kind == "invoice" and terms is not None else 0
             return alloc.OpenInvoice(invoice.id, invoice.issue_date, invoice.due_date,
                                      invoice.open_amount, discount=discount)
 
