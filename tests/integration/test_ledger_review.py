@@ -288,3 +288,16 @@ async def test_only_invoices_earn_the_early_payment_discount(ledger: Ledger) -> 
     account = await ledger.account("2026-01-10")
     assert [(i["invoice_id"], i["open_amount"]) for i in account["open_invoices"]] == [
         ("INT-1", 220)]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "services/ledger/batches.py (not this branch's to edit) looks a row's `type` up in a "
+    "dict without checking it is a string: a list or an object there raises TypeError "
+    "(unhashable), a 500 instead of that row's error naming `type`."))
+async def test_a_batch_row_whose_type_is_not_a_string_is_that_rows_error(ledger: Ledger) -> None:
+    await ledger.customer()
+    body = b'{"type": ["invoice"], "id": "I1"}\n'
+    answer = await ledger.api.post(f"{L}/batches", content=body,
+                                   headers={"Content-Type": "application/x-ndjson"})
+    assert answer.status_code == 422
+    assert answer.json()["results"][0]["errors"][0]["field"] == "type"
