@@ -301,3 +301,33 @@ async def test_a_batch_row_whose_type_is_not_a_string_is_that_rows_error(ledger:
                                    headers={"Content-Type": "application/x-ndjson"})
     assert answer.status_code == 422
     assert answer.json()["results"][0]["errors"][0]["field"] == "type"
+
+
+async def test_money_paid_ahead_earns_the_discount_whichever_is_booked_first(
+        ledger: Ledger) -> None:
+    """Cash before delivery: 9,800 received on 1 January for the 10,000 invoice of the 2nd
+    (2 % within 10 days). Booked before the invoice or after it, it settles the invoice
+    with its discount."""
+    await ledger.customer(mode="net_days", days=30, discount={"percent": 2, "within_days": 10})
+    assert (await ledger.payment("P1", 9_800, "2026-01-01")).json()["unapplied"] == 9_800
+    invoice = await ledger.invoice("I1", 10_000, "2026-01-02")
+    assert invoice["open_amount"] == 0 and invoice["settled_on"] == "2026-01-02"
+    account = await ledger.account("2026-01-02")
+    assert account["balance"] == [{"amount": 0, "currency": "CNY"}]
+
+    # Money that came too late for the window pays in full.
+    assert (await ledger.payment("P2", 4_900, "2026-01-20")).status_code == 201
+    late = await ledger.invoice("I2", 5_000, "2026-01-02")
+    assert late["open_amount"] == 100
+    await ledger.payment("P3", 100, "2026-01-20")
+
+    # A credit note is no payment: it earns nothing.
+    await ledger.api.ok("POST", f"{L}/credit-notes", {
+        "id": "CN1", "customer_id": "C1", "amount": 1_960, "currency": "CNY",
+        "issue_date": "2026-01-21"})
+    credited = await ledger.invoice("I3", 2_000, "2026-01-21")
+    assert credited["open_amount"] == 40
+
+    reversal = await ledger.api.ok("POST", f"{L}/payments/P1/reversal",
+                                   {"reversed_on": "2026-01-25", "reason": "returned"})
+    assert reversal["amount"] == 10_000  # and the discount it earned is lost
