@@ -24,6 +24,7 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
+    reversal_id,
 )
 from services.ledger.domain.documents import Credit, Customer, Effects, Invoice
 from services.ledger.domain.terms import Terms
@@ -120,7 +121,7 @@ def _named(commands: Iterable[Command]) -> tuple[set[str], set[str], set[tuple[s
                 credits.add((cmd.document_kind, cmd.document_id))
             case ReversePayment():
                 credits.add(("payment", cmd.payment_id))
-                invoices.add(f"REV-{cmd.payment_id}")
+                invoices.add(reversal_id(cmd.payment_id))
     return customers, invoices, credits
 
 

@@ -331,3 +331,23 @@ async def test_money_paid_ahead_earns_the_discount_whichever_is_booked_first(
     reversal = await ledger.api.ok("POST", f"{L}/payments/P1/reversal",
                                    {"reversed_on": "2026-01-25", "reason": "returned"})
     assert reversal["amount"] == 10_000  # and the discount it earned is lost
+
+
+async def test_a_payment_with_the_longest_id_can_bounce(ledger: Ledger) -> None:
+    """`REV-` and a 64-character payment id do not fit an id: the reversal was refused,
+    naming an `id` the request does not have."""
+    await ledger.customer()
+    await ledger.invoice("I1", 10_000, "2026-01-05")
+    payment_id = "BANK-2026-01-10-" + "7" * 48
+    assert (await ledger.payment(payment_id, 10_000, "2026-01-10")).status_code == 201
+    body = {"reversed_on": "2026-01-12", "reason": "returned"}
+    reversal = await ledger.api.post(f"{L}/payments/{payment_id}/reversal", body)
+    assert reversal.status_code == 201, reversal.text
+    booked = reversal.json()
+    assert booked["id"].startswith("REV-") and len(booked["id"]) <= 64
+    assert booked["reference_id"] == payment_id and booked["amount"] == 10_000
+    again = await ledger.api.post(f"{L}/payments/{payment_id}/reversal", body)
+    assert again.status_code == 200 and again.json()["id"] == booked["id"]
+    short = await ledger.payment("P2", 1, "2026-01-10")
+    assert short.status_code == 201
+    assert (await ledger.api.ok("POST", f"{L}/payments/P2/reversal", body))["id"] == "REV-P2"

@@ -28,6 +28,7 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
+    reversal_id,
 )
 from services.ledger.domain.documents import (
     AllocationRow,
@@ -287,7 +288,7 @@ class Books:
         # and their expense taken back.
         discount = sum(d.amount for d in self._discounts_earned_by(payment))
         return self.post_invoice(PostInvoice(
-            id=f"REV-{payment.id}", customer_id=payment.customer_id,
+            id=reversal_id(payment.id), customer_id=payment.customer_id,
             amount=payment.amount + discount,
             currency=payment.currency, issue_date=cmd.reversed_on,
             due_date=min(oldest_due, cmd.reversed_on), kind="reversal",
