@@ -44,6 +44,7 @@ from shared.schemas import BusinessDate, Identifier
 from shared.web import get_runtime, require
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
+MAX_BUCKET_DAYS = 36_500  # a century past due: the oldest bucket starts no later
 Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
 Reader = Annotated[Principal, require("ledger:read")]
 Writer = Annotated[Principal, require("ledger:write")]
@@ -253,10 +254,12 @@ async def get_aging(
 ) -> dict[str, Any]:
     try:
         edges = tuple(int(e) for e in buckets.split(",")) if buckets else DEFAULT_EDGES
+        if edges and max(edges) > MAX_BUCKET_DAYS:  # as_of less that many: off the calendar
+            raise ValueError(max(edges))
         chosen = buckets_from_edges(edges)
     except ValueError as exc:
-        raise Invalid("buckets must be increasing whole days, e.g. 30,60,90",
-                      field="query.buckets") from exc
+        raise Invalid(f"buckets must be increasing whole days up to {MAX_BUCKET_DAYS}, "
+                      "e.g. 30,60,90", field="query.buckets") from exc
     async with runtime.read_sessions() as session:
         return await queries.aging(session, as_of or clock.today(), group_by=group_by,
                                    buckets=chosen)
@@ -268,8 +271,11 @@ async def get_history(
     date_from: Annotated[BusinessDate, Query(alias="from")],
     date_to: Annotated[BusinessDate | None, Query(alias="to")] = None,
 ) -> dict[str, Any]:
+    date_to = date_to or clock.today()
+    if date_to < date_from:
+        raise Invalid(f"the history ends before it begins ({date_from})", field="query.to")
     async with runtime.read_sessions() as session:
-        return await queries.history(session, customer_id, date_from, date_to or clock.today())
+        return await queries.history(session, customer_id, date_from, date_to)
 
 
 @router.get("/metrics")

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, literal_column, select, update
 
-from services.ledger.domain.books import Books
+from services.ledger.domain.books import CREDITING, Books
 from services.ledger.domain.commands import (
     ApplyCredit,
     PostCreditNote,
@@ -24,6 +24,7 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
+    reversal_id,
 )
 from services.ledger.domain.documents import Credit, Customer, Effects, Invoice
 from services.ledger.domain.terms import Terms
@@ -38,7 +39,7 @@ from services.ledger.tables import (
 from services.ledger.tables import Invoice as InvoiceRow
 from shared.bulk import insert_rows
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, money_sum
 from shared.events.contracts import EVENT_TYPES
 
 Command = PostInvoice | PostPayment | PostCreditNote | WriteOff | ApplyCredit | ReversePayment
@@ -57,7 +58,8 @@ INVOICE_COLUMNS = ("id", "kind", "customer_id", "amount", "currency", "issue_dat
                    "open_amount", "recorded_by", "recorded_at", "shipment_id", "salesperson",
                    "reference_id", "memo", "order_id", "settled_on")
 CREDIT_COLUMNS = ("kind", "id", "customer_id", "amount", "currency", "document_date",
-                  "unapplied", "recorded_by", "recorded_at", "method", "invoice_id", "memo")
+                  "unapplied", "recorded_by", "recorded_at", "method", "invoice_id", "memo",
+                  "allocated_on_posting")
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -74,12 +76,20 @@ async def load(uow: UnitOfWork, commands: Sequence[Command]) -> Books:
     for part in _parts(locked):
         await _read_invoices(uow, invoices, INVOICE.c.customer_id.in_(part) & OPEN)
     await _read_by_id(uow, invoices, invoice_ids)
+    await _read_credited(uow, invoices, [c for c, customer in customers.items()
+                                         if customer.terms and customer.terms.discount_percent])
 
     credits: dict[tuple[str, str], Credit] = {}
     for part in _parts(locked):
         await _read_credits(uow, credits, CREDIT.c.customer_id.in_(part) & UNAPPLIED)
     named_credits = await _read_credits_by_key(uow, credits, credit_keys)
     await _read_allocations(uow, named_credits)
+    # A reversal takes back the discounts its payment earned: those of the invoices it paid.
+    reversed_ = {("payment", cmd.payment_id) for cmd in commands
+                 if isinstance(cmd, ReversePayment)}
+    await _read_credits_by_key(uow, credits, {
+        ("discount", invoice_id) for c in named_credits if c.key in reversed_
+        for invoice_id, _ in c.allocations or ()})
     # A reversal keeps the age of what the payment paid: those invoices, settled or not.
     await _read_by_id(uow, invoices, {invoice_id for c in named_credits if c.kind == "payment"
                                       for invoice_id, _ in c.allocations or ()})
@@ -111,7 +121,7 @@ def _named(commands: Iterable[Command]) -> tuple[set[str], set[str], set[tuple[s
                 credits.add((cmd.document_kind, cmd.document_id))
             case ReversePayment():
                 credits.add(("payment", cmd.payment_id))
-                invoices.add(f"REV-{cmd.payment_id}")
+                invoices.add(reversal_id(cmd.payment_id))
     return customers, invoices, credits
 
 
@@ -166,6 +176,22 @@ async def _read_invoices(uow: UnitOfWork, into: dict[str, Invoice], where: Any) 
         if row[0] not in into:
             into[row[0]] = Invoice(**dict(zip(INVOICE_COLUMNS, row, strict=False)),
                                    declared=bool(row[-1]))
+
+
+async def _read_credited(uow: UnitOfWork, into: dict[str, Invoice], customers: list[str]
+                         ) -> None:
+    """What credit notes and write-offs took off the open invoices of customers whose terms
+    grant an early-payment discount: it is earned on what is left billed."""
+    for part in _parts(customers):
+        for invoice_id, credited in (await uow.session.execute(
+            select(ALLOCATION.c.invoice_id, money_sum(ALLOCATION.c.amount))
+            .join(INVOICE, INVOICE.c.id == ALLOCATION.c.invoice_id)
+            .where(INVOICE.c.customer_id.in_(part), OPEN,
+                   ALLOCATION.c.document_kind.in_(CREDITING))
+            .group_by(ALLOCATION.c.invoice_id)
+        )).all():
+            if invoice_id in into:
+                into[invoice_id].credited = credited
 
 
 async def _read_by_id(uow: UnitOfWork, into: dict[str, Invoice], ids: Iterable[str]) -> None:

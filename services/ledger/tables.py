@@ -93,6 +93,9 @@ class CreditDocument(LedgerTable, table=True):
     invoice_id: str | None = Field(default=None, max_length=64)
     unapplied: int = Field(sa_type=MONEY)
     memo: str | None = None  # why: a write-off's reason
+    # What the posting itself allocated (a payment sent again is compared with that, not
+    # with what its unapplied rest paid later).
+    allocated_on_posting: int | None = Field(default=None, sa_type=MONEY)
     recorded_by: str = Field(max_length=64)
     recorded_at: datetime
 

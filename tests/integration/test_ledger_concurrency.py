@@ -101,6 +101,27 @@ async def test_a_credit_note_racing_a_payment_never_overallocates(ledger: tuple)
 
 
 
+async def test_a_payment_sent_several_times_at_once_and_bounced_twice_is_booked_once(
+        ledger: tuple) -> None:
+    api, runtime = ledger
+    body = {**payment(1, True), "amount": 40_000}  # 30,000 to I1, 10,000 unapplied
+    answers = await asyncio.gather(*(api.post("/ledger/v1/payments", body) for _ in range(5)))
+    assert sorted(r.status_code for r in answers) == [200] * 4 + [201], [r.text for r in answers]
+    await api.ok("POST", "/ledger/v1/invoices", {  # the rest pays it
+        "id": "I2", "customer_id": "C1", "amount": 10_000, "currency": "CNY",
+        "issue_date": "2026-01-16"})
+    assert (await api.post("/ledger/v1/payments", body)).status_code == 200
+    bounce = {"reversed_on": "2026-01-20", "reason": "returned"}
+    answers = await asyncio.gather(*(api.post("/ledger/v1/payments/P1/reversal", json=bounce)
+                                     for _ in range(2)))
+    assert sorted(r.status_code for r in answers) == [200, 201], [r.text for r in answers]
+    async with runtime.sessions() as session:
+        reversal = await session.get(Invoice, "REV-P1")
+    assert (reversal.amount, reversal.open_amount) == (40_000, 40_000)
+    assert await totals(runtime) == {"open": 70_000, "allocated": 40_000, "unapplied": 0,
+                                     "received": 40_000, "journal": 0}
+
+
 async def test_batches_over_the_same_customers_in_any_order_never_deadlock(ledger: tuple) -> None:
     """Each batch locks all its customers at once, in key order, as single POSTs and the
     sweep do: batches listing them in opposite orders, and single payments, take turns."""

@@ -4,6 +4,8 @@
 - a payment's or credit note's unapplied rest is its amount less its allocations, >= 0;
 - a customer's balance equals its open items less its unapplied credit, and equals the
   receivable and customer-credit accounts of the journal;
+- as of any earlier date too: the account then equals the journal up to that date
+  (documents are often dated before others booked earlier);
 - a refused posting changes nothing.
 Customer A earns early-payment discounts; unapplied credit pays later invoices; charges,
 refunds, write-offs, applications of credit and payment reversals come in between."""
@@ -104,6 +106,7 @@ async def _play(ops: list[tuple[Any, ...]]) -> None:
                 except RecoupError:
                     assert await _books(sessions) == before, f"refused {op} changed the books"
                 await _check_invariants(sessions)
+            await _check_as_of(sessions)
         finally:
             await engine.dispose()
 
@@ -197,3 +200,22 @@ async def _check_invariants(sessions: Any) -> None:
                 unapplied = sum(d.unapplied for d in documents
                                 if (d.customer_id, d.currency) == key)
                 assert money["amount"] == open_items - unapplied == journal[key], (key, account)
+
+
+async def _check_as_of(sessions: Any) -> None:
+    """The account as of a past date says what the journal said by then."""
+    async with sessions() as s:
+        for day in range(0, 95, 5):
+            on = START + timedelta(days=day)
+            journal = dict(((customer, currency), total) for customer, currency, total in (
+                await s.execute(
+                    select(JournalLine.customer_id, JournalLine.currency,
+                           func.sum(JournalLine.amount))
+                    .where(JournalLine.account.in_(queries.CUSTOMER_ACCOUNTS),
+                           JournalLine.booked_on <= on)
+                    .group_by(JournalLine.customer_id, JournalLine.currency))).all())
+            for customer in CUSTOMERS:
+                account = await queries.account(s, customer, on)
+                shown = {(customer, m["currency"]): m["amount"] for m in account["balance"]}
+                expected = {k: v for k, v in journal.items() if k[0] == customer and v}
+                assert {k: v for k, v in shown.items() if v} == expected, (on, account)

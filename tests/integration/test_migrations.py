@@ -126,3 +126,47 @@ async def test_credit_keeps_what_open_cases_asked_for(db: str, tmp_path: Path) -
     assert asked == {"cash_only": {"reason": "collection step visit (level 2)", "stage": 2}}
     invoices = json.loads(invoices) if isinstance(invoices, str) else invoices
     assert invoices == [{"invoice_id": "I1", "amount": 500, "version": 7}]  # still ends it whole
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_payments_booked_before_remember_what_their_posting_allocated(
+        db: str, tmp_path: Path) -> None:
+    """A payment sent again is compared with what its posting allocated: for payments booked
+    before that was kept, the migration reads it from the payment's journal entry."""
+    ledger = next(d for d in DEFINITIONS if d.name == "ledger")
+    async with database_url(db, tmp_path, "ledger") as url:
+        engine = create_engine(url)
+        try:
+            await run_alembic(engine, ledger.migrations, ledger.metadata, "upgrade",
+                              "7a1e0c9d2b64")
+            async with engine.begin() as conn:
+                for payment_id, unapplied in (("P1", 20), ("P2", 60)):
+                    await conn.execute(text(
+                        "INSERT INTO credit_document (kind, id, customer_id, amount, currency,"
+                        " document_date, unapplied, recorded_by, recorded_at) VALUES ('payment',"
+                        f" '{payment_id}', 'C', 60, 'CNY', '2026-01-05', {unapplied}, 't',"
+                        " '2026-01-05 00:00:00+00')"))
+                await conn.execute(text(
+                    "INSERT INTO journal_line (entry_id, document_kind, document_id, customer_id,"
+                    " account, currency, amount, booked_on) VALUES"
+                    " ('payment:P1', 'payment', 'P1', 'C', 'cash', 'CNY', 60, '2026-01-05'),"
+                    " ('payment:P1', 'payment', 'P1', 'C', 'receivable', 'CNY', -40, '2026-01-05'),"
+                    " ('payment:P1', 'payment', 'P1', 'C', 'customer_credit', 'CNY', -20,"
+                    " '2026-01-05'),"
+                    " ('payment:P2', 'payment', 'P2', 'C', 'cash', 'CNY', 60, '2026-01-05'),"
+                    " ('payment:P2', 'payment', 'P2', 'C', 'customer_credit', 'CNY', -60,"
+                    " '2026-01-05')"))
+                await conn.execute(text(
+                    "INSERT INTO journal_entry (id, document_kind, document_id, customer_id,"
+                    " booked_on, recorded_by, recorded_at) VALUES"
+                    " ('payment:P1', 'payment', 'P1', 'C', '2026-01-05', 't',"
+                    " '2026-01-05 00:00:00+00'),"
+                    " ('payment:P2', 'payment', 'P2', 'C', '2026-01-05', 't',"
+                    " '2026-01-05 00:00:00+00')"))
+            await upgrade(engine, ledger.migrations, ledger.metadata)
+            async with engine.connect() as conn:
+                posted = dict((await conn.execute(text(
+                    "SELECT id, allocated_on_posting FROM credit_document ORDER BY id"))).all())
+        finally:
+            await engine.dispose()
+    assert posted == {"P1": 40, "P2": 0}

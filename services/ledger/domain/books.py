@@ -17,7 +17,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from services.ledger.domain import allocation as alloc
@@ -28,6 +28,7 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
+    reversal_id,
 )
 from services.ledger.domain.documents import (
     AllocationRow,
@@ -48,6 +49,11 @@ INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "
 # The account a credit document's money comes from.
 DEBIT_ACCOUNTS = {"payment": "cash", "credit_note": "sales_returns",
                   "write_off": "bad_debt_expense"}
+# The date each credit document is booked on, as its request names it.
+DATE_FIELDS = {"payment": "received_on", "credit_note": "issue_date",
+               "write_off": "written_off_on"}
+# Credit documents that take an amount off the bill rather than pay it.
+CREDITING = ("credit_note", "write_off")
 ID_LENGTH = 64
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_AMOUNT = 10**15
@@ -96,6 +102,10 @@ class Books:
         self._touched: dict[str, date] = {}  # customer -> latest date of its postings
         self.actor = actor
         self.recorded_at = recorded_at
+        # Money is received, credited, written off or paid back on a day that has come
+        # (a day's grace for callers east of UTC): a date ahead would settle invoices now
+        # for the sweep and the position while the books as of today still show them owed.
+        self._latest = recorded_at.date() + timedelta(days=1)
         self._new_id = new_id
         self.effects = Effects()
         for invoice in invoices:
@@ -104,9 +114,11 @@ class Books:
             self._index_credit(credit)
 
     # --- commands ---------------------------------------------------------------------
-    def post_invoice(self, cmd: PostInvoice) -> tuple[Invoice, bool]:
+    def post_invoice(self, cmd: PostInvoice, *, counterpart: tuple[tuple[str, int], ...] = ()
+                     ) -> tuple[Invoice, bool]:
         """Book what the customer owes. Answers (document, created); the same again is a
-        no-op, other content under the same id a conflict."""
+        no-op, other content under the same id a conflict. `counterpart`: the journal's
+        other side when it is not the kind's one account."""
         _check_document(cmd.id, cmd.amount, cmd.currency)
         if cmd.kind not in INCOME_ACCOUNTS:
             raise Invalid(f"one of {', '.join(INCOME_ACCOUNTS)}", field="kind")
@@ -136,6 +148,8 @@ class Books:
             share = min(credit.unapplied, remaining)
             plan.append((credit, share))
             remaining -= share
+        if cmd.kind == "refund":
+            self._check_come(cmd.issue_date, "refunded_on")
         if cmd.kind == "refund" and remaining:
             raise Invalid(f"a refund pays back credit the customer has with us; "
                           f"{cmd.amount - remaining} {cmd.currency} is all there is",
@@ -146,7 +160,8 @@ class Books:
         self._index_invoice(invoice)
         self.effects.invoices_added[invoice.id] = invoice
         self._journal(cmd.kind, cmd.id, cmd.customer_id, cmd.currency, cmd.issue_date,
-                      ("receivable", cmd.amount), (INCOME_ACCOUNTS[cmd.kind], -cmd.amount))
+                      ("receivable", cmd.amount),
+                      *(counterpart or ((INCOME_ACCOUNTS[cmd.kind], -cmd.amount),)))
         self._emit("ledger.invoice.posted", customer_id=cmd.customer_id, invoice_id=cmd.id,
                    amount=cmd.amount, currency=cmd.currency, issue_date=cmd.issue_date,
                    due_date=due, salesperson=cmd.salesperson, shipment_id=cmd.shipment_id,
@@ -194,12 +209,18 @@ class Books:
                           f"{cmd.customer_id}", field="invoice_id")
         if cmd.currency is not None and cmd.currency != invoice.currency:
             raise Invalid(f"invoice {cmd.invoice_id} is in {invoice.currency}", field="currency")
+        if cmd.written_off_on < invoice.issue_date:
+            raise Invalid(f"invoice {cmd.invoice_id} was issued on {invoice.issue_date}: it cannot "
+                          "be written off before", field="written_off_on")
         existing = self.credits.get(("write_off", cmd.id))
         amount = cmd.amount if cmd.amount is not None else (
             existing.amount if existing is not None else invoice.open_amount)
-        if existing is None and amount == 0:
+        if existing is None and invoice.open_amount == 0:
             raise Invalid(f"invoice {cmd.invoice_id} has nothing open to write off",
                           field="invoice_id")
+        if existing is None and amount > invoice.open_amount:  # named as the asker named it
+            raise Invalid(f"{amount} is more than the {invoice.open_amount} open on invoice "
+                          f"{cmd.invoice_id}", field="amount")
         return self._post_credit(
             "write_off", cmd.id, invoice.customer_id, amount, invoice.currency,
             cmd.written_off_on, invoice_id=cmd.invoice_id, memo=cmd.reason,
@@ -213,8 +234,13 @@ class Books:
                            field="document_id")
         if cmd.applied_on < credit.document_date:
             raise Invalid("credit cannot be applied before it was received", field="applied_on")
+        self._check_come(cmd.applied_on, "applied_on")
         allocations = alloc.check_explicit(credit.unapplied, list(cmd.allocations), self._views(
             credit.customer_id, credit.currency, {a.invoice_id for a in cmd.allocations}))
+        for a in allocations:
+            if cmd.applied_on < (issued := self.invoices[a.invoice_id].issue_date):
+                raise Invalid(f"invoice {a.invoice_id} was issued on {issued}: credit cannot be "
+                              "applied to it before", field="applied_on")
         for a in allocations:
             self._apply(credit, self.invoices[a.invoice_id], a.amount, cmd.applied_on)
         self._touch(credit.customer_id, cmd.applied_on)
@@ -229,13 +255,29 @@ class Books:
             raise NotFound(f"payment {cmd.payment_id!r} not found")
         if cmd.reversed_on < payment.document_date:
             raise Invalid("a payment cannot bounce before it was received", field="reversed_on")
+        self._check_come(cmd.reversed_on, "reversed_on")
         oldest_due = min((self.invoices[i].due_date for i, _ in payment.allocations or ()),
                          default=cmd.reversed_on)
+        # Money that never came was not paid in time: the discounts it earned are owed too,
+        # and their expense taken back.
+        discount = sum(d.amount for d in self._discounts_earned_by(payment))
         return self.post_invoice(PostInvoice(
-            id=f"REV-{payment.id}", customer_id=payment.customer_id, amount=payment.amount,
+            id=reversal_id(payment.id), customer_id=payment.customer_id,
+            amount=payment.amount + discount,
             currency=payment.currency, issue_date=cmd.reversed_on,
             due_date=min(oldest_due, cmd.reversed_on), kind="reversal",
-            reference_id=payment.id, memo=cmd.reason))
+            reference_id=payment.id, memo=cmd.reason),
+            counterpart=(("cash", -payment.amount), ("sales_discounts", -discount)))
+
+    def _discounts_earned_by(self, payment: Credit) -> list[Credit]:
+        found = []
+        for invoice_id in sorted({i for i, _ in payment.allocations or ()}):
+            discount = self.credits.get(("discount", invoice_id))
+            if discount is not None and (discount.memo == _earned_by(payment.id) or (
+                    # booked before discounts named their payment: the payment's day
+                    discount.memo is None and discount.document_date == payment.document_date)):
+                found.append(discount)
+        return found
 
     def close(self) -> Effects:
         """Announce the position of every customer the postings touched, once each (its
@@ -267,6 +309,7 @@ class Books:
         requested: list[alloc.Allocation] | None, only_invoices: tuple[str, ...] | None = None,
     ) -> tuple[Credit, bool]:
         _check_document(doc_id, amount, currency)
+        self._check_come(on, DATE_FIELDS[kind])
         customer = self._customer(customer_id)
         content = dict(customer_id=customer_id, amount=amount, currency=currency,
                        document_date=on, method=method, invoice_id=invoice_id, memo=memo)
@@ -274,7 +317,7 @@ class Books:
         if existing is not None:
             if _same(existing, content) and (
                 requested is None or kind != "payment"  # their allocations were derived, not sent
-                or sorted(existing.allocations or ()) == sorted(
+                or _posted_allocations(existing) == sorted(
                     (a.invoice_id, a.amount) for a in requested)
             ):
                 return existing, False
@@ -284,8 +327,11 @@ class Books:
         terms = customer.terms
 
         def view(invoice: Invoice) -> alloc.OpenInvoice:
-            discount = terms.early_payment_discount(invoice.amount, invoice.issue_date, on) \
-                if kind == "payment" and terms is not None else 0
+            # The reward is for paying for goods in time: not for interest, fees or a
+            # bounced payment brought back (paid "in time" of their own dates).
+            discount = terms.early_payment_discount(
+                invoice.amount - invoice.credited, invoice.issue_date, on) \
+                if kind == "payment" and invoice.kind == "invoice" and terms is not None else 0
             return alloc.OpenInvoice(invoice.id, invoice.issue_date, invoice.due_date,
                                      invoice.open_amount, discount=discount)
 
@@ -300,21 +346,38 @@ class Books:
         allocated = sum(a.amount for a in allocations)
         credit = Credit(kind=kind, id=doc_id, **content, unapplied=amount - allocated,
                         recorded_by=self.actor, recorded_at=self.recorded_at,
-                        allocations=[(a.invoice_id, a.amount) for a in allocations])
+                        allocations=[(a.invoice_id, a.amount) for a in allocations],
+                        allocated_on_posting=allocated)
         settled = []
+        # Money dated before the invoice it pays (a prepayment booked late) is credit on
+        # the account until the invoice's issue date: the allocation takes effect then, so
+        # the books as of the days between show the money, and the journal moves it from
+        # customer credit to the receivable on that day.
+        later: list[tuple[str, int, date]] = []
         for a in allocations:
             invoice = self.invoices[a.invoice_id]
+            effective = max(on, invoice.issue_date)
             self._reduce(invoice, a.amount)
-            self.effects.allocations.append(AllocationRow(kind, doc_id, a.invoice_id, a.amount, on))
+            if kind in CREDITING:
+                invoice.credited += a.amount
+            self.effects.allocations.append(
+                AllocationRow(kind, doc_id, a.invoice_id, a.amount, effective))
+            if effective > on:
+                later.append((a.invoice_id, a.amount, effective))
             if a.discount:
-                self._book_discount(invoice, a.discount, on)
+                self._book_discount(invoice, a.discount, effective, earned_by=doc_id)
             if invoice.open_amount == 0:
-                self._settle(invoice, on, announce=False)
+                self._settle(invoice, effective, announce=False)
                 settled.append(invoice)
+            self._touch(customer_id, effective)
         self._index_credit(credit)
         self.effects.credits_added[credit.key] = credit
+        on_account = amount - allocated + sum(share for _, share, _ in later)
         self._journal(kind, doc_id, customer_id, currency, on, (DEBIT_ACCOUNTS[kind], amount),
-                      ("receivable", -allocated), ("customer_credit", -(amount - allocated)))
+                      ("receivable", -(amount - on_account)), ("customer_credit", -on_account))
+        for _, share, effective in later:
+            self._journal("application", self._new_id(), customer_id, currency, effective,
+                          ("customer_credit", share), ("receivable", -share))
 
         shares = [{"invoice_id": a.invoice_id, "amount": a.amount} for a in allocations]
         if kind == "payment":
@@ -333,15 +396,18 @@ class Books:
                        currency=currency, written_off_on=on, reason=memo or "")
         for invoice in settled:
             self._emit("ledger.invoice.settled", customer_id=customer_id, invoice_id=invoice.id,
-                       currency=currency, settled_on=on)
+                       currency=currency, settled_on=invoice.settled_on)
         self._touch(customer_id, on)
         return credit, True
 
-    def _book_discount(self, invoice: Invoice, discount: int, on: date) -> None:
-        """The early-payment discount as a document of its own (id = the invoice's)."""
+    def _book_discount(self, invoice: Invoice, discount: int, on: date, *, earned_by: str
+                       ) -> None:
+        """The early-payment discount as a document of its own (id = the invoice's), naming
+        the payment that earned it (which loses it if it bounces)."""
         self._reduce(invoice, discount)
         credit = Credit(kind="discount", id=invoice.id, customer_id=invoice.customer_id,
                         amount=discount, currency=invoice.currency, document_date=on,
+                        memo=_earned_by(earned_by),
                         unapplied=0, invoice_id=invoice.id, recorded_by=self.actor,
                         recorded_at=self.recorded_at, allocations=[(invoice.id, discount)])
         self._index_credit(credit)
@@ -361,6 +427,8 @@ class Books:
         if credit.unapplied == 0:
             self._unapplied[credit.customer_id][credit.currency].remove(credit)
         self._reduce(invoice, share)
+        if credit.kind in CREDITING:
+            invoice.credited += share
         self.effects.allocations.append(AllocationRow(credit.kind, credit.id, invoice.id, share, on))
         self._journal("application", self._new_id(),  # credit and invoice: in the allocation
                       invoice.customer_id, invoice.currency, on,
@@ -372,6 +440,10 @@ class Books:
             self._settle(invoice, on, announce=True)
 
     # --- bookkeeping helpers -----------------------------------------------------------
+    def _check_come(self, on: date, field: str) -> None:
+        if on > self._latest:
+            raise Invalid(f"{on} has not come yet: money cannot be booked ahead", field=field)
+
     def _customer(self, customer_id: str) -> Customer:
         customer = self.customers.get(customer_id)
         if customer is None or customer.terms is None:
@@ -447,6 +519,25 @@ def _due_date(customer: Customer, issue_date: date) -> date:
         return due_date_for(customer.terms, issue_date)
     except (TermsError, OverflowError) as exc:
         raise Invalid(str(exc), field="due_date") from exc
+
+
+def _earned_by(payment_id: str) -> str:
+    return f"paid in time by payment {payment_id}"
+
+
+def _posted_allocations(credit: Credit) -> list[tuple[str, int]]:
+    """The allocations the posting made, sorted: the first ones, up to what it allocated
+    (the later ones are its unapplied rest paying other invoices)."""
+    made = credit.allocations or []
+    if credit.allocated_on_posting is None:
+        return sorted(made)
+    posted, total = [], 0
+    for invoice_id, amount in made:
+        if total >= credit.allocated_on_posting:
+            break
+        posted.append((invoice_id, amount))
+        total += amount
+    return sorted(posted)
 
 
 def _same(existing: Any, fields: dict[str, Any]) -> bool:

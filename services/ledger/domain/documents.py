@@ -31,6 +31,9 @@ class Invoice:
     order_id: str | None = None
     settled_on: date | None = None
     declared: bool = False  # the sweep announced its missed payment
+    # Taken off by credit notes and write-offs: not billed any more, so no discount on it.
+    # Loaded only where the terms grant an early-payment discount.
+    credited: int = 0
 
     @property
     def order_key(self) -> tuple[date, date, str]:
@@ -54,8 +57,10 @@ class Credit:
     method: str | None = None
     invoice_id: str | None = None
     memo: str | None = None
-    # (invoice, amount) of every allocation made from it; None when not loaded.
+    # (invoice, amount) of every allocation made from it, in order; None when not loaded.
     allocations: list[tuple[str, int]] | None = None
+    # How much of it the posting itself allocated: the first allocations add up to it.
+    allocated_on_posting: int | None = None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -43,7 +43,8 @@ def due_date_for(terms: Terms, issue_date: date) -> date:
         case "monthly":
             return next_settlement_day(issue_date, terms.day_of_month or 1)
         case "deliver_two_settle_one":
-            return issue_date + timedelta(days=terms.days or DELIVER_TWO_SETTLE_ONE_DEFAULT_DAYS)
+            days = DELIVER_TWO_SETTLE_ONE_DEFAULT_DAYS if terms.days is None else terms.days
+            return issue_date + timedelta(days=days)
         case "one_off":
             if terms.due_date is None or terms.due_date < issue_date:
                 raise TermsError(

@@ -22,7 +22,7 @@ from services.ledger.domain.terms import Terms
 from shared.errors import Conflict, Invalid, NotFound
 
 D = date(2026, 1, 1)
-AT = datetime(2026, 1, 1, tzinfo=UTC)
+AT = datetime(2026, 12, 1, tzinfo=UTC)  # after every date booked here
 
 
 def books(*, terms: Terms | None = None, invoices: tuple[Invoice, ...] = (),

@@ -16,10 +16,22 @@ ISSUED = date(2026, 1, 20)
     (Terms("monthly", day_of_month=10), date(2026, 2, 10)),
     (Terms("deliver_two_settle_one", days=7), date(2026, 1, 27)),
     (Terms("deliver_two_settle_one"), date(2026, 2, 19)),
+    (Terms("deliver_two_settle_one", days=0), date(2026, 1, 20)),  # agreed: on delivery
     (Terms("one_off", due_date=date(2026, 3, 1)), date(2026, 3, 1)),
 ])
 def test_due_date_from_each_settlement_mode(terms: Terms, due: date) -> None:
     assert due_date_for(terms, ISSUED) == due
+
+
+@pytest.mark.parametrize(("issued", "day", "due"), [
+    (date(2026, 1, 30), 30, date(2026, 2, 28)),  # February has no 30th: its last day
+    (date(2028, 1, 31), 29, date(2028, 2, 29)),  # leap year
+    (date(2028, 2, 29), 30, date(2028, 3, 30)),  # issued on February's settlement day
+    (date(2026, 2, 28), 29, date(2026, 3, 29)),
+    (date(2026, 12, 29), 29, date(2027, 1, 29)),
+])
+def test_monthly_settlement_days_29_to_31_at_month_ends(issued: date, day: int, due: date) -> None:
+    assert next_settlement_day(issued, day) == due
 
 
 def test_monthly_day_31_means_month_end() -> None:
