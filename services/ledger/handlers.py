@@ -17,6 +17,7 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
+    reversal_id,
 )
 from services.ledger.domain.documents import Credit, Invoice
 from services.ledger.store import Command
@@ -84,9 +85,12 @@ async def reverse_payment(uow: UnitOfWork, cmd: ReversePayment) -> tuple[Invoice
 
 
 # --- events from reconciliation ----------------------------------------------------------
-async def on_payment_identified(uow: UnitOfWork, data: ev.PaymentIdentified, _: CloudEvent) -> None:
-    """A bank line matched to a customer (and invoices): booked like any payment."""
-    await post_payment(uow, PostPayment(
+async def on_payment_identified(uow: UnitOfWork, data: ev.PaymentIdentified,
+                                event: CloudEvent) -> None:
+    """A bank line matched to a customer (and invoices): booked like any payment; one the
+    ledger's rules refuse is refused out loud (reconciliation puts the line back in its
+    queue), never dead-lettered."""
+    await _post_or_refuse(uow, event, data.customer_id, "payment", data.bank_line_id, PostPayment(
         id=data.bank_line_id, customer_id=data.customer_id, amount=data.amount,
         currency=data.currency, received_on=data.received_on, method="bank_transfer",
         invoice_ids=tuple(data.invoice_ids) or None,
@@ -98,11 +102,11 @@ async def on_payment_returned(uow: UnitOfWork, data: ev.PaymentReturned, event: 
     it paid is owed again, with its age). A payment already reversed (by a person, or an
     earlier return) stays reversed once; one the ledger does not know, or cannot reverse,
     is refused with ledger.posting.refused, never dead-lettered."""
-    reversal_id = f"REV-{data.payment_id}"
-    if await uow.session.get(tables.Invoice, reversal_id) is not None:
+    reversal = reversal_id(data.payment_id)
+    if await uow.session.get(tables.Invoice, reversal) is not None:
         return
     reason = f"returned by the bank: {data.reason or 'no reason given'} (bank line {data.bank_line_id})"
-    await _post_or_refuse(uow, event, data.customer_id, "reversal", reversal_id, ReversePayment(
+    await _post_or_refuse(uow, event, data.customer_id, "reversal", reversal, ReversePayment(
         payment_id=data.payment_id, reversed_on=data.returned_on, reason=reason[:2000]))
 
 

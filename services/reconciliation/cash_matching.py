@@ -25,6 +25,7 @@ from services.reconciliation.tables import (
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
+from shared.events import CloudEvent
 from shared.events import contracts as ev
 
 
@@ -159,6 +160,20 @@ async def _known_elsewhere(uow: UnitOfWork, payer_name: str, customer_id: str) -
     return (await uow.session.execute(select(PayerAlias.customer_id).where(
         PayerAlias.name_key == name_key(payer_name), PayerAlias.customer_id != customer_id
     ).limit(1))).first() is not None
+
+
+async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudEvent) -> None:
+    """The ledger refused to book a line's payment (e.g. an id it already booked with other
+    content, a date it does not take): nothing was booked, so the line waits for a person
+    again, with the ledger's reason, and its invoices are free for other lines."""
+    if data.source_event_type != ev.PaymentIdentified.event_type or data.document_kind != "payment":
+        return
+    line = (await uow.session.execute(select(BankLine).where(
+        BankLine.id == data.document_id).with_for_update())).scalar_one_or_none()
+    if line is None or line.status not in ("matched", "assigned") or line.booked_on is not None:
+        return  # already decided again, or booked after all (a later identification)
+    line.status, line.invoice_ids = "unmatched", []
+    line.match_reason = f"the ledger refused to book it: {data.reason}"[:1000]
 
 
 async def ignore(uow: UnitOfWork, line_id: str, reason: str) -> BankLine:

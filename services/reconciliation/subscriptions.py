@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.reconciliation import read_models, statements
+from services.reconciliation import cash_matching, read_models, statements
 from shared.messaging.consumer import EventHandler
 
 
@@ -17,6 +17,8 @@ def subscriptions() -> Mapping[str, EventHandler]:
         "ledger.credit.applied": read_models.on_credit_applied,
         "ledger.credit_note.posted": read_models.on_credit_note_posted,
         "ledger.invoice.settled": read_models.on_invoice_settled,
+        # a bank line's payment the ledger would not book waits for a person again
+        "ledger.posting.refused": cash_matching.on_posting_refused,
         # the dossier: names (payer names to match), terms (printed on statements)
         "credit.customer.registered": read_models.on_customer_registered,
         "credit.customer.updated": read_models.on_customer_updated,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from tests.support.api import Api, eventually
 from tests.support.bank_files import Row, camt053, csv_file, mt940
@@ -164,6 +165,33 @@ async def test_bank_files_matched_booked_once_and_decided(embedded: tuple[Api, F
             account = await api.ok("GET", f"/ledger/v1/customers/{customer_id}/account?as_of=2026-05-31")
             assert account["balance"] == [{"amount": 0, "currency": "CNY"}], account
     await eventually(all_paid_once)
+
+
+async def test_a_line_the_ledger_will_not_book_waits_for_a_person_again(
+        embedded: tuple[Api, FastAPI]) -> None:
+    """A bank file dated ahead (the ledger books no money on a day that has not come): the
+    matched line comes back to the queue with the ledger's reason; nothing dead-letters."""
+    api, app = embedded
+    await books(api)
+    ahead = Row(date(2999, 1, 4), 15_000_000, "WANG TRADING CO LTD", "INV-2026-0101", "B-9")
+    result = (await upload(api, camt053([ahead], account=ACCOUNT), "application/xml")).json()
+    [line] = result["lines"]
+    assert (line["status"], line["customer_id"]) == ("matched", "D-1")
+
+    async def back_in_the_queue() -> dict[str, Any]:
+        now = await api.ok("GET", f"/reconciliation/v1/bank-lines/{line['id']}")
+        assert now["status"] == "unmatched", now
+        return now
+    refused = await eventually(back_in_the_queue)
+    assert refused["match_reason"].startswith("the ledger refused to book it: ")
+    assert refused["invoice_ids"] == [] and refused["booked_on"] is None
+    assert await open_amounts(api, "D-1") == {
+        "INV-2026-0101": 15_000_000, "INV-2026-0102": 8_000_000, "INV-2026-0103": 2_000_000}
+    for service in ("ledger", "reconciliation"):
+        runtime = app.state.runtimes[service]
+        async with runtime.read_sessions() as session:
+            dead = (await session.execute(select(runtime.infra.dead_letters))).all()
+        assert dead == [], service
 
 
 async def test_a_file_past_the_limit_is_refused_before_it_is_read_whole(
