@@ -91,7 +91,13 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
 
 
 async def on_credit_applied(uow: UnitOfWork, data: ev.CreditApplied, _: CloudEvent) -> None:
-    """Earlier credit settles a new invoice: no new line, but the invoice ages no more."""
+    """Earlier credit settles a new invoice: no new line, but the invoice ages no more. A
+    discount that money paid ahead earned is a line of its own, as with a payment."""
+    if data.document_kind == "discount":
+        await _record(uow, "discount", data.document_id, data.customer_id, data.currency,
+                      data.applied_on, data.amount,
+                      allocations=[ev.Allocation(invoice_id=data.invoice_id, amount=data.amount)])
+        return
     await _settle(uow, data.document_kind, data.document_id, data.invoice_id, data.amount,
                   data.applied_on)
 

@@ -198,7 +198,9 @@ class PaymentReceived(EventData):
 
 
 class CreditApplied(EventData):
-    """Unapplied credit (a payment or credit note) applied to an invoice later."""
+    """Unapplied credit (a payment or credit note) applied to an invoice later; or, with
+    `document_kind` "discount", the early-payment discount a new invoice earned from money
+    paid ahead (a discount document, id = the invoice's)."""
 
     event_type = "ledger.credit.applied"
     customer_id: str

@@ -74,6 +74,36 @@ async def test_an_overpayment_shows_as_money_not_yet_applied(embedded: tuple[Api
     assert account["unapplied"] == [{"amount": 30_000, "currency": "CNY"}], account
 
 
+async def test_a_discount_earned_by_money_paid_ahead_is_on_the_statement(
+        embedded: tuple[Api, FastAPI]) -> None:
+    """Cash before delivery under 2 % within 10 days: 9,800 received, then the 10,000
+    invoice; the ledger books the discount, and the statement shows it and owes nothing."""
+    api, _ = embedded
+    await api.ok("POST", "/credit/v1/customers", {
+        "id": CUSTOMER, "name": "Wang Trading Co., Ltd.",
+        "terms": {"mode": "net_days", "days": 30,
+                  "early_payment_discount": {"percent": 2, "within_days": 10}},
+        "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
+
+    async def known() -> None:
+        assert (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account")).status_code == 200
+    await eventually(known)
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "PAY-AHEAD", "customer_id": CUSTOMER, "amount": 9_800, "currency": "CNY",
+        "received_on": "2026-03-01"})
+    await api.ok("POST", "/ledger/v1/invoices", {
+        "id": "INV-9", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
+        "issue_date": "2026-03-02"})
+    async def settled() -> dict[str, Any]:  # the discount, then the payment's application
+        statement = await statement_with(api, ["PAY-AHEAD", "INV-9", "INV-9"])
+        assert statement["open_items"] == []
+        return statement
+    statement = await eventually(settled)
+    assert [(line["kind"], line["credit"]) for line in statement["lines"]] == [
+        ("payment", 9_800), ("invoice", 0), ("discount", 200)]
+    assert statement["closing_balance"] == 0
+
+
 async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[Api, FastAPI]) -> None:
     api, app = embedded
     runtime = app.state.runtimes["reconciliation"]

@@ -303,13 +303,6 @@ async def test_a_batch_row_whose_type_is_not_a_string_is_that_rows_error(ledger:
     assert answer.json()["results"][0]["errors"][0]["field"] == "type"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Unapplied payments that pay a new invoice earn no early-payment discount, though the "
-    "same payment booked after the invoice does. Fixing it in the ledger alone (tried: "
-    "e82ff25, reverted) leaves reconciliation's statement 200 short: discounts reach its "
-    "statement lines only through ledger.payment.received's `discounts`, and no event "
-    "carries a discount earned when an invoice is posted. Needs a contract change (e.g. "
-    "discounts on ledger.credit.applied) and reconciliation consuming it."))
 async def test_money_paid_ahead_earns_the_discount_whichever_is_booked_first(
         ledger: Ledger) -> None:
     """Cash before delivery: 9,800 received on 1 January for the 10,000 invoice of the 2nd

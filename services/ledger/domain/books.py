@@ -140,9 +140,11 @@ class Books:
             due = cmd.issue_date if cmd.kind != "invoice" else _due_date(customer, cmd.issue_date)
 
         # Money the customer already has with us pays it, oldest credit first.
+        credits = self._unapplied_of(cmd.customer_id, cmd.currency)
+        discount, earned_by = self._paid_ahead(cmd, customer, credits)
         plan: list[tuple[Credit, int]] = []
-        remaining = cmd.amount
-        for credit in self._unapplied_of(cmd.customer_id, cmd.currency):
+        remaining = cmd.amount - discount
+        for credit in credits:
             if remaining == 0:
                 break
             share = min(credit.unapplied, remaining)
@@ -168,10 +170,37 @@ class Books:
                    kind=cmd.kind, reference_id=cmd.reference_id, order_id=cmd.order_id,
                    # the position announced at the end includes it: one per customer
                    balance_version=customer.balance_version + 1)
+        if discount and earned_by is not None:
+            on = max(invoice.issue_date, earned_by.document_date)
+            self._book_discount(invoice, discount, on, earned_by=earned_by.id)
+            # No payment.received carries it: the discount is announced as applied.
+            self._emit("ledger.credit.applied", customer_id=invoice.customer_id,
+                       document_kind="discount", document_id=invoice.id, invoice_id=invoice.id,
+                       amount=discount, currency=invoice.currency, applied_on=on)
         for credit, share in plan:
             self._apply(credit, invoice, share, max(invoice.issue_date, credit.document_date))
         self._touch(cmd.customer_id, cmd.issue_date)
         return invoice, True
+
+    def _paid_ahead(self, cmd: PostInvoice, customer: Customer, credits: list[Credit]
+                    ) -> tuple[int, Credit | None]:
+        """The early-payment discount a new invoice earns from payments already with us
+        (cash before delivery), as it would if they were booked after it: payments only,
+        oldest first, the one that completes the invoice less its discount received in
+        time. Answers (discount, that payment)."""
+        terms = customer.terms
+        if cmd.kind != "invoice" or terms is None or not terms.discount_percent:
+            return 0, None
+        covered = 0
+        for credit in credits:
+            if credit.kind != "payment":
+                return 0, None
+            covered += credit.unapplied
+            discount = terms.early_payment_discount(cmd.amount, cmd.issue_date,
+                                                    credit.document_date)
+            if 0 < discount < cmd.amount and covered >= cmd.amount - discount:
+                return discount, credit
+        return 0, None
 
     def post_payment(self, cmd: PostPayment) -> tuple[Credit, bool]:
         return self._post_credit(
