@@ -14,7 +14,6 @@ from services.ledger.domain.commands import (
     ApplyCredit,
     PostCreditNote,
     PostInvoice,
-    PostPayment,
     ReversePayment,
     WriteOff,
 )
@@ -167,11 +166,8 @@ async def list_invoices(
 
 @router.post("/payments", status_code=201, response_model=CreditDocumentOut)
 async def post_payment(body: PaymentIn, runtime: Runtime, caller: Writer, response: Response) -> Any:
-    data = body.model_dump()
-    if body.allocations is not None:
-        data["allocations"] = tuple(AllocationCmd(a.invoice_id, a.amount) for a in body.allocations)
     async with runtime.unit_of_work(caller.name) as uow:
-        document, created = await handlers.post_payment(uow, PostPayment(**data))
+        document, created = await handlers.post_payment(uow, batches.payment_command(body))
         await uow.commit()
     if not created:
         response.status_code = 200

@@ -37,9 +37,6 @@ def parse(body: bytes, content_type: str) -> list[dict[str, Any]]:
         for row in rows:
             if "amount" in row:
                 row["amount"] = _integer(row["amount"])
-            if row.get("type") == "payment" and "invoice_id" in row:  # pays that invoice
-                row["allocations"] = [{"invoice_id": row.pop("invoice_id"),
-                                       "amount": row["amount"]}]
     elif content_type.startswith(("application/x-ndjson", "application/jsonl")):
         rows = []
         for number, line in enumerate(text.splitlines(), start=1):
@@ -70,43 +67,65 @@ async def book(uow: UnitOfWork, rows: list[dict[str, Any]]) -> tuple[bool, list[
     are written together at the end (one ledger.balance.changed per customer)."""
     results: list[dict[str, Any]] = []
     commands: list[tuple[int, Command]] = []  # (index in results, command)
+    renamed: dict[int, bool] = {}  # rows whose invoice_id was read as invoice_ids
     for number, row in enumerate(rows, start=1):
         kind = row.get("type") if isinstance(row, dict) else None
-        result: dict[str, Any] = {"row": number, "type": kind, "id": (row or {}).get("id")
-                                  if isinstance(row, dict) else None}
+        if not isinstance(kind, str):  # a list or an object there cannot name a kind
+            kind = None
+        row_id = row.get("id") if isinstance(row, dict) else None
+        result: dict[str, Any] = {"row": number, "type": kind,
+                                  "id": row_id if isinstance(row_id, str | int) else None}
         results.append(result)
         if kind not in SCHEMAS:
             result.update(status="error", errors=[
                 {"field": "type", "message": f"one of {', '.join(SCHEMAS)}"}])
             continue
+        fields = {k: v for k, v in row.items() if k != "type"}
+        # A payment row naming one invoice (a CSV export's column) pays that invoice.
+        one_invoice = kind == "payment" and "invoice_id" in fields
+        if one_invoice:
+            fields["invoice_ids"] = [fields.pop("invoice_id")]
         try:
-            document = SCHEMAS[kind].model_validate({k: v for k, v in row.items() if k != "type"})
+            document = SCHEMAS[kind].model_validate(fields)
         except ValidationError as exc:
             result.update(status="error", errors=[
-                {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                for e in exc.errors()])
+                {"field": _as_sent(".".join(str(p) for p in e["loc"]), one_invoice),
+                 "message": e["msg"]} for e in exc.errors()])
             continue
         commands.append((number - 1, _command(kind, document)))
+        renamed[number - 1] = one_invoice
     valid = len(commands) == len(rows)
     outcomes = await handlers.post_many(uow, [cmd for _, cmd in commands],
                                         check_only=not valid) if commands else []
     for (index, _), outcome in zip(commands, outcomes, strict=True):
         if isinstance(outcome, RecoupError):
             results[index].update(status="error", errors=[
-                {"field": outcome.field or "", "message": outcome.detail}])
+                {"field": _as_sent(outcome.field or "", renamed[index]),
+                 "message": outcome.detail}])
         else:
             results[index]["status"] = "created" if outcome[1] else "unchanged"
     ok = all(r["status"] != "error" for r in results)
     return ok, results
 
 
+def _as_sent(field: str, one_invoice: bool) -> str:
+    return "invoice_id" if one_invoice and field.startswith("invoice_ids") else field
+
+
 def _command(kind: str, document: Any) -> Command:
-    data = document.model_dump()
     if kind == "invoice":
-        return PostInvoice(**data)
+        return PostInvoice(**document.model_dump())
     if kind == "payment":
-        if document.allocations is not None:
-            data["allocations"] = tuple(Allocation(a.invoice_id, a.amount)
-                                        for a in document.allocations)
-        return PostPayment(**data)
-    return PostCreditNote(**data)
+        return payment_command(document)
+    return PostCreditNote(**document.model_dump())
+
+
+def payment_command(document: PaymentIn) -> PostPayment:
+    """A payment as posted over HTTP or in a batch."""
+    data = document.model_dump()
+    if document.allocations is not None:
+        data["allocations"] = tuple(Allocation(a.invoice_id, a.amount)
+                                    for a in document.allocations)
+    if document.invoice_ids is not None:
+        data["invoice_ids"] = tuple(document.invoice_ids)
+    return PostPayment(**data)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from shared.schemas import BusinessDate, Currency, Identifier, MinorUnits
 
@@ -102,6 +102,18 @@ class PaymentIn(BaseModel):
     allocations: list[AllocationIn] | None = Field(
         None, description="without allocations the oldest due invoices are paid first"
     )
+    invoice_ids: list[Identifier] | None = Field(
+        None, min_length=1, max_length=1000,
+        description="pay only these invoices, oldest due first; the rest stays unapplied "
+                    "(a remittance naming invoices); not with allocations")
+
+    @field_validator("invoice_ids")
+    @classmethod
+    def _one_way_to_allocate(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        if value is not None and info.data.get("allocations") is not None:
+            raise ValueError("give allocations (exact amounts) or invoice_ids (what to pay), "
+                             "not both")
+        return value
 
 
 class CreditNoteIn(BaseModel):

@@ -109,6 +109,7 @@ def _named(commands: Iterable[Command]) -> tuple[set[str], set[str], set[tuple[s
             case PostPayment():
                 customers.add(cmd.customer_id)
                 credits.add(("payment", cmd.id))
+                invoices.update(cmd.invoice_ids or ())  # settled ones too: named, not unknown
             case PostCreditNote():
                 customers.add(cmd.customer_id)
                 credits.add(("credit_note", cmd.id))

@@ -95,6 +95,29 @@ async def test_an_empty_allocation_list_leaves_the_money_unapplied(api: Api) -> 
     assert (payment["allocations"], payment["unapplied"]) == ([], 400)
 
 
+async def test_a_payment_naming_invoices_pays_only_those_and_keeps_the_rest(api: Api) -> None:
+    """A remittance that names invoices but not amounts: those, oldest due first; the rest
+    on account (not the customer's older invoices)."""
+    await dealer(api)
+    for n, issued in ((1, "2026-01-01"), (2, "2026-01-10"), (3, "2026-01-20")):
+        await api.ok("POST", "/ledger/v1/invoices", invoice(n, 100_000, issued))
+    payment = {"id": "P-1", "customer_id": "D-9", "amount": 250_000, "currency": "CNY",
+               "received_on": "2026-02-01", "invoice_ids": ["INV-3", "INV-2"]}
+    paid = await api.ok("POST", "/ledger/v1/payments", payment)
+    assert paid["allocations"] == [{"invoice_id": "INV-2", "amount": 100_000},
+                                   {"invoice_id": "INV-3", "amount": 100_000}]
+    assert paid["unapplied"] == 50_000
+    assert (await api.post("/ledger/v1/payments", payment)).status_code == 200  # a retry
+
+    both = await api.post("/ledger/v1/payments", {**payment, "id": "P-2", "allocations": [
+        {"invoice_id": "INV-1", "amount": 10}]})
+    assert both.status_code == 422 and both.json()["errors"][0]["field"] == "invoice_ids"
+    stranger = await api.post("/ledger/v1/payments", {**payment, "id": "P-3",
+                                                       "invoice_ids": ["INV-1", "INV-404"]})
+    assert stranger.status_code == 422
+    assert stranger.json()["errors"][0]["field"] == "invoice_ids.1"
+
+
 async def test_payment_refusals(api: Api) -> None:
     await dealer(api)
     await api.ok("POST", "/ledger/v1/invoices", invoice(1, 1000, "2026-01-01"))

@@ -249,12 +249,6 @@ async def test_a_history_that_ends_before_it_begins_is_refused(ledger: Ledger) -
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "query.to"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/ledger/batches.py (not this branch's to edit) turns a CSV payment row's "
-    "invoice_id into an explicit allocation of the whole payment, so a payment larger than "
-    "what is open on that invoice is refused, naming 'allocations.0.amount', a column the "
-    "CSV does not have. It should pay the invoice and keep the rest unapplied, as a bank "
-    "line matched to an invoice does (PostPayment.invoice_ids)."))
 async def test_a_csv_payment_for_more_than_its_invoice_keeps_the_rest_unapplied(
         ledger: Ledger) -> None:
     await ledger.customer()
@@ -290,10 +284,6 @@ async def test_only_invoices_earn_the_early_payment_discount(ledger: Ledger) -> 
         ("INT-1", 220)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "services/ledger/batches.py (not this branch's to edit) looks a row's `type` up in a "
-    "dict without checking it is a string: a list or an object there raises TypeError "
-    "(unhashable), a 500 instead of that row's error naming `type`."))
 async def test_a_batch_row_whose_type_is_not_a_string_is_that_rows_error(ledger: Ledger) -> None:
     await ledger.customer()
     body = b'{"type": ["invoice"], "id": "I1"}\n'

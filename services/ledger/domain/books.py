@@ -364,6 +364,11 @@ class Books:
             return alloc.OpenInvoice(invoice.id, invoice.issue_date, invoice.due_date,
                                      invoice.open_amount, discount=discount)
 
+        for n, invoice_id in enumerate(only_invoices or ()):
+            named = self.invoices.get(invoice_id)
+            if named is None or named.customer_id != customer_id or named.currency != currency:
+                raise Invalid(f"{invoice_id} is not an invoice of {customer_id} in {currency}",
+                              field=f"invoice_ids.{n}")
         if requested is None:
             eligible = (view(i) for i in self._open[customer_id][currency]
                         if only_invoices is None or i.id in only_invoices)
