@@ -223,10 +223,20 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date) ->
         noticed = select(new.c.invoice_id, func.min(new.c.threshold_days).label("lowest"),
                          func.max(new.c.threshold_days).label("highest"),
                          func.count().label("count")).group_by(new.c.invoice_id).subquery("noticed")
+        # Only what is needed leaves the database: the invoices with news, and every open
+        # invoice of a customer with a missed payment (its position). A sweep with little
+        # new (the daily case) reads little.
+        positioned = func.bool_or(noticed.c.lowest == literal_column(str(first))).over(
+            partition_by=INVOICE.c.customer_id)
+        item = (select(*columns, noticed.c.lowest, noticed.c.highest, noticed.c.count,
+                       declared.label("declared"), positioned.label("positioned"))
+                .select_from(INVOICE.outerjoin(noticed, noticed.c.invoice_id == INVOICE.c.id))
+                .where(chunk).subquery("item"))
         rows = await uow.session.execute(
-            select(*columns, noticed.c.lowest, noticed.c.highest, noticed.c.count, declared)
-            .select_from(INVOICE.outerjoin(noticed, noticed.c.invoice_id == INVOICE.c.id))
-            .where(chunk).order_by(*order))
+            select(*(item.c[c.name] for c in columns), item.c.lowest, item.c.highest,
+                   item.c.count, item.c.declared)
+            .where(item.c.lowest.is_not(None) | item.c.positioned)
+            .order_by(*(item.c[c.name] for c in order)))
         return [_Item(*row[:7], row[7] or 0, bool(row[8])) for row in rows]
     new: dict[str, list[int]] = defaultdict(list)
     for invoice_id, days in await uow.session.execute(statement):
