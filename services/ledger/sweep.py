@@ -21,6 +21,7 @@ announces a later version).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import date
@@ -77,6 +78,9 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
     counts: Counter[str] = Counter()
     position: dict[str, Any] = {"after": None, "done": False}
     hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
+    # One chunk records its notices at a time, while the others write their events and
+    # commit: two inserting into the same table and indexes at once slow each other down.
+    recording = asyncio.Lock()
     statistics = _NoticeStatistics()
 
     async def work() -> None:
@@ -90,7 +94,7 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
                         position["done"] = True
                         return
                     position["after"] = next(reversed(versions))
-                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of)
+                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of, recording)
                 await uow.commit()
             counts.update(chunk_counts)
             await statistics.added(unit_of_work, chunk_counts["notices"])
@@ -146,15 +150,18 @@ async def _lock_next(uow: UnitOfWork, as_of: date, after: str | None, size: int
         query.order_by(CUSTOMER.c.customer_id).limit(size).with_for_update())).all())
 
 
-async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date) -> Counter[str]:
-    """Record and emit the news of these customers (locked: customer -> balance version)."""
+async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date,
+                      recording: asyncio.Lock | None = None) -> Counter[str]:
+    """Record and emit the news of these customers (locked: customer -> balance version);
+    `recording`, if given, is held while the notices are recorded."""
     counts: Counter[str] = Counter()
-    customers = list(versions)
-    items = await _record_notices(uow, customers, as_of)
-    news = [item for item in items if item.lowest is not None]
-    if not news:
+    async with recording or contextlib.nullcontext():
+        new = await _record_notices(uow, list(versions), as_of)
+    if not new:
         return counts
-    counts["notices"] = sum(item.count for item in news)
+    counts["notices"] = sum(count for _, _, count in new.values())
+    items = await _open_items(uow, list(versions), as_of, new)
+    news = [item for item in items if item.lowest is not None]
     missed = sorted({item.customer_id for item in news if item.lowest == 1})
     balances = await _positions(uow, missed, items) if missed else {}
     if missed:
@@ -167,7 +174,7 @@ async def sweep_chunk(uow: UnitOfWork, versions: dict[str, int], as_of: date) ->
 
 
 class _Item(NamedTuple):
-    """An open invoice of the chunk, and what this sweep newly noticed of it."""
+    """An open invoice of a customer with news, and what this sweep newly noticed of it."""
 
     invoice_id: str
     customer_id: str
@@ -176,26 +183,25 @@ class _Item(NamedTuple):
     due_date: date
     lowest: int | None  # the lowest and highest thresholds newly noticed, None if none
     highest: int | None
-    count: int  # notices newly recorded
     declared: bool  # has a missed-payment notice (new or old): counts as overdue
 
 
-async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date) -> list[_Item]:
-    """A notice for every (open invoice, threshold) crossed that has none yet; answers the
-    customers' open invoices in customer and due order, with what was newly noticed.
+async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
+                          ) -> dict[str, tuple[int, int, int]]:
+    """A notice for every (open invoice, threshold) crossed that has none yet; answers per
+    invoice newly noticed: its customer, the lowest and highest new thresholds, how many.
 
     ON CONFLICT on the unique index, not NOT EXISTS: an anti-join is only as good as the
     planner's idea of the notices table, which the first sweep over a large book multiplies
-    while it runs. On PostgreSQL one statement: the insert as a CTE whose RETURNING is
-    grouped per invoice there (millions of notices need not cross the wire); SQLite has no
-    INSERT in a CTE, so there the insert answers its rows and the read follows."""
-    cutoffs = threshold_cutoffs(as_of)
+    while it runs (and with the customers locked, it would save nothing: a conflict costs
+    the same index probe). On PostgreSQL the RETURNING is grouped per invoice in the same
+    statement (a CTE), so millions of notices need not cross the wire; SQLite has no INSERT
+    in a CTE, so there it is grouped here."""
     thresholds = union_all(*(
         select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
-        for days, cutoff in cutoffs)).subquery("threshold")
-    chunk = INVOICE.c.customer_id.in_(customers) & OPEN
+        for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")
     crossed = select(INVOICE.c.id, thresholds.c.threshold_days, literal(as_of, Date)).where(
-        chunk, INVOICE.c.due_date <= thresholds.c.cutoff)
+        INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date <= thresholds.c.cutoff)
     postgres = uow.session.bind.dialect.name == "postgresql"
     statement = (
         (postgresql if postgres else sqlite).insert(NOTICE)
@@ -203,49 +209,47 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date) ->
         .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
         .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
     )
-    # Declared missed = has a notice at 1 day. Those due by the first cutoff have one now
-    # (recorded above or before); only the others are looked up, each by the unique index.
-    # A scalar subquery, not EXISTS or a join: PostgreSQL may run those as one hash of the
-    # whole notices table, which grows with every chunk.
-    (first, missed_cutoff), *_ = cutoffs
-    declared = case((INVOICE.c.due_date <= missed_cutoff, true()), else_=select(literal_column("1"))
-                    .where(NOTICE.c.invoice_id == INVOICE.c.id,
-                           NOTICE.c.threshold_days == literal_column(str(first)))
-                    .scalar_subquery().is_not(None))
-    columns = (INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
-               INVOICE.c.due_date)
-    order = (INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id)
     if postgres:
         # Compiling this statement's expressions (JIT, for its cost estimate) takes longer
         # than running them over a chunk.
         await uow.session.execute(text("SET LOCAL jit = off"))
         new = statement.cte("new")
-        noticed = select(new.c.invoice_id, func.min(new.c.threshold_days).label("lowest"),
-                         func.max(new.c.threshold_days).label("highest"),
-                         func.count().label("count")).group_by(new.c.invoice_id).subquery("noticed")
-        # Only what is needed leaves the database: the invoices with news, and every open
-        # invoice of a customer with a missed payment (its position). A sweep with little
-        # new (the daily case) reads little.
-        positioned = func.bool_or(noticed.c.lowest == literal_column(str(first))).over(
-            partition_by=INVOICE.c.customer_id)
-        item = (select(*columns, noticed.c.lowest, noticed.c.highest, noticed.c.count,
-                       declared.label("declared"), positioned.label("positioned"))
-                .select_from(INVOICE.outerjoin(noticed, noticed.c.invoice_id == INVOICE.c.id))
-                .where(chunk).subquery("item"))
-        rows = await uow.session.execute(
-            select(*(item.c[c.name] for c in columns), item.c.lowest, item.c.highest,
-                   item.c.count, item.c.declared)
-            .where(item.c.lowest.is_not(None) | item.c.positioned)
-            .order_by(*(item.c[c.name] for c in order)))
-        return [_Item(*row[:7], row[7] or 0, bool(row[8])) for row in rows]
-    new: dict[str, list[int]] = defaultdict(list)
+        return {invoice_id: (lowest, highest, count) for invoice_id, lowest, highest, count in
+                await uow.session.execute(
+                    select(new.c.invoice_id, func.min(new.c.threshold_days),
+                           func.max(new.c.threshold_days), func.count())
+                    .group_by(new.c.invoice_id))}
+    noticed: dict[str, list[int]] = defaultdict(list)
     for invoice_id, days in await uow.session.execute(statement):
-        new[invoice_id].append(days)
+        noticed[invoice_id].append(days)
+    return {invoice_id: (min(days), max(days), len(days)) for invoice_id, days in noticed.items()}
+
+
+async def _open_items(uow: UnitOfWork, customers: list[str], as_of: date,
+                      new: dict[str, tuple[int, int, int]]) -> list[_Item]:
+    """The open invoices of the customers with news, in customer and due order: what the
+    events carry, and the positions' totals."""
+    # Declared missed = has a notice at 1 day. Those due by the first cutoff have one now
+    # (recorded just now or before); only the others are looked up, each by the unique
+    # index. A scalar subquery, not EXISTS or a join: PostgreSQL may run those as one hash
+    # of the whole notices table, which grows with every chunk.
+    (first, missed_cutoff), *_ = threshold_cutoffs(as_of)
+    declared = case((INVOICE.c.due_date <= missed_cutoff, true()), else_=select(literal_column("1"))
+                    .where(NOTICE.c.invoice_id == INVOICE.c.id,
+                           NOTICE.c.threshold_days == literal_column(str(first)))
+                    .scalar_subquery().is_not(None))
+    rows = (await uow.session.execute(
+        select(INVOICE.c.id, INVOICE.c.customer_id, INVOICE.c.currency, INVOICE.c.open_amount,
+               INVOICE.c.due_date, declared)
+        .where(INVOICE.c.customer_id.in_(customers), OPEN)
+        .order_by(INVOICE.c.customer_id, INVOICE.c.due_date, INVOICE.c.id))).all()
+    with_news = {row[1] for row in rows if row[0] in new}
     items = []
-    for row in await uow.session.execute(select(*columns, declared).where(chunk).order_by(*order)):
-        thresholds_ = new.get(row[0], ())
-        items.append(_Item(*row[:5], min(thresholds_, default=None), max(thresholds_, default=None),
-                           len(thresholds_), bool(row[5])))
+    for invoice_id, customer_id, currency, open_amount, due_date, is_declared in rows:
+        if customer_id in with_news:
+            lowest, highest, _ = new.get(invoice_id, (None, None, 0))
+            items.append(_Item(invoice_id, customer_id, currency, open_amount, due_date,
+                               lowest, highest, bool(is_declared)))
     return items
 
 

@@ -4,6 +4,8 @@ the JSON the contracts' models write, to the byte; data of another shape is refu
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from datetime import date
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 
 from shared.events import CloudEvent, EventData, EventEncoder, new_event
 from shared.events import contracts as ev
+from shared.events.envelope import uuid7
 
 MISSED = {"customer_id": "K1", "invoice_id": "I-1", "currency": "CNY", "open_amount": 12_345,
           "due_date": date(2026, 1, 31), "as_of": date(2026, 3, 5), "days_past_due": 33,
@@ -72,3 +75,19 @@ def test_a_subject_given_is_written_and_none_is_left_out() -> None:
 def test_data_the_contract_would_write_otherwise_is_refused(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         EventEncoder("ledger", ev.PaymentMissed)(data)
+
+
+def test_event_ids_are_unique_version_7_uuids_in_time_order() -> None:
+    started = time.time_ns() // 1_000_000
+    ids = [uuid7() for _ in range(20_000)]
+    time.sleep(0.002)
+    later = uuid7()
+    assert len(set(ids)) == len(ids)
+    for text in (ids[0], ids[-1], later):
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert started <= parsed.int >> 80 <= time.time_ns() // 1_000_000
+    assert max(ids) < later  # a later millisecond sorts after
+    encode = EventEncoder("ledger", ev.PaymentMissed)
+    assert uuid.UUID(encode(MISSED).id).version == 7
