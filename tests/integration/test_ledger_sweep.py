@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from services.ledger import handlers, sweep
 from services.ledger.domain.commands import PostInvoice, PostPayment, RunSweep
-from shared.events import CloudEvent, new_event
+from shared.events import CloudEvent, EventEncoder, new_event
 from shared.events import contracts as ev
 from tests.support.embedded import service_on
 
@@ -151,3 +151,30 @@ async def test_the_sweeps_events_are_their_contracts_json_and_positions_are_whol
             rebuilt = new_event(parsed.source, parsed.payload(), subject=parsed.subject)
             assert rebuilt.model_copy(update={"id": parsed.id, "time": parsed.time}
                                       ).to_json() == envelope
+
+
+@pytest.mark.parametrize("db", BOTH)
+async def test_a_chunk_that_fails_leaves_nothing_and_a_rerun_announces_the_rest_once(
+        db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with service_on(db, tmp_path, "ledger") as (_, runtime):
+        await customers(runtime, 4)
+        before = len(await events(runtime, *NEWS))
+        as_of = RunSweep(date(2026, 3, 5))
+        written = EventEncoder.__call__
+
+        def failing(self: Any, data: dict[str, Any], **kw: Any) -> Any:
+            if data["customer_id"] == "C002":  # the second chunk of two customers
+                raise RuntimeError("the process dies while writing the chunk's events")
+            return written(self, data, **kw)
+
+        monkeypatch.setattr(EventEncoder, "__call__", failing)
+        with pytest.raises(RuntimeError):
+            await sweep.run_sweep(runtime.unit_of_work, as_of, chunk=2)
+        news = (await events(runtime, *NEWS))[before:]
+        assert {e["customer_id"] for e in news} == {"C000", "C001"}  # the first chunk only
+        monkeypatch.setattr(EventEncoder, "__call__", written)
+        rerun = await sweep.run_sweep(runtime.unit_of_work, as_of, chunk=2)
+        assert (rerun["payment_missed"], rerun["balance_changed"]) == (2, 2)
+        news = (await events(runtime, *NEWS))[before:]
+        missed = [e["customer_id"] for e in news if e["type"] == "ledger.payment.missed"]
+        assert sorted(missed) == ["C000", "C001", "C002", "C003"]
