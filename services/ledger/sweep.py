@@ -78,9 +78,12 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
     counts: Counter[str] = Counter()
     position: dict[str, Any] = {"after": None, "done": False}
     hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
-    # One chunk records its notices at a time, while the others write their events and
-    # commit: two inserting into the same table and indexes at once slow each other down.
+    # While chunks find news, one records its notices at a time while the others write their
+    # events and commit: two inserting into the same table and indexes at once slow each
+    # other down. When the last chunk found nothing new (a re-run, most days' sweep), only
+    # looking is left to do, and two look faster than one.
     recording = asyncio.Lock()
+    finding = {"news": True}
     statistics = _NoticeStatistics()
 
     async def work() -> None:
@@ -94,8 +97,10 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
                         position["done"] = True
                         return
                     position["after"] = next(reversed(versions))
-                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of, recording)
+                chunk_counts = await sweep_chunk(uow, versions, cmd.as_of,
+                                                 recording if finding["news"] else None)
                 await uow.commit()
+            finding["news"] = chunk_counts["notices"] > 0
             counts.update(chunk_counts)
             await statistics.added(unit_of_work, chunk_counts["notices"])
 
