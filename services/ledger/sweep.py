@@ -8,10 +8,11 @@ carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
 so the two never deadlock); record the notices not given yet with one
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` which, on PostgreSQL in the same
-statement, answers the customers' open invoices with what was newly noticed of each (what
-the events carry, and the positions' totals); their unapplied credit; commit. The notices make the
-sweep idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
+`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` (grouped per invoice in the same
+statement on PostgreSQL); if anything is new, read the open invoices of the customers with
+news (what the events carry, and the positions' totals) and their unapplied credit; write
+the events out (EventEncoder: no model per event); commit. The notices make the sweep
+idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
 run after a crash midway, announces only what was not announced, and concurrent sweeps
 take turns on the customers' locks. A payment either committed before its customer's chunk
 locked it (the invoice is no longer open: no news) or waits for the chunk's commit (and
