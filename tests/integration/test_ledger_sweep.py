@@ -178,3 +178,22 @@ async def test_a_chunk_that_fails_leaves_nothing_and_a_rerun_announces_the_rest_
         news = (await events(runtime, *NEWS))[before:]
         missed = [e["customer_id"] for e in news if e["type"] == "ledger.payment.missed"]
         assert sorted(missed) == ["C000", "C001", "C002", "C003"]
+
+
+@pytest.mark.postgres
+async def test_two_sweeps_at_once_announce_everything_exactly_once(tmp_path: Path) -> None:
+    async with service_on("postgres", tmp_path, "ledger") as (_, runtime):
+        await customers(runtime, 12, invoices=2)
+        before = len(await events(runtime, *NEWS))
+        as_of = RunSweep(date(2026, 3, 5))
+        first, second = await asyncio.gather(
+            sweep.run_sweep(runtime.unit_of_work, as_of, chunk=3, workers=2),
+            sweep.run_sweep(runtime.unit_of_work, as_of, chunk=2, workers=2))
+        assert first["payment_missed"] + second["payment_missed"] == 24
+        assert first["invoice_aged"] + second["invoice_aged"] == 24
+        news = (await events(runtime, *NEWS))[before:]
+        missed = [e["invoice_id"] for e in news if e["type"] == "ledger.payment.missed"]
+        assert sorted(missed) == sorted({f"I{c:03d}-{n}" for c in range(12) for n in range(2)})
+        versions = [(e["customer_id"], e["version"]) for e in news
+                    if e["type"] == "ledger.balance.changed"]
+        assert len(versions) == len(set(versions)) == 12
