@@ -18,7 +18,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.clock import now
-from shared.events import CloudEvent
+from shared.events import CloudEvent, EncodedEvent
 from shared.messaging.metrics import EVENTS_PUBLISHED, PUBLISH_FAILURES
 from shared.messaging.transport import Transport
 
@@ -29,7 +29,7 @@ log = structlog.get_logger(__name__)
 LEASE = timedelta(seconds=30)
 
 
-def outbox_rows(events: Sequence[CloudEvent]) -> list[dict[str, Any]]:
+def outbox_rows(events: Sequence[CloudEvent | EncodedEvent]) -> list[dict[str, Any]]:
     created = now()
     return [
         {"event_id": e.id, "type": e.type, "envelope": e.to_json(), "created_at": created,
