@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from services.reconciliation import returns
 from services.reconciliation.config import ReconciliationConfig
 from services.reconciliation.domain import matching as rules
 from services.reconciliation.domain.names import name_key
@@ -174,6 +175,10 @@ async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudE
         return  # already decided again, or booked after all (a later identification)
     line.status, line.invoice_ids = "unmatched", []
     line.match_reason = f"the ledger refused to book it: {data.reason}"[:1000]
+    if line.returned_by is not None:
+        # Its money went back already (a return linked while the booking was awaited): it
+        # waits for no one, and the return for no booking, as if it had never been identified.
+        await returns.never_booked(uow, line)
 
 
 async def ignore(uow: UnitOfWork, line_id: str, reason: str) -> BankLine:

@@ -162,6 +162,18 @@ async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None,
         announce(uow, line, linked_by, note, payment.amount)
 
 
+async def never_booked(uow: UnitOfWork, original: BankLine) -> None:
+    """The ledger refused to book the credit `original` a return had undone before the
+    booking was heard: the credit is `returned` (its money went back), and its return waits
+    for nothing (nothing was booked, nothing is reversed)."""
+    original.status = "returned"
+    line = (await uow.session.execute(select(BankLine).where(
+        BankLine.id == original.returned_by).with_for_update())).scalar_one_or_none()
+    if line is not None and line.return_announced_at is None:
+        line.returns_payment_id = None
+        line.match_reason = f"{line.match_reason}; it was never booked: nothing to reverse"[:1000]
+
+
 def announce(uow: UnitOfWork, line: BankLine, linked_by: str, note: str | None,
              payment_amount: int | None) -> None:
     assert line.customer_id is not None and line.returns_payment_id is not None
