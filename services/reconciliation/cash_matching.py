@@ -167,6 +167,9 @@ async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudE
     """The ledger refused to book a line's payment (e.g. an id it already booked with other
     content, a date it does not take): nothing was booked, so the line waits for a person
     again, with the ledger's reason, and its invoices are free for other lines."""
+    if data.source_event_type == ev.PaymentReturned.event_type:
+        await returns.on_reversal_refused(uow, data)
+        return
     if data.source_event_type != ev.PaymentIdentified.event_type or data.document_kind != "payment":
         return
     line = (await uow.session.execute(select(BankLine).where(

@@ -174,3 +174,36 @@ async def test_a_credit_returned_before_the_ledger_refused_it_waits_for_no_one(
             assert "never booked: nothing to reverse" in back["match_reason"]
             assert await emitted(runtime, "reconciliation.payment.returned") == []
 
+
+async def test_a_return_whose_reversal_the_ledger_refused_waits_for_a_person(
+        tmp_path: Path) -> None:
+    """A person links a return to the wrong payment (one received after the return): the
+    ledger refuses the reversal; the return is unmatched again with the ledger's reason,
+    the payment free, and the person can link the right one."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (app, runtime):
+        await _books(runtime)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recoup",
+                                   headers=HEADERS)
+        async with client:
+            for payment_id, on in (("PAY-LATER", date(2026, 4, 20)), ("PAY-RIGHT", PAID)):
+                await runtime.transport.publish(new_event("recoup/ledger", ev.PaymentReceived(
+                    customer_id="C1", payment_id=payment_id, amount=100_000, currency="CNY",
+                    received_on=on, allocations=[], unapplied=100_000)))
+            (back,) = (await _upload(client, _returned("R-1"))).json()["lines"]
+            assert back["status"] == "unmatched"
+            linked = await client.post(f"/reconciliation/v1/bank-lines/{back['id']}/link-return",
+                                       json={"payment_id": "PAY-LATER"})
+            assert linked.status_code == 200, linked.text
+            await runtime.transport.publish(_refused(
+                ev.PaymentReturned, "reversal", "REV-PAY-LATER",
+                "a payment cannot bounce before it was received"))
+            back = (await client.get(f"/reconciliation/v1/bank-lines/{back['id']}")).json()
+            assert (back["status"], back["returns_payment_id"], back["return_announced_at"]) == (
+                "unmatched", None, None)
+            assert back["match_reason"] == ("the ledger refused to reverse payment PAY-LATER: "
+                                            "a payment cannot bounce before it was received")
+            again = await client.post(f"/reconciliation/v1/bank-lines/{back['id']}/link-return",
+                                      json={"payment_id": "PAY-RIGHT"})
+            assert again.status_code == 200, again.text
+            assert [e["payment_id"] for e in await emitted(
+                runtime, "reconciliation.payment.returned")] == ["PAY-LATER", "PAY-RIGHT"]
