@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from services.reconciliation import returns
 from services.reconciliation.config import ReconciliationConfig
 from services.reconciliation.domain import matching as rules
 from services.reconciliation.domain.names import name_key
@@ -166,6 +167,9 @@ async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudE
     """The ledger refused to book a line's payment (e.g. an id it already booked with other
     content, a date it does not take): nothing was booked, so the line waits for a person
     again, with the ledger's reason, and its invoices are free for other lines."""
+    if data.source_event_type == ev.PaymentReturned.event_type:
+        await returns.on_reversal_refused(uow, data)
+        return
     if data.source_event_type != ev.PaymentIdentified.event_type or data.document_kind != "payment":
         return
     line = (await uow.session.execute(select(BankLine).where(
@@ -174,6 +178,10 @@ async def on_posting_refused(uow: UnitOfWork, data: ev.PostingRefused, _: CloudE
         return  # already decided again, or booked after all (a later identification)
     line.status, line.invoice_ids = "unmatched", []
     line.match_reason = f"the ledger refused to book it: {data.reason}"[:1000]
+    if line.returned_by is not None:
+        # Its money went back already (a return linked while the booking was awaited): it
+        # waits for no one, and the return for no booking, as if it had never been identified.
+        await returns.never_booked(uow, line)
 
 
 async def ignore(uow: UnitOfWork, line_id: str, reason: str) -> BankLine:

@@ -44,6 +44,11 @@ async def _record(uow: UnitOfWork, kind: str, doc_id: str, customer_id: str, cur
             select(ItemSettlement.amount).where(ItemSettlement.invoice_id == doc_id))).scalars())
         item.open_amount = max(0, amount - settled)
         item.ref_key = ref_key(doc_id)[:64]
+        # A discount heard first, from money dated before this invoice: it is earned (and
+        # booked by the ledger) on the invoice's date, not the payment's.
+        discount = await uow.session.get(AccountItem, ("discount", doc_id))
+        if discount is not None and discount.doc_date < on:
+            discount.doc_date = on
     uow.session.add(item)
     for a in allocations:
         await _settle(uow, kind, doc_id, a.invoice_id, a.amount, on)
@@ -82,8 +87,13 @@ async def on_payment_received(uow: UnitOfWork, data: ev.PaymentReceived, _: Clou
     await _record(uow, "payment", data.payment_id, data.customer_id, data.currency,
                   data.received_on, data.amount, allocations=data.allocations)
     for discount in data.discounts:  # a line of its own on the statement
+        # Money dated before its invoice earns the discount when the invoice is issued
+        # (the ledger's allocation takes effect then): dated so, the statements agree.
+        invoice = (await uow.session.execute(select(AccountItem).where(
+            AccountItem.doc_id == discount.invoice_id, debit_items()))).scalars().first()
+        on = max(data.received_on, invoice.doc_date) if invoice is not None else data.received_on
         await _record(uow, "discount", discount.invoice_id, data.customer_id, data.currency,
-                      data.received_on, discount.amount, allocations=[discount])
+                      on, discount.amount, allocations=[discount])
     # A bank line we identified is now booked: its amount shows in the open items.
     await uow.session.execute(update(BankLine).where(BankLine.id == data.payment_id)
                               .values(booked_on=data.received_on))

@@ -162,6 +162,47 @@ async def _undo(uow: UnitOfWork, line: BankLine, original: BankLine | None,
         announce(uow, line, linked_by, note, payment.amount)
 
 
+async def never_booked(uow: UnitOfWork, original: BankLine) -> None:
+    """The ledger refused to book the credit `original` a return had undone before the
+    booking was heard: the credit is `returned` (its money went back), and its return waits
+    for nothing (nothing was booked, nothing is reversed)."""
+    original.status = "returned"
+    line = (await uow.session.execute(select(BankLine).where(
+        BankLine.id == original.returned_by).with_for_update())).scalar_one_or_none()
+    if line is not None and line.return_announced_at is None:
+        line.returns_payment_id = None
+        line.match_reason = f"{line.match_reason}; it was never booked: nothing to reverse"[:1000]
+
+
+async def on_reversal_refused(uow: UnitOfWork, data: ev.PostingRefused) -> None:
+    """The ledger would not reverse a returned payment (e.g. a person linked a payment
+    received after the return): nothing was reversed, so the return waits for a person
+    again, with the ledger's reason, and the payment is free to be linked."""
+    for line in (await uow.session.execute(select(BankLine).where(
+            BankLine.customer_id == data.customer_id, BankLine.status == "linked",
+            BankLine.returns_payment_id.is_not(None)).with_for_update())).scalars():
+        assert line.returns_payment_id is not None
+        if not _reversal_named(data.document_id, line.returns_payment_id):
+            continue
+        if line.returns_line_id is not None:
+            original = await uow.session.get(BankLine, line.returns_line_id, with_for_update=True)
+            if original is not None and original.returned_by == line.id:
+                original.returned_by = None
+        line.match_reason = (f"the ledger refused to reverse payment {line.returns_payment_id}: "
+                             f"{data.reason}")[:1000]
+        line.status, line.returns_line_id, line.returns_payment_id = "unmatched", None, None
+        line.return_announced_at = None
+        return
+
+
+def _reversal_named(reversal_id: str, payment_id: str) -> bool:
+    """Whether the ledger's reversal id is the payment's: `REV-<id>`, or for the longest
+    ids (which that does not fit in 64 characters) `REV-<the id's first 43>-<digest>`."""
+    plain = f"REV-{payment_id}"
+    return reversal_id == plain if len(plain) <= 64 else (
+        reversal_id.startswith(f"REV-{payment_id[:43]}-") and len(reversal_id) == 64)
+
+
 def announce(uow: UnitOfWork, line: BankLine, linked_by: str, note: str | None,
              payment_amount: int | None) -> None:
     assert line.customer_id is not None and line.returns_payment_id is not None

@@ -104,6 +104,44 @@ async def test_a_discount_earned_by_money_paid_ahead_is_on_the_statement(
     assert statement["closing_balance"] == 0
 
 
+async def test_a_discount_on_an_invoice_dated_after_its_payment_comes_with_the_invoice(
+        embedded: tuple[Api, FastAPI]) -> None:
+    """Money received on 30 March for an invoice dated 2 April (2 % within 10 days): the
+    ledger books the allocation and its discount on the invoice's date, so March's statement
+    closes on the 9,800 received, as the ledger's account of 31 March does; the discount is
+    April's, with its invoice."""
+    api, _ = embedded
+    await api.ok("POST", "/credit/v1/customers", {
+        "id": CUSTOMER, "name": "Wang Trading Co., Ltd.",
+        "terms": {"mode": "net_days", "days": 30,
+                  "early_payment_discount": {"percent": 2, "within_days": 10}},
+        "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
+
+    async def known() -> None:
+        assert (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account")).status_code == 200
+    await eventually(known)
+    await api.ok("POST", "/ledger/v1/invoices", {
+        "id": "INV-A", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
+        "issue_date": "2026-04-02"})
+    await api.ok("POST", "/ledger/v1/payments", {
+        "id": "PAY-EARLY", "customer_id": CUSTOMER, "amount": 9_800, "currency": "CNY",
+        "received_on": "2026-03-30", "invoice_ids": ["INV-A"]})
+    account = (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account?as_of=2026-03-31")).json()
+    assert account["balance"] == [{"amount": -9_800, "currency": "CNY"}], account
+    statement = await statement_with(api, ["PAY-EARLY"])
+    assert (statement["closing_balance"], statement.get("unapplied_credit")) == (-9_800, 9_800)
+
+    async def april() -> dict[str, Any]:
+        response = await api.post("/reconciliation/v1/statements", {
+            "customer_id": CUSTOMER, "period": "2026-04", "as_of": "2026-05-01"})
+        assert response.status_code in (200, 201), response.text
+        body = response.json()
+        assert [(line["kind"], line["date"]) for line in body["lines"]] == [
+            ("invoice", "2026-04-02"), ("discount", "2026-04-02")], body["lines"]
+        return body
+    assert (await eventually(april))["closing_balance"] == 0
+
+
 async def test_statement_versions_pdf_and_confirmation_by_link(embedded: tuple[Api, FastAPI]) -> None:
     api, app = embedded
     runtime = app.state.runtimes["reconciliation"]

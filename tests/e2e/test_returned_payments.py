@@ -223,3 +223,34 @@ async def test_a_credit_returned_before_it_was_booked_books_nothing(system: tupl
     async def nothing_booked() -> None:
         assert await api.ok("GET", "/ledger/v1/invoices?customer_id=M&kind=reversal") == []
     await eventually(nothing_booked)
+
+
+async def test_a_return_linked_to_a_payment_it_cannot_undo_waits_for_a_person_again(
+        system: tuple[Api, FastAPI]) -> None:
+    """A person links a return to the wrong payment, one received after the return: the
+    ledger will not reverse it, and the return is back in the queue with the ledger's reason
+    (not 'linked' while nothing was reversed); linked to the right one, it is reversed."""
+    api, app = system
+    await register(api, "N")
+    await invoice(api, "N", "INV-2026-0401", 80_000, "2026-01-01")
+    for payment_id, on in (("PAY-N-RIGHT", "2026-02-20"), ("PAY-N-LATER", "2026-03-02")):
+        await api.ok("POST", "/ledger/v1/payments", {
+            "id": payment_id, "customer_id": "N", "amount": 80_000, "currency": "CNY",
+            "received_on": on})
+    await quiet(app)
+    back = Row(BACK, -80_000, "Dealer N", "retour", "R-8", returned="MD06")
+    (line,) = (await upload(api, camt053([back], statement_id="S-8")))["lines"]
+    assert line["status"] == "unmatched"
+    await api.ok("POST", f"/reconciliation/v1/bank-lines/{line['id']}/link-return",
+                 {"payment_id": "PAY-N-LATER"})
+    await quiet(app)
+    again = await api.ok("GET", f"/reconciliation/v1/bank-lines/{line['id']}")
+    assert (again["status"], again["returns_payment_id"]) == ("unmatched", None)
+    assert again["match_reason"].startswith("the ledger refused to reverse payment PAY-N-LATER: ")
+    assert await api.ok("GET", "/ledger/v1/invoices?customer_id=N&kind=reversal") == []
+
+    await api.ok("POST", f"/reconciliation/v1/bank-lines/{line['id']}/link-return",
+                 {"payment_id": "PAY-N-RIGHT"})
+    await quiet(app)
+    reversals = await api.ok("GET", "/ledger/v1/invoices?customer_id=N&kind=reversal")
+    assert [r["id"] for r in reversals] == ["REV-PAY-N-RIGHT"]

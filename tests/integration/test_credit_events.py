@@ -5,7 +5,7 @@ end exactly when the invoice is in the balance, overrides, promises, collection 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -396,6 +396,25 @@ async def test_a_payment_that_settles_is_not_partial_before_its_settlement_is_he
                                       settled_on=date(2026, 1, 15)))
     ledger.invoices["INV-1"].open = 0
     await feed.send(ledger._position(date(2026, 1, 15)))
+    assert [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"] == []
+
+
+async def test_money_paid_before_its_invoice_is_not_a_partial_payment(feed: Feed) -> None:
+    """Cash before delivery, each payment booked after its invoice: the ledger settles the
+    invoice on its issue date (the allocation takes effect then), after the payment's date;
+    paid in full, none is a partial payment."""
+    ledger = LedgerNews(feed, "C1")
+    for n in range(1, 5):
+        issued = date(2026, 1, 1) + timedelta(days=10 * n)
+        await ledger.invoice(f"INV-{n}", 100_000, issued)
+        await feed.send(ev.PaymentReceived(
+            customer_id="C1", payment_id=f"PAY-{n}", amount=100_000, currency="CNY",
+            received_on=issued - timedelta(days=2),
+            allocations=[ev.Allocation(invoice_id=f"INV-{n}", amount=100_000)], unapplied=0))
+        await feed.send(ev.InvoiceSettled(customer_id="C1", invoice_id=f"INV-{n}", currency="CNY",
+                                          settled_on=issued))
+        ledger.invoices[f"INV-{n}"].open = 0
+        await feed.send(ledger._position(issued))
     assert [s for s in await feed.emitted("credit.signal.recorded") if s["kind"] == "partial_payments"] == []
 
 

@@ -90,3 +90,21 @@ async def test_one_credit_applied_to_one_invoice_twice_counts_twice(tmp_path: Pa
             [item] = march.content["open_items"]
     assert invoice.open_amount == 50_000
     assert item["open_amount"] == 70_000  # at March's end only the first had been applied
+
+
+async def test_a_discount_on_money_paid_before_its_invoice_is_dated_with_the_invoice(
+        tmp_path: Path) -> None:
+    """The ledger books a discount earned by money dated before its invoice on the
+    invoice's issue date: so does the statement, whichever of the two events comes first."""
+    paid = ev.PaymentReceived(customer_id="C1", payment_id="P1", amount=9_800, currency="CNY",
+                              received_on=date(2026, 3, 30), unapplied=0,
+                              allocations=[ev.Allocation(invoice_id="I-1", amount=9_800)],
+                              discounts=[ev.Allocation(invoice_id="I-1", amount=200)])
+    invoice = ev.InvoicePosted(customer_id="C1", invoice_id="I-1", amount=10_000, currency="CNY",
+                               issue_date=date(2026, 4, 2), due_date=date(2026, 5, 2))
+    for n, order in enumerate(((invoice, paid), (paid, invoice))):
+        async with service_on("sqlite", tmp_path / str(n), "reconciliation") as (_, runtime):
+            await deliver(runtime, *order)
+            async with runtime.read_sessions() as session:
+                discount = await session.get(AccountItem, ("discount", "I-1"))
+            assert discount.doc_date == date(2026, 4, 2), order

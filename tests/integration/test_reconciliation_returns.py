@@ -140,3 +140,70 @@ async def test_money_paid_out_coming_back_is_no_customers_payment(tmp_path: Path
             assert (line["direction"], line["is_return"], line["status"]) == ("credit", True, "unmatched")
             assert "money paid out came back" in line["match_reason"]
             assert await emitted(runtime, "reconciliation.payment.identified") == []
+
+
+def _refused(source: type[ev.EventData], kind: str, document_id: str, reason: str) -> Any:
+    return new_event("recoup/ledger", ev.PostingRefused(
+        customer_id="C1", document_kind=kind, document_id=document_id, reason=reason,
+        source_event_id="e-1", source_event_type=source.event_type))
+
+
+async def test_a_credit_returned_before_the_ledger_refused_it_waits_for_no_one(
+        tmp_path: Path) -> None:
+    """The credit and its return in one export, the ledger then refusing to book the
+    credit: its money has gone back, so it is not put in a person's queue, and the return
+    waits for no booking (nothing was booked, nothing is reversed)."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (app, runtime):
+        await _books(runtime)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recoup",
+                                   headers=HEADERS)
+        async with client:
+            paid = await _upload(client, camt053([Row(PAID, 100_000, "Wang Trading", "INV-2026-0001",
+                                                      "B-1", end_to_end="SDD-1")]))
+            (credit,) = paid.json()["lines"]
+            (back,) = (await _upload(client, _returned("R-1"))).json()["lines"]
+            assert (back["status"], back["returns_payment_id"]) == ("linked", credit["id"])
+            await runtime.transport.publish(_refused(
+                ev.PaymentIdentified, "payment", credit["id"], "2999-01-04 has not come yet"))
+            credit = (await client.get(f"/reconciliation/v1/bank-lines/{credit['id']}")).json()
+            back = (await client.get(f"/reconciliation/v1/bank-lines/{back['id']}")).json()
+            assert (credit["status"], credit["returned_by"]) == ("returned", back["id"])
+            assert "the ledger refused to book it" in credit["match_reason"]
+            assert (back["status"], back["returns_line_id"], back["returns_payment_id"]) == (
+                "linked", credit["id"], None)
+            assert "never booked: nothing to reverse" in back["match_reason"]
+            assert await emitted(runtime, "reconciliation.payment.returned") == []
+
+
+async def test_a_return_whose_reversal_the_ledger_refused_waits_for_a_person(
+        tmp_path: Path) -> None:
+    """A person links a return to the wrong payment (one received after the return): the
+    ledger refuses the reversal; the return is unmatched again with the ledger's reason,
+    the payment free, and the person can link the right one."""
+    async with service_on("sqlite", tmp_path, "reconciliation") as (app, runtime):
+        await _books(runtime)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://recoup",
+                                   headers=HEADERS)
+        async with client:
+            for payment_id, on in (("PAY-LATER", date(2026, 4, 20)), ("PAY-RIGHT", PAID)):
+                await runtime.transport.publish(new_event("recoup/ledger", ev.PaymentReceived(
+                    customer_id="C1", payment_id=payment_id, amount=100_000, currency="CNY",
+                    received_on=on, allocations=[], unapplied=100_000)))
+            (back,) = (await _upload(client, _returned("R-1"))).json()["lines"]
+            assert back["status"] == "unmatched"
+            linked = await client.post(f"/reconciliation/v1/bank-lines/{back['id']}/link-return",
+                                       json={"payment_id": "PAY-LATER"})
+            assert linked.status_code == 200, linked.text
+            await runtime.transport.publish(_refused(
+                ev.PaymentReturned, "reversal", "REV-PAY-LATER",
+                "a payment cannot bounce before it was received"))
+            back = (await client.get(f"/reconciliation/v1/bank-lines/{back['id']}")).json()
+            assert (back["status"], back["returns_payment_id"], back["return_announced_at"]) == (
+                "unmatched", None, None)
+            assert back["match_reason"] == ("the ledger refused to reverse payment PAY-LATER: "
+                                            "a payment cannot bounce before it was received")
+            again = await client.post(f"/reconciliation/v1/bank-lines/{back['id']}/link-return",
+                                      json={"payment_id": "PAY-RIGHT"})
+            assert again.status_code == 200, again.text
+            assert [e["payment_id"] for e in await emitted(
+                runtime, "reconciliation.payment.returned")] == ["PAY-LATER", "PAY-RIGHT"]

@@ -101,6 +101,7 @@ class PaymentLine:
     amount: int  # what the payment settled on the invoice, its early-payment discount included
     invoice_amount: int | None  # None until the invoice's news arrives
     settled_on: date | None  # the invoice's, once heard
+    issued_on: date | None = None  # the invoice's, once heard
 
 
 def partial_lines(lines: Sequence[PaymentLine]) -> list[PartialPayment]:
@@ -111,7 +112,9 @@ def partial_lines(lines: Sequence[PaymentLine]) -> list[PartialPayment]:
     for line in sorted(lines, key=lambda p: (p.received_on, p.payment_id)):
         paid[line.invoice_id] = paid.get(line.invoice_id, 0) + line.amount
         if line.settled_on is not None:
-            left_open = line.settled_on > line.received_on
+            # Money dated before its invoice settles it on the issue date (the ledger's
+            # allocation takes effect then): settled then, it left nothing open.
+            left_open = line.settled_on > max(line.received_on, line.issued_on or line.received_on)
         else:
             left_open = line.invoice_amount is not None and paid[line.invoice_id] < line.invoice_amount
         if left_open:

@@ -52,7 +52,8 @@ async def partial_payments(uow: UnitOfWork, customer: Customer, as_of: date) -> 
         PaymentLine.received_on > as_of - timedelta(days=t.partial_window_days))
     rows = (await uow.session.execute(
         select(PaymentLine.payment_id, PaymentLine.received_on, PaymentLine.invoice_id,
-               PaymentLine.amount, InvoiceView.amount, InvoiceView.settled_on)
+               PaymentLine.amount, InvoiceView.amount, InvoiceView.settled_on,
+               InvoiceView.issue_date)
         .outerjoin(InvoiceView, InvoiceView.id == PaymentLine.invoice_id).where(
             PaymentLine.customer_id == customer.id, PaymentLine.received_on <= as_of,
             PaymentLine.invoice_id.in_(paid_recently)))).all()

@@ -94,3 +94,13 @@ def test_a_payment_is_partial_when_it_left_its_invoice_open_whatever_news_came_f
         PaymentLine("P2", d + timedelta(days=5), "I1", 50, 100, None),
         PaymentLine("P1", d, "I1", 50, 100, None)])] == ["P1"]
     assert partial_lines([PaymentLine("P1", d, "I9", 50, None, None)]) == []  # unknown invoice
+
+
+def test_money_paid_before_its_invoice_and_settling_it_on_its_issue_date_is_not_partial() -> None:
+    from services.credit.domain.detection import PaymentLine, partial_lines
+    d = date(2026, 1, 10)
+    assert partial_lines([PaymentLine("P1", d, "I1", 100, 100, d + timedelta(days=2),
+                                      d + timedelta(days=2))]) == []
+    # Settled after its issue date too: that payment left it open.
+    assert [p.payment_id for p in partial_lines([
+        PaymentLine("P1", d, "I1", 50, 100, d + timedelta(days=9), d + timedelta(days=2))])] == ["P1"]
