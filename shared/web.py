@@ -64,8 +64,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         # Unreachable, a dropped connection, locked, no pooled connection free: the
         # transaction rolled back, so the caller may retry. Other database errors are ours
         # (re-raised: answered 500 and logged).
-        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) \
-                and not exc.connection_invalidated:
+        if isinstance(exc, DBAPIError) and not _unavailable(exc):
             raise exc
         response = problem(503, "Service unavailable", "The database cannot be reached just "
                            "now; nothing was changed. Retry shortly.")
@@ -82,6 +81,19 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(500, "Internal error", "The request failed; nothing was changed.")
+
+
+# SQLite's transient failures; its other OperationalErrors ("no such column") are bugs.
+SQLITE_TRANSIENT = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
+
+
+def _unavailable(exc: DBAPIError) -> bool:
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    name = getattr(exc.orig, "sqlite_errorname", None)
+    return name is None or name.startswith(SQLITE_TRANSIENT)
 
 
 def _title(status: int) -> str:
