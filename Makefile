@@ -34,7 +34,9 @@ test: install tools  ## every test; CI=true turns "server not reachable" skips i
 test-fast: install  ## unit tests only
 	$(RUN) pytest tests/unit
 
+# The credit check's load comes from wrk, a process of its own (Debian's package).
 bench: install  ## benchmarks, printed with ratios to a baseline measured in the same run
+	@$(MAKE) --no-print-directory tools DEBIAN_TOOLS=wrk
 	$(RUN) python -m bench
 
 lint: install
