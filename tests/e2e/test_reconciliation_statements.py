@@ -74,11 +74,8 @@ async def test_an_overpayment_shows_as_money_not_yet_applied(embedded: tuple[Api
     assert account["unapplied"] == [{"amount": 30_000, "currency": "CNY"}], account
 
 
-async def test_a_discount_earned_by_money_paid_ahead_is_on_the_statement(
-        embedded: tuple[Api, FastAPI]) -> None:
-    """Cash before delivery under 2 % within 10 days: 9,800 received, then the 10,000
-    invoice; the ledger books the discount, and the statement shows it and owes nothing."""
-    api, _ = embedded
+async def dealer_with_a_discount(api: Api) -> None:
+    """Net 30 days, 2 % off when paid within 10 days of the invoice."""
     await api.ok("POST", "/credit/v1/customers", {
         "id": CUSTOMER, "name": "Wang Trading Co., Ltd.",
         "terms": {"mode": "net_days", "days": 30,
@@ -88,12 +85,21 @@ async def test_a_discount_earned_by_money_paid_ahead_is_on_the_statement(
     async def known() -> None:
         assert (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account")).status_code == 200
     await eventually(known)
+
+
+async def test_a_discount_earned_by_money_paid_ahead_is_on_the_statement(
+        embedded: tuple[Api, FastAPI]) -> None:
+    """Cash before delivery under 2 % within 10 days: 9,800 received, then the 10,000
+    invoice; the ledger books the discount, and the statement shows it and owes nothing."""
+    api, _ = embedded
+    await dealer_with_a_discount(api)
     await api.ok("POST", "/ledger/v1/payments", {
         "id": "PAY-AHEAD", "customer_id": CUSTOMER, "amount": 9_800, "currency": "CNY",
         "received_on": "2026-03-01"})
     await api.ok("POST", "/ledger/v1/invoices", {
         "id": "INV-9", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
         "issue_date": "2026-03-02"})
+
     async def settled() -> dict[str, Any]:  # the discount, then the payment's application
         statement = await statement_with(api, ["PAY-AHEAD", "INV-9", "INV-9"])
         assert statement["open_items"] == []
@@ -111,15 +117,7 @@ async def test_a_discount_on_an_invoice_dated_after_its_payment_comes_with_the_i
     closes on the 9,800 received, as the ledger's account of 31 March does; the discount is
     April's, with its invoice."""
     api, _ = embedded
-    await api.ok("POST", "/credit/v1/customers", {
-        "id": CUSTOMER, "name": "Wang Trading Co., Ltd.",
-        "terms": {"mode": "net_days", "days": 30,
-                  "early_payment_discount": {"percent": 2, "within_days": 10}},
-        "credit_limit": {"amount": 10_000_000, "currency": "CNY"}})
-
-    async def known() -> None:
-        assert (await api.get(f"/ledger/v1/customers/{CUSTOMER}/account")).status_code == 200
-    await eventually(known)
+    await dealer_with_a_discount(api)
     await api.ok("POST", "/ledger/v1/invoices", {
         "id": "INV-A", "customer_id": CUSTOMER, "amount": 10_000, "currency": "CNY",
         "issue_date": "2026-04-02"})
