@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -72,7 +72,7 @@ def _terms(body: TermsIn) -> Terms:
 def _not_future(day: date | None, field: str, what: str) -> None:
     """What was observed, assessed or rated has happened: a day's grace for callers east
     of UTC, as the review allows."""
-    if day is not None and day > clock.today() + timedelta(days=1):
+    if day is not None and clock.is_future(day):
         raise Invalid(f"{what} cannot be dated in the future ({day.isoformat()})", field=field)
 
 
@@ -195,7 +195,7 @@ async def run_reviews(runtime: Runtime, _: Writer, body: ReviewIn | None = None)
     """The daily review for a date (what the `review` job runs): periodic re-ratings due,
     detectors, the ladder on ageing invoices. Running it twice for a date changes nothing."""
     as_of = (body.as_of if body else None) or clock.today()
-    if as_of > clock.today() + timedelta(days=1):  # a day's grace for callers east of UTC
+    if clock.is_future(as_of):
         raise Invalid("a review cannot run for a future date", field="as_of")
     return await handlers.run_reviews(runtime, as_of)
 
