@@ -121,6 +121,28 @@ async def test_a_serious_signal_stops_shipments_until_it_is_resolved(api: Api) -
     assert answer["decision"] == "approve" and answer["rating_class"] == "B"
 
 
+async def test_a_check_says_what_is_owed_in_other_currencies(api: Api) -> None:
+    """A CNY limit and a USD invoice: the USD debt is not converted into the exposure, but
+    the answer says it is there."""
+    await register(api)
+
+    async def ledger_knows() -> None:
+        assert (await api.get("/ledger/v1/customers/D-7/account")).status_code == 200
+    await eventually(ledger_knows)
+    await api.ok("POST", "/ledger/v1/invoices", {
+        "id": "INV-USD", "customer_id": "D-7", "amount": 50_000, "currency": "USD",
+        "issue_date": "2026-01-10"})
+
+    async def said() -> dict[str, Any]:
+        answer = await check(api, 1_000)
+        assert "also owes in 1 other currency, not counted against the limit in CNY" in \
+            answer["reasons"], answer
+        return answer
+    answer = await eventually(said)
+    assert answer["decision"] == "approve"
+    assert answer["exposure"] == {"amount": 0, "currency": "CNY"}  # nothing converted
+
+
 async def test_unknown_signal_kinds_are_refused(api: Api) -> None:
     await register(api)
     response = await api.post("/credit/v1/customers/D-7/signals",

@@ -58,6 +58,7 @@ class CheckRequest:
     batch_cap: int | None = None  # under reduced_batches: the largest order
     batch_basis: str = ""  # how the cap was found
     owes_overdue: bool = False  # anything overdue (in any currency)
+    other_currencies: int = 0  # currencies other than the limit's with money owed
     rating_class: str = "C"
     cash_only_classes: frozenset[str] = frozenset({"E"})
     limit_reasons: tuple[str, ...] = ()
@@ -117,6 +118,12 @@ def decide(req: CheckRequest) -> Decision:
         suspended = list(holds["suspend_incentives"].incentives)
         notes.append(f"incentives suspended ({', '.join(suspended)}): "
                      f"{holds['suspend_incentives'].reason}")
+
+    if req.other_currencies:
+        # Said, not counted: nothing converts currencies silently.
+        notes.append(f"also owes in {req.other_currencies} other "
+                     f"{'currency' if req.other_currencies == 1 else 'currencies'}, not counted "
+                     f"against the limit in {req.limit_currency}")
 
     def answer(decision: str, reasons: list[str], max_amount: int | None = None,
                refused: list[tuple[int, str]] | None = None) -> Decision:

@@ -62,6 +62,7 @@ class Snapshot:
     recommended_limit: int | None
     receivables: int
     owes_overdue: bool
+    other_currencies: int  # owed in currencies other than the limit's (never converted)
     reserved: int  # other orders' reservations
     order_status: str | None  # of this order's reservation, if it has one
     order_customer: str | None
@@ -101,6 +102,10 @@ SNAPSHOT = select(
     select(func.count()).select_from(BalanceView).where(
         BalanceView.customer_id == _c.id, BalanceView.overdue > 0
     ).scalar_subquery().label("overdue_currencies"),
+    select(func.count()).select_from(BalanceView).where(
+        BalanceView.customer_id == _c.id, BalanceView.currency != _c.credit_limit_currency,
+        BalanceView.balance > 0
+    ).scalar_subquery().label("other_currencies"),
     _reserved(_c.id, _c.balance_version).scalar_subquery().label("reserved"),
     _order.scalar_subquery().label("order_status"),
     _order.with_only_columns(Reservation.customer_id).scalar_subquery().label("order_customer"),
@@ -136,6 +141,7 @@ async def snapshot(read: Reads, customer_id: str, order_id: str | None) -> Snaps
         currency=row.credit_limit_currency, rating_class=row.rating_class,
         has_payment_history=row.has_payment_history, recommended_limit=row.recommended_limit_amount,
         receivables=max(int(row.receivables), 0), owes_overdue=row.overdue_currencies > 0,
+        other_currencies=int(row.other_currencies),
         reserved=int(row.reserved), order_status=row.order_status, order_customer=row.order_customer,
         order_created_at=row.order_created_at, order_created_by=row.order_created_by,
         holds=tuple(dict(h._mapping) for h in holds),
@@ -181,6 +187,7 @@ async def _evaluate(read: Reads, cfg: CreditConfig, cmd: CheckCredit, snap: Snap
         limit_amount=limit.amount, limit_currency=snap.currency, receivables=snap.receivables,
         reserved=snap.reserved, active_holds=active, lines=cmd.lines, batch_cap=cap,
         batch_basis=basis, owes_overdue=snap.owes_overdue, rating_class=snap.rating_class,
+        other_currencies=snap.other_currencies,
         cash_only_classes=frozenset(cfg.cash_only_classes), limit_reasons=limit.reasons,
         line_policy=LinePolicy(frozenset(cfg.key_product_classes),
                                frozenset(cfg.debt_free_only_classes)),

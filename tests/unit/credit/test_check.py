@@ -29,6 +29,13 @@ def test_within_limit_is_approved() -> None:
     assert granted(answer, 100_000) == 100_000
 
 
+def test_debt_in_another_currency_is_said_not_counted() -> None:
+    answer = decide(request(other_currencies=1))
+    assert (answer.decision, answer.reasons) == ("approve", [
+        "within credit limit", "also owes in 1 other currency, not counted against the limit "
+        "in CNY"])
+
+
 def test_over_the_limit_is_reduced_to_what_is_available() -> None:
     answer = decide(request(amount=500_000, receivables=700_000))
     assert (answer.decision, answer.max_amount) == ("reduce", 300_000)
