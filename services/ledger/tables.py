@@ -152,6 +152,7 @@ class OverdueNotice(LedgerTable, table=True):
     __tablename__ = "overdue_notice"
     __table_args__ = (UniqueConstraint("invoice_id", "threshold_days"),)
     id: int | None = Field(default=None, primary_key=True)
-    invoice_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    # Looked up through the unique index, whose first column it is.
+    invoice_id: str = Field(sa_column=Column(String(64), nullable=False))
     threshold_days: int
     as_of: date
