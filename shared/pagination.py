@@ -39,11 +39,20 @@ async def page_request(  # async: a plain def would run in FastAPI's thread pool
 Page = Annotated[PageRequest, Depends(page_request)]
 
 
-def _decode(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    """The key values `encode_cursor` wrote (JSON numbers and strings), `length` of them."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(columns):
-            raise ValueError("wrong length")
+    except ValueError as exc:
+        raise Invalid("not a cursor this list gave out", field="query.cursor") from exc
+    if not isinstance(raw, list) or len(raw) != length:
+        raise Invalid("not a cursor this list gave out", field="query.cursor")
+    return raw
+
+
+def _decode(cursor: str, columns: Sequence[ColumnElement[Any]]) -> list[Any]:
+    raw = decode_cursor(cursor, len(columns))
+    try:
         return [_typed(value, column) for value, column in zip(raw, columns, strict=True)]
     except (ValueError, TypeError) as exc:
         raise Invalid("not a cursor this list gave out", field="query.cursor") from exc
@@ -104,11 +113,10 @@ def after_cursor(items: Sequence[T], page: PageRequest, key: Callable[[T], Seque
     """For a list ordered in memory by `key` (ascending; e.g. a computed priority, negated):
     the items after the cursor, one more than the page; pass them on to `finish()` with the
     same key. Key values must be JSON numbers or strings."""
-    if page.cursor:
+    if page.cursor and items:
+        start = tuple(decode_cursor(page.cursor, len(tuple(key(items[0])))))
         try:
-            start = tuple(json.loads(base64.urlsafe_b64decode(
-                page.cursor.encode() + b"=" * (-len(page.cursor) % 4))))
             items = [item for item in items if tuple(key(item)) > start]
-        except (ValueError, TypeError) as exc:
+        except TypeError as exc:  # a value of another type than the key's
             raise Invalid("not a cursor this list gave out", field="query.cursor") from exc
     return list(items[: page.limit + 1])
