@@ -124,13 +124,18 @@ class _NoticeStatistics:
         self._known: float | None = None  # rows at the last analysis
         self._added = 0
         self._lock = asyncio.Lock()
+        self._applies = True  # False once the database is known not to be PostgreSQL
 
     async def added(self, unit_of_work: Callable[[], UnitOfWork], notices: int) -> None:
         self._added += notices
-        if self._added < ANALYZE_FROM or self._lock.locked():
+        # Opening a transaction only to find there is nothing to do would cost one per chunk
+        # (on SQLite, the database's write lock): only when an analysis may be due.
+        if (not self._applies or self._added < ANALYZE_FROM or self._lock.locked()
+                or (self._known is not None and self._added < self._known)):
             return
         async with self._lock, unit_of_work() as uow:
             if uow.session.bind.dialect.name != "postgresql":
+                self._applies = False
                 return
             if self._known is None:
                 self._known = max(0.0, (await uow.session.execute(text(
