@@ -77,7 +77,7 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
     """Chunks of `chunk` customers, handed out in key order to `workers` tasks, each chunk
     in a unit of work of its own; answers what was announced."""
     counts: Counter[str] = Counter()
-    position: dict[str, Any] = {"after": None, "done": False}
+    cursor: dict[str, Any] = {"after": None, "done": False}
     hand_out = asyncio.Lock()  # chunks are taken in key order, one after the other
     # While chunks find news, one records its notices at a time while the others write their
     # events and commit: two inserting into the same table and indexes at once slow each
@@ -88,16 +88,16 @@ async def run_sweep(unit_of_work: Callable[[], UnitOfWork], cmd: RunSweep, *,
     statistics = _NoticeStatistics()
 
     async def work() -> None:
-        while not position["done"]:
+        while not cursor["done"]:
             async with unit_of_work() as uow:
                 async with hand_out:
-                    if position["done"]:
+                    if cursor["done"]:
                         return
-                    versions = await _lock_next(uow, cmd.as_of, position["after"], chunk)
+                    versions = await _lock_next(uow, cmd.as_of, cursor["after"], chunk)
                     if not versions:
-                        position["done"] = True
+                        cursor["done"] = True
                         return
-                    position["after"] = next(reversed(versions))
+                    cursor["after"] = next(reversed(versions))
                 chunk_counts = await sweep_chunk(uow, versions, cmd.as_of,
                                                  recording if finding["news"] else None)
                 await uow.commit()
@@ -124,13 +124,18 @@ class _NoticeStatistics:
         self._known: float | None = None  # rows at the last analysis
         self._added = 0
         self._lock = asyncio.Lock()
+        self._applies = True  # False once the database is known not to be PostgreSQL
 
     async def added(self, unit_of_work: Callable[[], UnitOfWork], notices: int) -> None:
         self._added += notices
-        if self._added < ANALYZE_FROM or self._lock.locked():
+        # Opening a transaction only to find there is nothing to do would cost one per chunk
+        # (on SQLite, the database's write lock): only when an analysis may be due.
+        if (not self._applies or self._added < ANALYZE_FROM or self._lock.locked()
+                or (self._known is not None and self._added < self._known)):
             return
         async with self._lock, unit_of_work() as uow:
             if uow.session.bind.dialect.name != "postgresql":
+                self._applies = False
                 return
             if self._known is None:
                 self._known = max(0.0, (await uow.session.execute(text(

@@ -197,3 +197,24 @@ async def test_two_sweeps_at_once_announce_everything_exactly_once(tmp_path: Pat
         versions = [(e["customer_id"], e["version"]) for e in news
                     if e["type"] == "ledger.balance.changed"]
         assert len(versions) == len(set(versions)) == 12
+
+
+async def test_on_sqlite_the_sweep_opens_no_transaction_for_postgresql_statistics(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keeping the notices' statistics fresh is PostgreSQL's concern: on SQLite, where each
+    transaction takes the database's write lock, the sweep must not open one per chunk to
+    learn that there is nothing to analyze."""
+    monkeypatch.setattr(sweep, "ANALYZE_FROM", 1)
+    async with service_on("sqlite", tmp_path, "ledger") as (_, runtime):
+        await customers(runtime, 6)
+        opened = 0
+
+        def unit_of_work() -> Any:
+            nonlocal opened
+            opened += 1
+            return runtime.unit_of_work("test")
+
+        counts = await sweep.run_sweep(unit_of_work, RunSweep(date(2026, 3, 5)), chunk=1)
+        assert counts["payment_missed"] == 6
+        # 6 chunks, the look that finds no more, and one look at the dialect.
+        assert opened == 6 + 1 + 1
