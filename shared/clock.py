@@ -13,7 +13,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def latest_business_day(on: date) -> date:
+    """The latest business date that has come somewhere on UTC day `on`: a day's grace for
+    callers east of UTC. Pure, for domain code that is handed its date."""
+    return on + timedelta(days=1)
+
+
 def is_future(day: date) -> bool:
-    """A business date that has not come yet anywhere: a day's grace for callers east of UTC.
-    Daily jobs refuse such dates (they would break promises and book defaults early)."""
-    return day > today() + timedelta(days=1)
+    """A business date that has not come yet anywhere. Daily jobs refuse such dates (they
+    would break promises and book defaults early), as the books refuse money dated so."""
+    return day > latest_business_day(today())

@@ -17,7 +17,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from services.ledger.domain import allocation as alloc
@@ -41,6 +41,7 @@ from services.ledger.domain.documents import (
 )
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.domain.terms import TermsError, due_date_for
+from shared.clock import latest_business_day
 from shared.errors import Conflict, Invalid, NotFound
 
 # Where the other side of a debit document goes.
@@ -102,10 +103,10 @@ class Books:
         self._touched: dict[str, date] = {}  # customer -> latest date of its postings
         self.actor = actor
         self.recorded_at = recorded_at
-        # Money is received, credited, written off or paid back on a day that has come
-        # (a day's grace for callers east of UTC): a date ahead would settle invoices now
-        # for the sweep and the position while the books as of today still show them owed.
-        self._latest = recorded_at.date() + timedelta(days=1)
+        # Money is received, credited, written off or paid back on a day that has come: a
+        # date ahead would settle invoices now for the sweep and the position while the
+        # books as of today still show them owed.
+        self._latest = latest_business_day(recorded_at.date())
         self._new_id = new_id
         self.effects = Effects()
         for invoice in invoices:
