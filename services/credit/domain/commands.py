@@ -54,11 +54,6 @@ class RateCustomer:
 
 
 @dataclass(frozen=True)
-class RunReviews:
-    as_of: date
-
-
-@dataclass(frozen=True)
 class CheckCredit:
     customer_id: str
     amount: int

@@ -35,7 +35,6 @@ CAUSE_OVERDUE = "overdue"
 CAUSE_COLLECTION = "collection"
 CAUSE_SIGNAL = "signal"
 CAUSE_MANUAL = "manual"
-AUTOMATIC_CAUSES = (CAUSE_OVERDUE, CAUSE_COLLECTION, CAUSE_SIGNAL)
 
 
 @dataclass(frozen=True)

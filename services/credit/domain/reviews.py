@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.credit.domain.detection import month_key
+
 MONTHLY = "monthly_assessment"
 QUARTERLY = "quarterly_inspection"
 ANNUAL = "annual_review"
@@ -14,7 +16,7 @@ ANNUAL = "annual_review"
 def review_for(as_of: date, annual_month: int = 1) -> tuple[str, str]:
     """(period, kind): the review a customer is due in `as_of`'s month; it runs once per
     period, on the first daily run of the month (or any later one)."""
-    period = f"{as_of.year:04d}-{as_of.month:02d}"
+    period = month_key(as_of)
     if as_of.month == annual_month:
         return period, ANNUAL
     if (as_of.month - annual_month) % 3 == 0:

@@ -7,7 +7,7 @@ from datetime import date
 
 from services.credit.domain.holds import Want
 from services.credit.handlers import holds, rating
-from services.credit.handlers.common import balances, find_customer
+from services.credit.handlers.common import balances, by_event, find_customer
 from services.credit.handlers.ledger_events import stale
 from services.credit.tables import Agreement, Promise
 from shared.db import UnitOfWork
@@ -16,10 +16,6 @@ from shared.events import contracts as ev
 
 # An agreement's life: a later status never goes back to an earlier one (news may overtake).
 AGREEMENT_ORDER = {"kept": 0, "broken": 1, "completed": 1}
-
-
-def _by(event: CloudEvent) -> str:
-    return f"event:{event.type}"
 
 
 async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: CloudEvent) -> None:
@@ -33,7 +29,7 @@ async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: Clou
     if data.requested_holds:
         holds.request_holds(customer, data.requested_holds, Want(
             f"collection step {data.step} (level {data.level})", data.level))
-    await holds.apply_overdue_policy(uow, customer, by=_by(event), asking=True,
+    await holds.apply_overdue_policy(uow, customer, by=by_event(event), asking=True,
                                      overdue=await holds.overdue_of(uow, customer, views))
 
 
@@ -42,9 +38,9 @@ async def on_case_closed(uow: UnitOfWork, data: ev.CaseClosed, event: CloudEvent
     if customer is None:
         return
     customer.receivable_class = None
-    await holds.end_collection(uow, customer, by=_by(event),
+    await holds.end_collection(uow, customer, by=by_event(event),
                                reason=f"collection case closed: {data.reason}")
-    await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    await holds.apply_overdue_policy(uow, customer, by=by_event(event))
 
 
 async def _promise(uow: UnitOfWork, data: ev.PromiseMade | ev.PromiseKept | ev.PromiseBroken,
@@ -79,7 +75,7 @@ async def on_promise_broken(uow: UnitOfWork, data: ev.PromiseBroken, event: Clou
     if customer is None:
         return
     customer.broken_promise = True
-    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    overdue = await holds.apply_overdue_policy(uow, customer, by=by_event(event))
     await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
 
 
@@ -100,7 +96,7 @@ async def _agreement(uow: UnitOfWork, data: ev.AgreementSigned | ev.AgreementBro
         agreement.ended_on = on
     if customer is None:
         return
-    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    overdue = await holds.apply_overdue_policy(uow, customer, by=by_event(event))
     await rating.rerate_on_news(uow, customer, event, on, overdue=overdue)
 
 

@@ -8,12 +8,18 @@ from services.credit.config import CreditConfig
 from services.credit.tables import BalanceView, Customer, Hold
 from shared.db import UnitOfWork
 from shared.errors import NotFound
+from shared.events import CloudEvent
 
 
 def config(uow: UnitOfWork) -> CreditConfig:
     # The runtime builds it at start (ServiceDefinition.config); a bare unit of work in a
     # test gets the defaults.
     return uow.config if isinstance(uow.config, CreditConfig) else CreditConfig()
+
+
+def by_event(event: CloudEvent) -> str:
+    """The author recorded for what a handler does on an event (holds, ratings)."""
+    return f"event:{event.type}"
 
 
 async def find_customer(uow: UnitOfWork, customer_id: str, *, lock: bool = False) -> Customer | None:

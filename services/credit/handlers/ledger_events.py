@@ -10,7 +10,7 @@ from services.credit.domain import reservations as rsv
 from services.credit.domain.detection import month_key
 from services.credit.handlers import detectors, holds, rating
 from services.credit.handlers.check import consume_reservations
-from services.credit.handlers.common import balances, find_customer
+from services.credit.handlers.common import balances, by_event, find_customer
 from services.credit.tables import BalanceView, Customer, InvoiceView, PaymentLine, PurchaseMonth, Reservation
 from shared.db import UnitOfWork
 from shared.events import CloudEvent
@@ -23,10 +23,6 @@ async def _invoice(uow: UnitOfWork, invoice_id: str, customer_id: str, currency:
         view = InvoiceView(id=invoice_id, customer_id=customer_id, currency=currency)
         uow.session.add(view)
     return view
-
-
-def _by(event: CloudEvent) -> str:
-    return f"event:{event.type}"
 
 
 async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, event: CloudEvent) -> None:
@@ -102,7 +98,7 @@ async def on_invoice_settled(uow: UnitOfWork, data: ev.InvoiceSettled, event: Cl
     # The invoice no longer counts, whichever came first, this or the position after it:
     # what it called for goes now (with the position still to come and nothing else
     # overdue, the policy waits for it).
-    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event))
+    overdue = await holds.apply_overdue_policy(uow, customer, by=by_event(event))
     await detectors.paying_late(uow, customer, data.settled_on, overdue)
     await rating.rerate_on_news(uow, customer, event, data.settled_on, overdue=overdue)
 
@@ -131,8 +127,8 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, event: Cl
         views.append(view)
     for gone in known.values():
         await uow.session.delete(gone)
-    await consume_reservations(uow, customer, by=_by(event))
-    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
+    await consume_reservations(uow, customer, by=by_event(event))
+    overdue = await holds.apply_overdue_policy(uow, customer, by=by_event(event),
                                                overdue=await holds.overdue_of(uow, customer, views))
     if data.as_of in (customer.last_payment_on, customer.last_order_on):
         # A position after a payment or an order: what it may start or end.
@@ -160,6 +156,6 @@ async def on_overdue(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     if customer is None:
         return
     # (A punctual payer turning late shows at settlement and in the daily review.)
-    overdue = await holds.apply_overdue_policy(uow, customer, by=_by(event),
+    overdue = await holds.apply_overdue_policy(uow, customer, by=by_event(event),
                                                overdue=await holds.overdue_of(uow, customer, views))
     await rating.rerate_when_default_moved(uow, customer, event, data.as_of, overdue)

@@ -14,7 +14,7 @@ from services.credit.domain.detection import month_key
 from services.credit.domain.dossier import ASSESSMENTS, agreement_status
 from services.credit.domain.rating import Behaviour, RatingInputs, rate, trigger_text
 from services.credit.domain.reviews import ANNUAL
-from services.credit.handlers.common import config
+from services.credit.handlers.common import by_event, config
 from services.credit.handlers.holds import Overdue, overdue_of
 from services.credit.tables import (
     Customer,
@@ -170,7 +170,7 @@ async def rerate_on_news(uow: UnitOfWork, customer: Customer, event: CloudEvent,
     news already rated on (news may arrive out of order; a replay rates alike)."""
     dates = [d for d in (on, customer.news_as_of) if d is not None]
     as_of = max(dates) if dates else today()
-    rated = await rerate(uow, customer, trigger=event.type, as_of=as_of, by=f"event:{event.type}",
+    rated = await rerate(uow, customer, trigger=event.type, as_of=as_of, by=by_event(event),
                          overdue=overdue)
     customer.news_as_of = as_of  # set last: a change before the queries would flush at once
     return rated
