@@ -7,8 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from services.reconciliation.domain.money import format_amount
 from services.reconciliation.pdf import KIND_LABELS
+from shared.money import format_amount
 
 _STYLE = ("body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
           "table{border-collapse:collapse;width:100%;margin:1rem 0}"

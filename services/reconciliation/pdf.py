@@ -11,7 +11,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from services.reconciliation.config import ReconciliationConfig
-from services.reconciliation.domain.money import format_amount
+from shared.money import format_amount
 
 KIND_LABELS = {"invoice": "Invoice", "interest": "Late interest", "fee": "Fee",
                "refund": "Refund", "reversal": "Payment reversed", "payment": "Payment",

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import select
 
 from services.reconciliation.domain import returns as rules
-from services.reconciliation.domain.money import format_amount
 from services.reconciliation.tables import AccountItem, BankLine
 from shared.clock import now
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import contracts as ev
+from shared.money import format_amount
 
 BOOKED = ("matched", "assigned")  # a credit identified to a customer: the ledger books it
 NOT_A_CUSTOMERS = ("the bank reversed a debit (money paid out came back): not a customer's "

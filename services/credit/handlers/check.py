@@ -62,7 +62,7 @@ class Snapshot:
     recommended_limit: int | None
     receivables: int
     owes_overdue: bool
-    other_currencies: int  # owed in currencies other than the limit's (never converted)
+    other_currencies: int  # how many other currencies than the limit's have money owed
     reserved: int  # other orders' reservations
     order_status: str | None  # of this order's reservation, if it has one
     order_customer: str | None

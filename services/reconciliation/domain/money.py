@@ -1,19 +1,12 @@
-"""Minor units of ISO 4217 currencies: to print amounts, and to read a bank file's decimal
-amounts without rounding. Currencies not listed have two decimals."""
+"""Reading a bank file's decimal amounts into minor units without rounding (the currencies'
+decimals: shared.money)."""
 
 from __future__ import annotations
 
 import re
 
 from shared.errors import Invalid
-
-_EXPONENTS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
-                     "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    "CLF": 4, "UYW": 4,
-}
-
+from shared.money import exponent
 
 # As MinorUnits in shared/schemas.py: what the ledger takes and the database holds.
 MAX_MINOR_UNITS = 10**15
@@ -26,10 +19,6 @@ _WHOLE = re.compile(r"[0-9]+|[0-9]{1,3}(?:_[0-9]{2,3})*_[0-9]{3}")
 def is_currency_code(code: str) -> bool:
     """Three capital letters, as ISO 4217 writes them."""
     return len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()
-
-
-def exponent(currency: str) -> int:
-    return _EXPONENTS.get(currency, 2)
 
 
 def to_minor_units(text: str, currency: str, *, decimal_mark: str = ".", field: str = "amount") -> int:
@@ -52,11 +41,3 @@ def to_minor_units(text: str, currency: str, *, decimal_mark: str = ".", field: 
     if minor > MAX_MINOR_UNITS:
         raise Invalid(f"{text!r} is larger than any amount taken", field=field)
     return -minor if match["sign"] == "-" else minor
-
-
-def format_amount(minor: int, currency: str) -> str:
-    """123450, CNY -> '1,234.50' (the sign in front)."""
-    places = exponent(currency)
-    sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(minor), 10**places)
-    return f"{sign}{whole:,}" + (f".{fraction:0{places}d}" if places else "")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.reconciliation.domain.bank import NO_REFERENCE
-from services.reconciliation.domain.money import format_amount
+from shared.money import format_amount
 
 # ISO 20022 external return reason codes (ExternalReturnReason1Code) a credit manager meets.
 REASONS = {
