@@ -44,8 +44,7 @@ def details(text: str) -> tuple[str | None, str | None, str | None]:
         name = [v for c in ("32", "33") for v in fields.get(c, [])]
         return (_joined(name), _joined(fields.get("31", [])), _joined(remittance))
     if _KEYWORD.search(text):
-        parts = _KEYWORD.split(text)
-        found = {k: v.strip(" /") for k, v in zip(parts[1::2], parts[2::2], strict=True)}
+        found = _keywords(text)
         remittance = " ".join(v for k in ("REMI", "EREF") if (v := found.get(k)))
         return (found.get("NAME") or found.get("ORDP") or None,
                 found.get("IBAN") or found.get("ACCW") or None, remittance or None)

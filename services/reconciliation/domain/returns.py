@@ -90,23 +90,25 @@ def _given(reference: str | None) -> bool:
     return (reference or "").strip().upper() not in NO_REFERENCE
 
 
-def evidence(ret: Return, credit: Credit) -> str | None:
-    """What ties the return to the credit, the strongest there is; None: nothing does."""
+# The kinds of evidence, strongest first: evidence() answers the index with its words.
+STRENGTH = ("end-to-end id", "bank reference", "amount, payer account and remittance")
+
+
+def evidence(ret: Return, credit: Credit) -> tuple[int, str] | None:
+    """What ties the return to the credit, the strongest there is (its rank in STRENGTH,
+    and its words); None: nothing does."""
     if _given(ret.end_to_end_id) and _given(credit.end_to_end_id) and (
             ret.end_to_end_id or "").strip().upper() == (credit.end_to_end_id or "").strip().upper():
-        return f"end-to-end id {credit.end_to_end_id}"
+        return 0, f"end-to-end id {credit.end_to_end_id}"
     own = _plain(credit.bank_reference)
     if len(own) >= MIN_REFERENCE and _given(credit.bank_reference) and own in _plain(ret.reference):
-        return f"bank reference {credit.bank_reference}"
+        return 1, f"bank reference {credit.bank_reference}"
     remittance = _plain(credit.reference)
     if (ret.amount == credit.amount and ret.payer_account and credit.payer_account
             and _plain(ret.payer_account) == _plain(credit.payer_account)
             and len(remittance) >= MIN_REFERENCE and remittance in _plain(ret.reference)):
-        return "amount, payer account and remittance"
+        return 2, STRENGTH[2]
     return None
-
-
-STRENGTH = ("end-to-end id", "bank reference", "amount, payer account and remittance")
 
 
 def link(ret: Return, credits: list[Credit], window_days: int) -> Link:
@@ -120,7 +122,7 @@ def link(ret: Return, credits: list[Credit], window_days: int) -> Link:
             continue
         found = evidence(ret, credit)
         if found is not None:
-            fits.append((next(n for n, s in enumerate(STRENGTH) if found.startswith(s)), found, credit))
+            fits.append((*found, credit))
     if not fits:
         return Link(None, f"no credit booked in the {window_days} days before it has its end-to-end "
                           "id, its bank reference, or its amount, payer account and remittance")
