@@ -11,8 +11,9 @@ import pytest
 from services.reconciliation.bank_files import CsvLayout, detect, parse
 from services.reconciliation.config import DEFAULT_CSV_COLUMNS
 from services.reconciliation.domain.bank import identities, line_id
+from services.reconciliation.domain.money import to_minor_units
 from shared.errors import Invalid
-from shared.money import format_amount, to_minor_units
+from shared.money import format_amount
 from tests.support.bank_files import Row, camt053, csv_file, mt940
 
 ON = date(2026, 4, 3)
