@@ -17,7 +17,6 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
-    reversal_id,
 )
 from services.ledger.domain.documents import Credit, Invoice
 from services.ledger.store import Command
@@ -26,6 +25,7 @@ from shared.db import UnitOfWork
 from shared.errors import RecoupError
 from shared.events import CloudEvent
 from shared.events import contracts as ev
+from shared.events.contracts import reversal_id
 
 RULES: dict[type, Callable[[Books, Any], Any]] = {
     PostInvoice: Books.post_invoice, PostPayment: Books.post_payment,

@@ -24,7 +24,6 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
-    reversal_id,
 )
 from services.ledger.domain.documents import Credit, Customer, Effects, Invoice
 from services.ledger.domain.terms import Terms
@@ -40,7 +39,7 @@ from services.ledger.tables import Invoice as InvoiceRow
 from shared.bulk import insert_rows
 from shared.clock import now
 from shared.db import UnitOfWork, money_sum
-from shared.events.contracts import EVENT_TYPES
+from shared.events.contracts import EVENT_TYPES, reversal_id
 
 Command = PostInvoice | PostPayment | PostCreditNote | WriteOff | ApplyCredit | ReversePayment
 

@@ -182,7 +182,7 @@ async def on_reversal_refused(uow: UnitOfWork, data: ev.PostingRefused) -> None:
             BankLine.customer_id == data.customer_id, BankLine.status == "linked",
             BankLine.returns_payment_id.is_not(None)).with_for_update())).scalars():
         assert line.returns_payment_id is not None
-        if not _reversal_named(data.document_id, line.returns_payment_id):
+        if data.document_id != ev.reversal_id(line.returns_payment_id):
             continue
         if line.returns_line_id is not None:
             original = await uow.session.get(BankLine, line.returns_line_id, with_for_update=True)
@@ -193,14 +193,6 @@ async def on_reversal_refused(uow: UnitOfWork, data: ev.PostingRefused) -> None:
         line.status, line.returns_line_id, line.returns_payment_id = "unmatched", None, None
         line.return_announced_at = None
         return
-
-
-def _reversal_named(reversal_id: str, payment_id: str) -> bool:
-    """Whether the ledger's reversal id is the payment's: `REV-<id>`, or for the longest
-    ids (which that does not fit in 64 characters) `REV-<the id's first 43>-<digest>`."""
-    plain = f"REV-{payment_id}"
-    return reversal_id == plain if len(plain) <= 64 else (
-        reversal_id.startswith(f"REV-{payment_id[:43]}-") and len(reversal_id) == 64)
 
 
 def announce(uow: UnitOfWork, line: BankLine, linked_by: str, note: str | None,

@@ -3,6 +3,7 @@ tests/unit/shared/test_event_contracts.py compares them with a stored snapshot."
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import ClassVar
 
@@ -494,6 +495,17 @@ class PaymentIdentified(EventData):
     confidence: float | None = Field(None, description="0..1, how sure the match is")
     match_reason: str | None = None
     discrepancy: str | None = Field(None, description="why the amount differs from what was due")
+
+
+def reversal_id(payment_id: str) -> str:
+    """The id of the ledger's reversal of a payment, which its refusals name: `REV-<payment
+    id>`; for the longest payment ids, which that does not fit (ids have at most 64
+    characters), the id's start and a digest of all of it: the same each time."""
+    plain = f"REV-{payment_id}"
+    if len(plain) <= 64:
+        return plain
+    digest = hashlib.sha256(payment_id.encode()).hexdigest()[:16]
+    return f"REV-{payment_id[:43]}-{digest}"
 
 
 class PaymentReturned(EventData):

@@ -28,7 +28,6 @@ from services.ledger.domain.commands import (
     PostPayment,
     ReversePayment,
     WriteOff,
-    reversal_id,
 )
 from services.ledger.domain.documents import (
     AllocationRow,
@@ -43,6 +42,7 @@ from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.domain.terms import TermsError, due_date_for
 from shared.clock import latest_business_day
 from shared.errors import Conflict, Invalid, NotFound
+from shared.events.contracts import reversal_id
 
 # Where the other side of a debit document goes.
 INCOME_ACCOUNTS = {"invoice": "revenue", "interest": "interest_income", "fee": "fee_income",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -79,13 +78,3 @@ class ReversePayment:
     payment_id: str
     reversed_on: date
     reason: str
-
-
-def reversal_id(payment_id: str) -> str:
-    """`REV-<payment id>`; for the longest payment ids, which that does not fit (ids have
-    at most 64 characters), the id's start and a digest of all of it: the same each time."""
-    plain = f"REV-{payment_id}"
-    if len(plain) <= 64:
-        return plain
-    digest = hashlib.sha256(payment_id.encode()).hexdigest()[:16]
-    return f"REV-{payment_id[:43]}-{digest}"
