@@ -8,12 +8,13 @@ BEGIN (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing with
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, MetaData, cast, event, func
+from sqlalchemy import BigInteger, Integer, MetaData, cast, event, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
@@ -139,6 +140,14 @@ class UnitOfWork:
             finally:
                 if self._write_lock is not None:
                     self._write_lock.release()
+
+    async def take_turn(self, name: str) -> None:
+        """Transactions taking a turn of the same `name` run one after another, until each
+        commits: for a thing no row can be locked for yet (its first version). PostgreSQL:
+        a transaction advisory lock; SQLite has one writer at a time already."""
+        if self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": zlib.crc32(name.encode())})
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

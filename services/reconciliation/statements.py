@@ -6,13 +6,12 @@ collection-plan sends before an amount falls due."""
 from __future__ import annotations
 
 import uuid
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reconciliation import confirmations
@@ -116,9 +115,7 @@ async def _take_turns(uow: UnitOfWork, series: str) -> None:
     """Issues of one customer's month wait for each other (PostgreSQL; SQLite has one writer):
     the second sees the first's version and answers it, rather than racing to make the
     same version twice. Locking the latest row cannot do it for a first version."""
-    if uow.session.bind.dialect.name == "postgresql":
-        await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                                  {"k": zlib.crc32(f"recoup-statement:{series}".encode())})
+    await uow.take_turn(f"recoup-statement:{series}")
 
 
 async def _latest(uow: UnitOfWork, series: str) -> Statement | None:

@@ -6,12 +6,11 @@ idempotent per date, so running a date twice changes nothing the second time."""
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.config import CollectionsConfig
@@ -147,9 +146,7 @@ async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "schedule
     for customer_id in sorted(set().union(*plan.values())):
         async with runtime.unit_of_work(actor) as uow:
             uow.context[strategies.CACHE] = active  # a change takes effect at the next sweep
-            if uow.session.bind.dialect.name == "postgresql":  # sweeps of a customer take turns
-                await uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {
-                    "k": zlib.crc32(f"recoup-collections-sweep:{customer_id}".encode())})
+            await uow.take_turn(f"recoup-collections-sweep:{customer_id}")  # sweeps of a customer
             totals += await sweep_customer(
                 uow, customer_id, as_of, {part for part, ids in plan.items() if customer_id in ids},
                 remind_after)
