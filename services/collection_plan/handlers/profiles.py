@@ -32,5 +32,5 @@ async def set_profile(uow: UnitOfWork, customer_id: str, *, collector: str | Non
     # Open tasks go to whoever collects now.
     for task in (await uow.session.execute(
         select(Task).where(Task.customer_id == customer_id, Task.status == "open"))).scalars():
-        task.collector = collector or view.salesperson
+        task.collector = common.collector(view, profile)
     return profile
