@@ -4,13 +4,10 @@ record promises at once; nothing is announced or charged twice."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from shared.events import contracts as ev
 from shared.events import new_event
@@ -21,17 +18,10 @@ from tests.support.collections import (
     overdue,
     registered,
 )
+from tests.support.outbox import emitted as announced
 
 pytestmark = pytest.mark.postgres
 D = date.fromisoformat
-
-
-async def announced(runtime: Any, event_type: str) -> list[dict[str, Any]]:
-    outbox = runtime.infra.outbox
-    async with runtime.read_sessions() as session:
-        rows = (await session.execute(
-            select(outbox.c.envelope).where(outbox.c.type == event_type))).scalars().all()
-    return [json.loads(r)["data"] for r in rows]
 
 
 async def test_sweeps_of_one_date_at_once_announce_and_charge_once(

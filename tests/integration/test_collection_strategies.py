@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from services.collection_plan.domain.strategy import DEFAULT_STRATEGY, to_data
 from shared.events import contracts as ev
 from tests.support.collections import collections_alone, feed, overdue, registered
 
@@ -44,6 +45,10 @@ async def test_the_seeded_default_is_listed_and_serves_everyone(tmp_path: Path) 
         assert default["segment"] == {"rating_classes": [], "min_overdue": []}
         assert [s["trigger"]["days_past_due"] for s in default["steps"]] == [
             1, 15, 30, 60, None, 90, 180, 365]
+        # The migration seeds its own copy: it is the ladder the unit tests check.
+        seeded = {k: v for k, v in default.items()
+                  if k not in ("active", "version", "updated_by", "updated_at")}
+        assert seeded == to_data(DEFAULT_STRATEGY)
         # It cannot be narrowed or retired while nothing else serves everyone.
         response = await client.delete("/v1/strategies/default")
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "segment"

@@ -4,7 +4,6 @@ them, and what collection-plan itself announced (its outbox)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
@@ -20,6 +19,7 @@ from shared.events import contracts as ev
 from shared.settings import Settings
 from tests.support.api import ADMIN_KEY, API_KEYS_SPEC, Api, eventually
 from tests.support.embedded import running_app, service_on
+from tests.support.outbox import emitted as emitted_by
 
 COLLECTOR_KEY = "test-collector"  # collections:read, collections:write
 APPROVER_KEY = "test-approver"  # collections:read, collections:approve
@@ -46,13 +46,7 @@ async def publish(app: FastAPI, data: EventData, source: str = "recoup/test") ->
 
 async def emitted(app: FastAPI, event_type: str) -> list[dict[str, Any]]:
     """The data of every event of this type collection-plan wrote to its outbox, in order."""
-    runtime = app.state.runtimes["collections"]
-    outbox = runtime.infra.outbox
-    async with runtime.read_sessions() as session:
-        rows = (await session.execute(
-            select(outbox.c.envelope).where(outbox.c.type == event_type).order_by(outbox.c.id)
-        )).scalars().all()
-    return [json.loads(row)["data"] for row in rows]
+    return await emitted_by(app.state.runtimes["collections"], event_type)
 
 
 async def dead_letters(app: FastAPI) -> list[tuple[str, str]]:

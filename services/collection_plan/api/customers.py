@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.collection_plan.api.deps import Reader, Runtime, Writer, config_of
-from services.collection_plan.handlers import profiles
+from services.collection_plan.handlers import common, profiles
 from services.collection_plan.queries.worklist import contact_preferences
 from services.collection_plan.schemas import ProfileIn
 from services.collection_plan.tables import CollectionProfile, CustomerView
@@ -27,7 +27,7 @@ async def get_customer(customer_id: str, runtime: Runtime, _: Reader) -> dict[st
     limit = view.recommended_limit_amount
     return {
         "id": view.customer_id, "name": view.name, "salesperson": view.salesperson,
-        "collector": (profile.collector if profile else None) or view.salesperson,
+        "collector": common.collector(view, profile),
         "distance_km": view.distance_km, "terms": view.terms,
         "rating": {"class": view.rating_class, "score": view.rating_score,
                    "as_of": view.rating_as_of},

@@ -5,8 +5,11 @@ Every rule can be set per customer."""
 from __future__ import annotations
 
 import calendar
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from shared.errors import Invalid
 
@@ -23,6 +26,14 @@ class ContactPreferences:
     avoid_first_of_month: bool = True
     # A task that can wait is moved to the month's last good day when it is this close.
     month_end_within_days: int = 3
+
+    def overridden(self, overrides: Mapping[str, Any]) -> ContactPreferences:
+        """These preferences with what a person set for one customer (as stored: JSON, so
+        the weekdays come as a list)."""
+        changes = dict(overrides)
+        if "avoid_weekdays" in changes:
+            changes["avoid_weekdays"] = tuple(changes["avoid_weekdays"])
+        return dataclasses.replace(self, **changes)
 
     def validated(self) -> ContactPreferences:
         for name in ("preferred_time", "lunch_start", "lunch_end"):

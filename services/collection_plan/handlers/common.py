@@ -57,10 +57,13 @@ def record(uow: UnitOfWork, case: Case, on: date, kind: str, detail: str) -> Non
                               actor=uow.actor, at=now()))
 
 
-async def collector_of(uow: UnitOfWork, view: CustomerView) -> str | None:
+def collector(view: CustomerView, profile: CollectionProfile | None) -> str | None:
     """The customer's salesperson, unless a person assigned another collector."""
-    profile = await uow.session.get(CollectionProfile, view.customer_id)
-    return (profile.collector if profile and profile.collector else None) or view.salesperson
+    return (profile.collector if profile is not None else None) or view.salesperson
+
+
+async def collector_of(uow: UnitOfWork, view: CustomerView) -> str | None:
+    return collector(view, await uow.session.get(CollectionProfile, view.customer_id))
 
 
 async def add_tasks(uow: UnitOfWork, *, view: CustomerView, case: Case | None, level: int,

@@ -3,7 +3,6 @@ financial strength the priority weighs, and contact preferences."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from sqlalchemy import select
@@ -22,8 +21,7 @@ async def set_profile(uow: UnitOfWork, customer_id: str, *, collector: str | Non
     )).scalar_one_or_none()
     if view is None:
         raise NotFound(f"customer {customer_id!r} is not known here")
-    prefs = {k: (tuple(v) if k == "avoid_weekdays" else v) for k, v in contact.items()}
-    dataclasses.replace(common.config(uow).contact_defaults(), **prefs).validated()
+    common.config(uow).contact_defaults().overridden(contact).validated()
     profile = await uow.session.get(CollectionProfile, customer_id)
     if profile is None:
         profile = CollectionProfile(customer_id=customer_id, updated_by=uow.actor, updated_at=now())
@@ -34,5 +32,5 @@ async def set_profile(uow: UnitOfWork, customer_id: str, *, collector: str | Non
     # Open tasks go to whoever collects now.
     for task in (await uow.session.execute(
         select(Task).where(Task.customer_id == customer_id, Task.status == "open"))).scalars():
-        task.collector = collector or view.salesperson
+        task.collector = common.collector(view, profile)
     return profile

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.collection_plan.domain import strategy as domain
-from services.collection_plan.tables import Case, CustomerView
+from services.collection_plan.tables import CustomerView
 from services.collection_plan.tables import Strategy as StrategyRow
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -36,10 +36,6 @@ async def for_customer(uow: UnitOfWork, view: CustomerView, overdue: dict[str, i
     return domain.choose(await active(uow), view.rating_class, overdue)
 
 
-async def of_case(uow: UnitOfWork, case: Case) -> domain.Strategy | None:
-    return next((s for s in await active(uow) if s.id == case.strategy_id), None)
-
-
 async def _row(uow: UnitOfWork, strategy_id: str, *, lock: bool = False) -> StrategyRow:
     query = select(StrategyRow).where(StrategyRow.id == strategy_id)
     row = (await uow.session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
@@ -58,14 +54,8 @@ async def _check_rank_free(uow: UnitOfWork, rank: int, strategy_id: str) -> None
 
 
 async def _check_coverage(uow: UnitOfWork, changed: domain.Strategy | None, removed: str) -> None:
-    others = [s for s in await _all_active(uow) if s.id != removed]
+    others = [s for s in await active(uow) if s.id != removed]
     domain.check_catch_all_remains([*others, *([changed] if changed else [])])
-
-
-async def _all_active(uow: UnitOfWork) -> list[domain.Strategy]:
-    rows = (await uow.session.execute(
-        select(StrategyRow).where(StrategyRow.active.is_(True)))).scalars()
-    return [_domain(r) for r in rows]
 
 
 def out(row: StrategyRow) -> dict[str, Any]:

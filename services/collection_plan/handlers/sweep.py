@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 
-from services.collection_plan.config import CollectionsConfig
 from services.collection_plan.domain.classes import is_dormant
 from services.collection_plan.handlers import (
     agreements,
@@ -48,10 +47,10 @@ async def _plan(runtime: ServiceRuntime, as_of: date
     """Which customers each part of the sweep has news for, in a few set queries, so that a
     customer with nothing due costs nothing; the active strategies, read once; and the day
     after which an invoice may still be reminded of."""
-    cfg = runtime.config if isinstance(runtime.config, CollectionsConfig) else CollectionsConfig()
     last_month_end = as_of.replace(day=1) - timedelta(days=1)
-    dormant_cutoff = as_of - timedelta(days=cfg.dormant_days)
     async with runtime.unit_of_work(read_only=True) as uow:
+        cfg = common.config(uow)
+        dormant_cutoff = as_of - timedelta(days=cfg.dormant_days)
         active = await strategies.active(uow)
         # A night swept after a later one reminds of nothing that later night saw due.
         latest = (await uow.session.execute(select(func.max(SweepRun.as_of)))).scalar()

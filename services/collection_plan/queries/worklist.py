@@ -3,7 +3,6 @@ its priority and a suggested contact window."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from datetime import date
 from typing import Any
@@ -30,10 +29,7 @@ from services.collection_plan.tables import (
 def contact_preferences(defaults: ContactPreferences, profile: CollectionProfile | None
                         ) -> ContactPreferences:
     """The company's defaults, with what a person set for this customer."""
-    overrides = dict(profile.contact) if profile is not None else {}
-    if "avoid_weekdays" in overrides:
-        overrides["avoid_weekdays"] = tuple(overrides["avoid_weekdays"])
-    return dataclasses.replace(defaults, **overrides)
+    return defaults.overridden(profile.contact) if profile is not None else defaults
 
 
 async def _chased(session: AsyncSession, case_ids: list[str], as_of: date

@@ -68,3 +68,11 @@ def test_preferences_are_per_customer() -> None:
     assert suggested_contact(date(2026, 6, 10), prefs).on == date(2026, 6, 12)  # not Wed, Thu
     assert suggested_contact(date(2026, 7, 1), prefs).on == date(2026, 7, 3)
     assert suggested_contact(date(2026, 6, 1), prefs).on == date(2026, 6, 1)  # the 1st is fine
+
+
+def test_a_customers_stored_preferences_override_the_defaults() -> None:
+    # As stored for a customer (JSON): the weekdays come as a list.
+    prefs = ContactPreferences().overridden({"avoid_weekdays": [2, 3], "preferred_time": "10:00"})
+    assert prefs == ContactPreferences(avoid_weekdays=(2, 3), preferred_time="10:00")
+    assert suggested_contact(date(2026, 6, 10), prefs).on == date(2026, 6, 12)  # not Wed, Thu
+    assert ContactPreferences().overridden({}) == ContactPreferences()
