@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from shared.db import service_registry
 from shared.errors import Invalid
-from shared.pagination import Page, PageRequest, _decode, after_cursor, encode_cursor, finish, keyset
+from shared.pagination import Page, PageRequest, _decode, encode_cursor, finish, keyset
 from shared.web import install_problem_handlers
 
 metadata = MetaData()
@@ -83,14 +83,3 @@ def test_cursors_over_sqlmodel_columns_keep_their_types() -> None:
     cursor = encode_cursor([moment, date(2026, 4, 1), "A-1"])
     assert _decode(cursor, [_Row.at, _Row.on, _Row.id]) == [moment, date(2026, 4, 1), "A-1"]
 
-
-def test_a_list_ordered_in_memory_pages_after_its_cursor_and_refuses_foreign_ones() -> None:
-    items = [(-30, "b"), (-20, "a"), (-10, "c")]  # e.g. a priority, negated, then an id
-    first = after_cursor(items, PageRequest(limit=1, cursor=None), lambda i: i)
-    assert first == [(-30, "b"), (-20, "a")]  # one more than the page: there is a next
-    following = after_cursor(items, PageRequest(limit=1, cursor=encode_cursor(first[0])), lambda i: i)
-    assert following == [(-20, "a"), (-10, "c")]
-    for cursor in ("%%%", encode_cursor([1]), encode_cursor([[1], {}])):
-        with pytest.raises(Invalid) as refused:
-            after_cursor(items, PageRequest(limit=1, cursor=cursor), lambda i: i)
-        assert refused.value.field == "query.cursor"

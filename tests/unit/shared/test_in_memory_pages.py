@@ -24,7 +24,10 @@ def test_every_item_once_in_order() -> None:
     assert seen == ITEMS
 
 
-def test_a_foreign_cursor_is_refused() -> None:
+@pytest.mark.parametrize("cursor", ["bm90IGpzb24", "%%%", encode_cursor([1]),
+                                    encode_cursor([[1], {}])],
+                         ids=["not json", "not base64", "too short", "other types"])
+def test_a_foreign_cursor_is_refused(cursor: str) -> None:
     with pytest.raises(Invalid) as refused:
-        after_cursor(ITEMS, PageRequest(limit=2, cursor="bm90IGpzb24"), key)
+        after_cursor(ITEMS, PageRequest(limit=2, cursor=cursor), key)
     assert refused.value.field == "query.cursor"
