@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, MetaData, cast, event, func, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.orm import registry
@@ -42,6 +43,13 @@ def money_sum(column: Any, where: Any = None) -> Any:
     """SUM of minor units as an integer: PostgreSQL sums BIGINT into NUMERIC (a Decimal)."""
     total = func.sum(column)
     return cast(total if where is None else total.filter(where), BigInteger)
+
+
+def conflict_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT into `table` that can say ON CONFLICT (DO NOTHING or DO UPDATE): the
+    dialect's own, PostgreSQL's or SQLite's, as the session is bound."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def service_registry() -> registry:

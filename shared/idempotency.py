@@ -13,11 +13,11 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.clock import now
+from shared.db import conflict_insert
 from shared.web import problem
 
 RUNNING_LEASE = timedelta(seconds=60)
@@ -116,9 +116,8 @@ class _KeyStore:
         async with self._sessions() as session, session.begin():
             await session.execute(delete(t).where(  # this caller's expired keys go
                 t.c.principal == principal, t.c.created_at < moment - timedelta(hours=ttl_hours)))
-            dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
             inserted = await session.execute(
-                dialect.insert(t)
+                conflict_insert(session, t)
                 .values(principal=principal, key=key, request_hash=fingerprint,
                         created_at=moment, locked_until=moment + RUNNING_LEASE)
                 .on_conflict_do_nothing()

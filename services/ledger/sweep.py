@@ -42,14 +42,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.ledger.config import LedgerConfig
 from services.ledger.domain.aging import days_past_due, overdue_news, threshold_cutoffs
 from services.ledger.domain.commands import RunSweep
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.store import CREDIT, CUSTOMER, INVOICE, NOTICE, OPEN, UNAPPLIED
-from shared.db import UnitOfWork, money_sum
+from shared.db import UnitOfWork, conflict_insert, money_sum
 from shared.events import contracts as ev
 from shared.runtime import ServiceRuntime
 
@@ -215,7 +214,7 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
         INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date <= thresholds.c.cutoff)
     postgres = uow.session.bind.dialect.name == "postgresql"
     statement = (
-        (postgresql if postgres else sqlite).insert(NOTICE)
+        conflict_insert(uow.session, NOTICE)
         .from_select(["invoice_id", "threshold_days", "as_of"], crossed)
         .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
         .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)

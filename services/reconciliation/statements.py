@@ -12,7 +12,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.reconciliation import confirmations
 from services.reconciliation.domain.statement import (
@@ -33,7 +32,7 @@ from services.reconciliation.tables import (
     StatementRun,
 )
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, conflict_insert
 from shared.errors import Invalid, NotFound
 from shared.events import CloudEvent
 from shared.events import contracts as ev
@@ -250,8 +249,7 @@ async def run_month(runtime: Any, period: str, as_of: Any, actor: str, *,
 
 async def _record_run(uow: UnitOfWork, period: str, as_of: date) -> None:
     values = {"period": period, "completed_at": now(), "as_of": as_of, "run_by": uow.actor}
-    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(StatementRun).values(**values)  # two replicas may finish at once
+    insert = conflict_insert(uow.session, StatementRun).values(**values)  # two replicas may finish at once
     await uow.session.execute(insert.on_conflict_do_update(
         index_elements=[StatementRun.period],
         set_={k: v for k, v in values.items() if k != "period"}))

@@ -9,12 +9,11 @@ import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.webhooks.domain.policy import check_url
 from services.webhooks.tables import Delivery, Subscription
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, conflict_insert
 from shared.errors import Conflict, Invalid, NotFound
 from shared.events import CloudEvent, EventData
 from shared.events.topics import check_pattern, matches
@@ -125,9 +124,8 @@ async def on_event(uow: UnitOfWork, _: EventData | None, event: CloudEvent) -> N
     if not wanted:
         return
     moment = now()
-    dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
     await uow.session.execute(
-        dialect.insert(Delivery).on_conflict_do_nothing(),
+        conflict_insert(uow.session, Delivery).on_conflict_do_nothing(),
         [dict(subscription_id=sid, event_id=event.id, event_type=event.type,
               envelope=event.to_json(), status="pending", attempts=0, next_attempt_at=moment,
               created_at=moment) for sid in wanted])

@@ -10,10 +10,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import structlog
 from sqlalchemy import Table, insert
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, conflict_insert
 from shared.events import EVENT_TYPES, CloudEvent, EventData
 from shared.events.topics import matches
 from shared.messaging.metrics import EVENTS_DEAD_LETTERED, EVENTS_HANDLED
@@ -72,9 +71,8 @@ class ServiceConsumer:
         EVENTS_HANDLED.labels(self.service, event.type, "applied").inc()
 
     async def _record_in_inbox(self, uow: UnitOfWork, event: CloudEvent) -> bool:
-        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
         statement = (
-            dialect.insert(self._inbox)
+            conflict_insert(uow.session, self._inbox)
             .values(consumer=self.service, event_id=event.id, type=event.type, processed_at=now())
             .on_conflict_do_nothing()
         )

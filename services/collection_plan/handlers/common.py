@@ -8,7 +8,6 @@ from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.config import CollectionsConfig
 from services.collection_plan.domain.strategy import TaskTemplate
@@ -23,7 +22,7 @@ from services.collection_plan.tables import (
     Task,
 )
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, conflict_insert
 
 
 def config(uow: UnitOfWork) -> CollectionsConfig:
@@ -38,8 +37,7 @@ async def customer(uow: UnitOfWork, customer_id: str) -> CustomerView:
     locked = select(CustomerView).where(CustomerView.customer_id == customer_id).with_for_update()
     view = (await uow.session.execute(locked)).scalar_one_or_none()
     if view is None:
-        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
-        await uow.session.execute(dialect.insert(CustomerView).values(
+        await uow.session.execute(conflict_insert(uow.session, CustomerView).values(
             customer_id=customer_id, dossier_version=-1, terms_version=-1, balance_version=0,
             overdue={}, balances={}).on_conflict_do_nothing())
         view = (await uow.session.execute(locked)).scalar_one()

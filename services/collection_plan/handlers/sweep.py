@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 
 from services.collection_plan.domain.classes import is_dormant
 from services.collection_plan.handlers import (
@@ -35,7 +34,7 @@ from services.collection_plan.tables import (
     Task,
 )
 from shared.clock import now
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, conflict_insert
 from shared.runtime import ServiceRuntime
 
 COUNTS = ("customers", "promises_kept", "promises_broken", "agreements_broken", "dormant",
@@ -152,8 +151,7 @@ async def run_sweep(runtime: ServiceRuntime, as_of: date, actor: str = "schedule
             await uow.commit()
     async with runtime.unit_of_work(actor) as uow:
         moment = now()
-        dialect = postgresql if uow.session.bind.dialect.name == "postgresql" else sqlite
-        await uow.session.execute(dialect.insert(SweepRun).values(
+        await uow.session.execute(conflict_insert(uow.session, SweepRun).values(
             as_of=as_of, runs=0, first_run_at=moment, last_run_at=moment, counts={}
         ).on_conflict_do_nothing())  # two sweeps of a date may finish at once
         run = (await uow.session.execute(select(SweepRun).where(SweepRun.as_of == as_of)
