@@ -8,8 +8,9 @@ carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
 so the two never deadlock); record the notices not given yet with one
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` (grouped per invoice in the same
-statement on PostgreSQL); if anything is new, read the open invoices of the customers with
+`INSERT ... SELECT ... RETURNING` of the thresholds crossed less the notices already there
+(grouped per invoice in the same statement on PostgreSQL; see `_record_notices`); if
+anything is new, read the open invoices of the customers with
 news (what the events carry, and the positions' totals) and their unapplied credit; write
 the events out (EventEncoder: no model per event); commit. The notices make the sweep
 idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
@@ -207,10 +208,10 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
     CTE), so millions of notices need not cross the wire. The customers are locked, and
     only the sweep writes notices, under those locks: so the notices read here are all there
     are, and the unique index refuses a duplicate all the same (the chunk then rolls back
-    whole). ON CONFLICT DO NOTHING would get the same rows at twice the cost per notice (a
-    probe of the unique index before each insert, and a speculative insertion confirmed
-    after it). SQLite (one writer at a time, no INSERT in a CTE) inserts with ON CONFLICT
-    and groups the RETURNING here."""
+    whole). ON CONFLICT DO NOTHING gets the same rows with half as much work again per
+    notice (a probe of the unique index before each insert, a speculative insertion
+    confirmed after it), and this insert is the sweep's critical path. SQLite (one writer
+    at a time, no INSERT in a CTE) inserts with ON CONFLICT and groups the RETURNING here."""
     thresholds = union_all(*(
         select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
         for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")
@@ -229,9 +230,10 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
     # Compiling this statement's expressions (JIT, for its cost estimate) takes longer than
     # running them over a chunk.
     await uow.session.execute(text("SET LOCAL jit = off"))
-    # Read whole before the first row goes in (MATERIALIZED), by the unique index (= ANY of
-    # an array: an IN (SELECT ...) may be planned as a hash of the whole notices table): a
-    # lookup interleaved with the inserts could be planned as a scan of the growing table.
+    # The notices already there: read whole before the first row goes in (MATERIALIZED; a
+    # lookup per row, interleaved with the inserts, may be planned as a scan of the table
+    # the statement grows), by the unique index (= ANY of an array: IN (SELECT ...) may be
+    # planned as a hash of the whole notices table).
     chunk_invoices = select(INVOICE.c.id).where(INVOICE.c.customer_id.in_(customers), OPEN)
     had = (select(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
            .where(NOTICE.c.invoice_id == func.any(func.array(chunk_invoices.scalar_subquery())))
