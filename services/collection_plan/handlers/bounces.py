@@ -35,15 +35,15 @@ async def payment_bounced(uow: UnitOfWork, view: CustomerView, payment: PaymentV
         return  # done when the first of the two arrived twice
     payment.reversed_on = on = reversal.issue_date
     await uow.session.flush()
-    unkept = await promises.kept_by(uow, payment)
+    promised = await promises.counted_by(uow, payment)
     unpaid = await agreements.paid_by(uow, payment)
-    if not unkept and not unpaid:
+    if not promised and not unpaid:
         return  # the ledger's sweep chases the reversal item like any overdue one
     case = await _chasing_case(uow, view, payment, reversal)
-    for promise in unkept:
+    for promise in promised:
         own = case or await uow.session.get(Case, promise.case_id)
         assert own is not None
-        await promises.unkeep(uow, view, own, promise, payment.payment_id, on)
+        await promises.payment_bounced(uow, view, own, promise, payment.payment_id, on)
     for agreement in unpaid:
         await agreements.unpay(uow, view, case, agreement, payment.payment_id, reversal)
     if case is not None:

@@ -114,39 +114,43 @@ async def on_payment(uow: UnitOfWork, view: CustomerView, currency: str, amount:
                                                 f"promised for {promise.promised_on.isoformat()}"),))
 
 
-async def kept_by(uow: UnitOfWork, payment: PaymentView) -> list[Promise]:
-    """The kept promises that fall short without the (bounced) payment's money, with what
-    is in towards them now."""
-    short = []
+async def counted_by(uow: UnitOfWork, payment: PaymentView) -> list[Promise]:
+    """The promises the (bounced) payment's money counted towards: those still open, and
+    the kept ones that fall short without it; with what is in towards them now."""
+    found = []
     for promise in (await uow.session.execute(
         select(Promise).where(Promise.customer_id == payment.customer_id,
-                              Promise.currency == payment.currency, Promise.status == "kept",
+                              Promise.currency == payment.currency,
+                              Promise.status.in_(("open", "kept")),
                               Promise.made_on <= payment.received_on,
                               Promise.promised_on >= payment.received_on)
         .order_by(Promise.promised_on, Promise.id))).scalars():
         promise.paid = await _paid(uow, promise)
-        if promise.paid < promise.amount:
-            short.append(promise)
-    return short
+        if promise.status == "open" or promise.paid < promise.amount:
+            found.append(promise)
+    return found
 
 
-async def unkeep(uow: UnitOfWork, view: CustomerView, case: Case, promise: Promise,
-                 payment_id: str, on: date) -> None:
-    """The payment that kept the promise bounced: open again (the rest still to come) while
-    its date has not passed, else broken, which escalates at once. `case` is where the
-    debt is chased now; the promise goes on there."""
+async def payment_bounced(uow: UnitOfWork, view: CustomerView, case: Case, promise: Promise,
+                          payment_id: str, on: date) -> None:
+    """A payment towards the promise bounced. A promise it kept is open again (the rest
+    still to come) while its date has not passed, else broken, which escalates at once.
+    `case` is where the debt is chased now: the promise goes on there, so that the sweep
+    breaks it if the money does not come."""
     if promise.case_id != case.id:
         old = await uow.session.get(Case, promise.case_id)
         assert old is not None
         common.record(uow, old, on, "promise_moved", f"payment {payment_id} bounced: promise "
                                                      f"{promise.id} goes on in case {case.id}")
         promise.case_id = case.id
-    broken = is_broken(amount=promise.amount, paid=promise.paid, promised_on=promise.promised_on,
-                       as_of=on, policy=common.config(uow).promise_policy())
+    broken = promise.status == "kept" and is_broken(
+        amount=promise.amount, paid=promise.paid, promised_on=promise.promised_on, as_of=on,
+        policy=common.config(uow).promise_policy())
+    now = "broken" if broken else "open again" if promise.status == "kept" else "still open"
     common.record(uow, case, on, "payment_bounced",
                   f"payment {payment_id} bounced: the promise of {promise.amount} "
-                  f"{promise.currency} for {promise.promised_on.isoformat()} is "
-                  f"{'broken' if broken else 'open again'}, {promise.paid} in")
+                  f"{promise.currency} for {promise.promised_on.isoformat()} is {now}, "
+                  f"{promise.paid} in")
     if broken:
         _broken(uow, case, promise, on)
         await cases.evaluate(uow, case, view, on, event="promise_broken")
