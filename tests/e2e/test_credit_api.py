@@ -311,6 +311,11 @@ async def test_financials_hold_figures_within_limits_real_statements_fit(api: Ap
         response = await api.request("PATCH", "/credit/v1/customers/D-7", json={"financials": financials})
         assert response.status_code == 422, response.text
         assert [e["field"] for e in response.json()["errors"]] == [field], response.json()
+    for raw in (b'{"financials": {"revenue": 1e400}}', b'{"financials": {"revenue": 1%s}}' % (b"0" * 400)):
+        response = await api.request("PATCH", "/credit/v1/customers/D-7", content=raw,
+                                     headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["financials.revenue"]
     dossier = await api.ok("GET", "/credit/v1/customers/D-7")
     assert dossier["financials"] == statements
     assert len(await api.ok("GET", "/credit/v1/customers/D-7/history")) == history

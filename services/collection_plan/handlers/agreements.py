@@ -203,10 +203,10 @@ async def unpay(uow: UnitOfWork, view: CustomerView, case: Case | None, agreemen
     shields the reversal item too. `case` is where the debt is chased now."""
     on = reversal.issue_date
     if case is not None and agreement.case_id != case.id:
-        if (old := await uow.session.get(Case, agreement.case_id) if agreement.case_id else None):
+        old = await uow.session.get(Case, agreement.case_id) if agreement.case_id else None
+        if old is not None:
             common.record(uow, old, on, "agreement_moved", f"payment {payment_id} bounced: "
-                                                           f"agreement {agreement.id} goes on in "
-                                                           f"case {case.id}")
+                          f"agreement {agreement.id} goes on in case {case.id}")
         agreement.case_id = case.id
     if reversal.invoice_id not in agreement.invoice_ids:
         agreement.invoice_ids = [*agreement.invoice_ids, reversal.invoice_id]

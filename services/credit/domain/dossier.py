@@ -3,7 +3,6 @@ and which changes are warning signs in themselves."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +31,7 @@ def figure_problem(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        if not math.isfinite(value) or abs(value) > FINANCIALS_NUMBER_MAX:
+        if not -FINANCIALS_NUMBER_MAX <= value <= FINANCIALS_NUMBER_MAX:  # NaN and infinity too
             return f"a number between -{FINANCIALS_NUMBER_MAX} and {FINANCIALS_NUMBER_MAX}"
         return None
     if isinstance(value, str):
