@@ -132,14 +132,12 @@ def _reductions(data: Any, event: CloudEvent
         return data.issue_date, None, [(a.invoice_id, "credit_note", data.credit_note_id, a.amount)
                                        for a in data.allocations]
     if isinstance(data, ev.CreditApplied):
-        from_payment = data.document_kind == "payment"
+        kind = "credit" if data.document_kind == "payment" else "credit_note"
+        payment_id = data.document_id if kind == "credit" else None
         # The same document may be applied to the same invoice more than once: key by event.
-        return (data.applied_on, data.document_id if from_payment else None,
-                [(data.invoice_id, "credit" if from_payment else "credit_note", event.id,
-                  data.amount)])
+        return data.applied_on, payment_id, [(data.invoice_id, kind, event.id, data.amount)]
     assert isinstance(data, ev.InvoiceWrittenOff)
-    return data.written_off_on, None, [
-        (data.invoice_id, "write_off", data.write_off_id, data.amount)]
+    return data.written_off_on, None, [(data.invoice_id, "write_off", data.write_off_id, data.amount)]
 
 
 async def on_money_allocated(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
