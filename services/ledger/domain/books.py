@@ -103,7 +103,8 @@ class Books:
         self._open: dict[str, dict[str, _OpenItems]] = defaultdict(lambda: defaultdict(_OpenItems))
         self._unapplied: dict[str, dict[str, list[Credit]]] = defaultdict(lambda: defaultdict(list))
         self._touched: dict[str, date] = {}  # customer -> latest date of its postings
-        # customer -> debts declared missed on posting: (invoice, as of, thresholds crossed)
+        # customer -> debts declared missed on posting: (invoice, as of, lowest and highest
+        # threshold crossed)
         self._declared: dict[str, list[tuple[Invoice, date, int, int]]] = defaultdict(list)
         self.actor = actor
         self.recorded_at = recorded_at

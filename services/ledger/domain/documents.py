@@ -30,7 +30,7 @@ class Invoice:
     memo: str | None = None
     order_id: str | None = None
     settled_on: date | None = None
-    declared: bool = False  # the sweep announced its missed payment
+    declared: bool = False  # its missed payment was announced (by the sweep, or on posting)
     # Taken off by credit notes and write-offs: not billed any more, so no discount on it.
     # Loaded only where the terms grant an early-payment discount.
     credited: int = 0
