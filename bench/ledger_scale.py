@@ -567,7 +567,8 @@ async def load_book(connection: asyncpg.Connection, invoices: int, customers: in
 
 def aging_sql() -> str:
     """The aging totals per customer, currency and bucket in one statement, written by hand:
-    open as of $1 = amount less the allocations effective by then."""
+    open as of $1 = amount less the allocations effective by then; and, as the bucket
+    'unapplied', the credit not applied by then (credit documents less their allocations)."""
     whens = " ".join(
         f"WHEN $1::date - i.due_date <= {high} THEN '{label}'"
         for label, _, high in BUCKETS if high is not None)
@@ -578,12 +579,22 @@ def aging_sql() -> str:
           LEFT JOIN (SELECT invoice_id, SUM(amount) AS paid FROM allocation
                       WHERE effective_on <= $1 GROUP BY invoice_id) p ON p.invoice_id = i.id
          WHERE i.issue_date <= $1 AND i.amount - COALESCE(p.paid, 0) > 0
-         GROUP BY 1, 2, 3"""
+         GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT c.customer_id, c.currency, 'unapplied', SUM(c.amount - COALESCE(u.used, 0))
+          FROM credit_document c
+          LEFT JOIN (SELECT document_kind, document_id, SUM(amount) AS used FROM allocation
+                      WHERE effective_on <= $1 GROUP BY 1, 2) u
+                 ON u.document_kind = c.kind AND u.document_id = c.id
+         WHERE c.document_date <= $1 AND c.amount - COALESCE(u.used, 0) > 0
+         GROUP BY 1, 2"""
 
 
 def aging_cells(report: dict[str, Any]) -> dict[tuple[str, str, str], int]:
-    return {(row["customer_id"], row["currency"], label): amount
-            for row in report["customers"] for label, amount in row["buckets"].items() if amount}
+    cells = {(row["customer_id"], row["currency"], label): amount
+             for row in report["customers"] for label, amount in row["buckets"].items() if amount}
+    return cells | {(row["customer_id"], row["currency"], "unapplied"): row["unapplied"]
+                    for row in report["customers"] if row["unapplied"]}
 
 
 async def measure_aging(runtime: ServiceRuntime, connection: asyncpg.Connection,

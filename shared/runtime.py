@@ -62,8 +62,9 @@ class ServiceDefinition:
     subscriptions: Callable[[], Mapping[str, EventHandler]]
     jobs: list[ScheduledJob] = field(default_factory=list)
     # The service's own policy settings (e.g. pydantic-settings with its own RECOUP_ names),
-    # built when the runtime starts, never at import; handlers read them as `uow.config`.
-    config: Callable[[], Any] | None = None
+    # built from the process settings when the runtime starts, never at import; handlers
+    # read them as `uow.config`.
+    config: Callable[[Settings], Any] | None = None
     workers: list[Callable[[ServiceRuntime], BackgroundWorker]] = field(default_factory=list)
     event_filter: Callable[[ServiceRuntime], EventFilter] | None = None
 
@@ -85,10 +86,7 @@ class ServiceRuntime:
         self.keyring = keyring
         self.transport = transport
         self.infra = definition.infra
-        self.config = definition.config() if definition.config else None
-        # Policy that depends on the process settings (environment, data folder) binds them.
-        if callable(bind := getattr(self.config, "bind_settings", None)):
-            self.config = bind(settings)
+        self.config = definition.config(settings) if definition.config else None
         self.database_url = settings.database_url(definition.name)
         self.engine = create_engine(self.database_url)
         self.sessions = sessionmaker(self.engine)

@@ -3,8 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from services.collection_plan import api, tables
-from services.collection_plan.config import CollectionsConfig
+from services.collection_plan import api, config, tables
 from services.collection_plan.handlers.sweep import run_sweep
 from services.collection_plan.subscriptions import subscriptions
 from shared.runtime import ScheduledJob, ServiceDefinition
@@ -22,5 +21,5 @@ def definition() -> ServiceDefinition:
         subscriptions=subscriptions,
         # After the ledger's overdue sweep, whose news it builds on.
         jobs=[ScheduledJob("collection-sweep", run_sweep, after=timedelta(hours=1))],
-        config=CollectionsConfig,
+        config=config.load,
     )

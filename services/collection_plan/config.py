@@ -16,6 +16,7 @@ from services.collection_plan.domain.contact import ContactPreferences
 from services.collection_plan.domain.interest import InterestPolicy
 from services.collection_plan.domain.priority import PriorityPolicy
 from services.collection_plan.domain.promises import PromisePolicy
+from shared.settings import Settings
 
 
 class CollectionsConfig(BaseSettings):
@@ -92,3 +93,7 @@ class CollectionsConfig(BaseSettings):
             self.contact_preferred_time, self.contact_window_minutes, self.contact_lunch_start,
             self.contact_lunch_end, tuple(self.contact_avoid_weekdays),
             self.contact_avoid_first_of_month, self.contact_month_end_within_days).validated()
+
+
+def load(_settings: Settings) -> CollectionsConfig:
+    return CollectionsConfig()

@@ -79,6 +79,9 @@ class InvoiceReduction(CollectionsTable, table=True):
     customer_id: str = Field(index=True, max_length=64)
     on: date
     amount: int = Field(sa_type=MONEY)
+    # The payment whose money it is (a payment, the discount it earned, its credit applied
+    # later): a payment that bounces takes its reductions back.
+    payment_id: str | None = Field(default=None, index=True, max_length=64)
 
 
 class PaymentView(CollectionsTable, table=True):
@@ -89,6 +92,7 @@ class PaymentView(CollectionsTable, table=True):
     amount: int = Field(sa_type=MONEY)
     currency: str = Field(max_length=3)
     received_on: date
+    reversed_on: date | None = None  # the ledger reversed it (it bounced): the money never came
 
 
 class InvoicePause(CollectionsTable, table=True):

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.credit.domain import holds, limits, rating, signals
 from services.credit.domain.detection import Thresholds
+from shared.settings import Settings
 
 
 class RungSetting(BaseModel):
@@ -100,5 +101,5 @@ class CreditConfig(BaseSettings):
         return tuple(r.rung() for r in self.ladder)
 
 
-def load() -> CreditConfig:
+def load(_settings: Settings) -> CreditConfig:
     return CreditConfig()

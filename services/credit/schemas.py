@@ -3,9 +3,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.credit.domain.dossier import DOCUMENT_KINDS, GRADES
+from services.credit.domain.dossier import (
+    DOCUMENT_KINDS,
+    FINANCIALS_KEY_MAX,
+    FINANCIALS_MAX_ENTRIES,
+    FINANCIALS_NUMBER_MAX,
+    FINANCIALS_TEXT_MAX,
+    GRADES,
+    figure_problem,
+)
 from services.credit.domain.holds import KINDS
 from services.credit.domain.signals import KINDS as SIGNAL_KINDS
 from services.credit.domain.terms import MODES
@@ -27,12 +35,28 @@ SignalKind = Literal[tuple(SIGNAL_KINDS)]  # type: ignore[valid-type]
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
+def _figure(value: Any) -> Any:
+    if (problem := figure_problem(value)) is not None:
+        raise ValueError(problem)
+    return value
+
+
+FinancialName = Annotated[str, Field(min_length=1, max_length=FINANCIALS_KEY_MAX)]
+Figure = Annotated[Any, AfterValidator(_figure)]
+
+
 class DiscountIn(BaseModel):
+    # Written terms say exactly what was agreed: a field we do not know is refused, never
+    # dropped unseen.
+    model_config = ConfigDict(extra="forbid")
+
     percent: int = Field(gt=0, lt=100)
     within_days: Days
 
 
 class TermsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     mode: TermsMode
     days: Days | None = Field(None, description="net_days (and deliver_two_settle_one)")
     day_of_month: int | None = Field(None, ge=1, le=31, description="monthly")
@@ -65,7 +89,13 @@ class DossierFields(BaseModel):
     address: str | None = Field(None, max_length=500)
     distance_km: int | None = Field(None, ge=0, le=100_000)
     legal_representative: str | None = Field(None, max_length=255)
-    financials: dict[str, Any] = Field(default_factory=dict, description="free-form figures")
+    financials: dict[FinancialName, Figure] = Field(
+        default_factory=dict, max_length=FINANCIALS_MAX_ENTRIES,
+        description=f"free-form figures, name -> value: at most {FINANCIALS_MAX_ENTRIES} "
+                    f"entries, names of 1 to {FINANCIALS_KEY_MAX} characters; a value is a "
+                    f"number (at most {FINANCIALS_NUMBER_MAX} either side of 0), a text of at "
+                    f"most {FINANCIALS_TEXT_MAX} characters, true/false or null",
+        examples=[{"revenue_2025": 52000000, "current_ratio": 1.4, "auditor": "Li & Co"}])
     financial_status: AssessmentIn | None = None
     market_network: AssessmentIn | None = None
     sales_ability: AssessmentIn | None = None

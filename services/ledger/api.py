@@ -247,6 +247,9 @@ async def get_aging(
         description="upper edges in days of the overdue buckets, e.g. 30,60,90 "
                     "(default 30,60,90,180,365)", examples=["30,60,90"])] = None,
 ) -> dict[str, Any]:
+    """An aged trial balance per customer (or salesperson) and currency, with totals: open
+    amounts per bucket and their `total`, the `unapplied` credit and the net `balance`
+    (`total - unapplied`: a customer's line is its account balance), as of the date."""
     try:
         edges = tuple(int(e) for e in buckets.split(",")) if buckets else DEFAULT_EDGES
         if edges and max(edges) > MAX_BUCKET_DAYS:  # as_of less that many: off the calendar

@@ -4,8 +4,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.ledger import api, sweep, tables
-from services.ledger.config import LedgerConfig
+from services.ledger import api, config, sweep, tables
 from services.ledger.subscriptions import subscriptions
 from shared.runtime import ScheduledJob, ServiceDefinition, ServiceRuntime
 
@@ -25,5 +24,5 @@ def definition() -> ServiceDefinition:
         routers=[api.router],
         subscriptions=subscriptions,
         jobs=[ScheduledJob("overdue-sweep", daily_sweep)],
-        config=LedgerConfig,
+        config=config.load,
     )

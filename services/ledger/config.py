@@ -7,6 +7,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.settings import Settings
+
 
 class LedgerConfig(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RECOUP_LEDGER_", extra="ignore")
@@ -20,3 +22,7 @@ class LedgerConfig(BaseSettings):
         2, ge=1, le=16,
         description="chunks the sweep works on at once on PostgreSQL (SQLite: always one); "
                     "each takes a database connection")
+
+
+def load(_settings: Settings) -> LedgerConfig:
+    return LedgerConfig()

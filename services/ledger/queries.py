@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import case, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.ledger.domain.aging import bucket_earliest_due_dates, days_past_due
@@ -101,39 +101,65 @@ async def account(session: AsyncSession, customer_id: str, as_of: date) -> dict[
 
 async def aging(session: AsyncSession, as_of: date, *, group_by: str = "customer",
                 buckets: tuple[Bucket, ...] = BUCKETS) -> dict[str, Any]:
-    """Open amounts per customer (or salesperson) and currency in the aging buckets,
-    bucketed by the database through date boundaries (one pass, no per-row Python)."""
+    """An aged trial balance: per customer (or salesperson) and currency, the open amounts
+    in the aging buckets (`total`), the unapplied credit (`unapplied`, a positive amount)
+    and the net (`balance`, what the account shows), never converted. One statement, so
+    that the invoices and the credit are read from the same snapshot; the database buckets
+    through date boundaries (no per-row Python). Credit is the customer's salesperson's."""
     open_rows = _open_invoices_as_of(as_of).add_columns(
         func.coalesce(Invoice.salesperson, LedgerCustomer.salesperson).label("owner")
     ).join(LedgerCustomer, LedgerCustomer.customer_id == Invoice.customer_id).subquery()
+    credit_rows = _unapplied_as_of(as_of).add_columns(LedgerCustomer.salesperson.label("owner")) \
+        .join(LedgerCustomer, LedgerCustomer.customer_id == CreditDocument.customer_id).subquery()
     whens = [(open_rows.c.due_date >= earliest, literal(label))
              for label, earliest in bucket_earliest_due_dates(as_of, buckets)]
     bucket = case(*whens, else_=literal(buckets[-1][0])).label("bucket")
     key = open_rows.c.customer_id if group_by == "customer" else open_rows.c.owner
-    rows = (await session.execute(
+    credit_key = credit_rows.c.customer_id if group_by == "customer" else credit_rows.c.owner
+    rows = (await session.execute(union_all(
         select(key, open_rows.c.currency, bucket, money_sum(open_rows.c.open_amount))
-        .group_by(key, open_rows.c.currency, bucket)
-    )).all()
+        .group_by(key, open_rows.c.currency, bucket),
+        # bucket NULL: unapplied credit
+        select(credit_key, credit_rows.c.currency, null(), money_sum(credit_rows.c.unapplied))
+        .group_by(credit_key, credit_rows.c.currency),
+    ))).all()
     labels = [label for label, _, _ in buckets]
-    groups: dict[tuple[str | None, str], dict[str, int]] = {}
-    totals: dict[str, dict[str, int]] = {}
+    groups: dict[tuple[str | None, str], _AgedRow] = {}
+    totals: dict[str, _AgedRow] = {}
     for owner, currency, label, amount in rows:
-        groups.setdefault((owner, currency), dict.fromkeys(labels, 0))[label] += amount
-        totals.setdefault(currency, dict.fromkeys(labels, 0))[label] += amount
+        for row in (groups.setdefault((owner, currency), _AgedRow(labels)),
+                    totals.setdefault(currency, _AgedRow(labels))):
+            row.add(label, amount)
     rows_key, id_key = ("customers", "customer_id") if group_by == "customer" else (
         "salespeople", "salesperson")
     return {
         "as_of": as_of,
         "buckets": labels,
         rows_key: [
-            {id_key: owner, "currency": cur, "buckets": b, "total": sum(b.values())}
-            for (owner, cur), b in sorted(groups.items(), key=lambda g: (g[0][0] or "", g[0][1]))
+            {id_key: owner, "currency": cur, **row.out()}
+            for (owner, cur), row in sorted(groups.items(), key=lambda g: (g[0][0] or "", g[0][1]))
         ],
-        "totals": [
-            {"currency": cur, "buckets": b, "total": sum(b.values())}
-            for cur, b in sorted(totals.items())
-        ],
+        "totals": [{"currency": cur, **row.out()} for cur, row in sorted(totals.items())],
     }
+
+
+class _AgedRow:
+    """One line of the aged trial balance: open amounts per bucket, and unapplied credit."""
+
+    def __init__(self, labels: list[str]) -> None:
+        self.buckets = dict.fromkeys(labels, 0)
+        self.unapplied = 0
+
+    def add(self, label: str | None, amount: int) -> None:
+        if label is None:
+            self.unapplied += amount
+        else:
+            self.buckets[label] += amount
+
+    def out(self) -> dict[str, Any]:
+        total = sum(self.buckets.values())
+        return {"buckets": self.buckets, "total": total, "unapplied": self.unapplied,
+                "balance": total - self.unapplied}
 
 
 # The accounts that make up what the customer owes us (or we owe the customer).

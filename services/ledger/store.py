@@ -277,6 +277,7 @@ async def save(uow: UnitOfWork, books: Books) -> Effects:
             update(CUSTOMER).where(CUSTOMER.c.customer_id == bindparam("b_customer"))
             .values(balance_version=bindparam("b_version")),
             [{"b_customer": c, "b_version": v} for c, v in effects.versions.items()])
+    await _write_notices(uow, effects)
     _emit(uow, effects.events)
     return effects
 
@@ -295,6 +296,14 @@ def _emit(uow: UnitOfWork, events: Iterable[Event]) -> None:
         if (encoder := encoders.get(event.type)) is None:
             encoder = encoders[event.type] = uow.encoder(contract)
         uow.emit_encoded((encoder(event.data),))
+
+
+async def _write_notices(uow: UnitOfWork, effects: Effects) -> None:
+    """The overdue notices of a debt declared missed on posting (a bounced payment's): the
+    sweep then finds them and does not announce it again."""
+    await insert_rows(uow.session, NOTICE, [
+        {"invoice_id": n.invoice_id, "threshold_days": n.threshold_days, "as_of": n.as_of}
+        for n in effects.notices])
 
 
 async def _write_journal(uow: UnitOfWork, effects: Effects) -> None:

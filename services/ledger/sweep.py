@@ -206,12 +206,13 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
     On PostgreSQL, a plain INSERT of the thresholds crossed less the notices the chunk's
     invoices already have, and the RETURNING grouped per invoice in the same statement (a
     CTE), so millions of notices need not cross the wire. The customers are locked, and
-    only the sweep writes notices, under those locks: so the notices read here are all there
-    are, and the unique index refuses a duplicate all the same (the chunk then rolls back
-    whole). ON CONFLICT DO NOTHING gets the same rows with half as much work again per
-    notice (a probe of the unique index before each insert, a speculative insertion
-    confirmed after it), and this insert is the sweep's critical path. SQLite (one writer
-    at a time, no INSERT in a CTE) inserts with ON CONFLICT and groups the RETURNING here."""
+    whoever writes notices (the sweep; a posting that declares a debt missed, store.save)
+    holds its customer's lock: so the notices read here are all there are, and the unique
+    index refuses a duplicate all the same (the chunk then rolls back whole). ON CONFLICT
+    DO NOTHING gets the same rows with half as much work again per notice (a probe of the
+    unique index before each insert, a speculative insertion confirmed after it), and this
+    insert is the sweep's critical path. SQLite (one writer at a time, no INSERT in a CTE)
+    inserts with ON CONFLICT and groups the RETURNING here."""
     thresholds = union_all(*(
         select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
         for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")

@@ -4,8 +4,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from services.reconciliation import api, tables
-from services.reconciliation.config import config
+from services.reconciliation import api, config, tables
 from services.reconciliation.domain.statement import statement_period_due
 from services.reconciliation.statements import run_completed, run_month
 from services.reconciliation.subscriptions import subscriptions
@@ -42,5 +41,5 @@ def definition() -> ServiceDefinition:
         routers=api.routers,
         subscriptions=subscriptions,
         jobs=[ScheduledJob("month-end-statements", month_end_statements)],
-        config=config,
+        config=config.load,
     )

@@ -7,10 +7,11 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.settings import Settings
 
 LINK_SECRET_FILE = "reconciliation-link-secret"
 DEFAULT_CSV_COLUMNS = {
@@ -76,7 +77,7 @@ class ReconciliationConfig(BaseSettings):
     pdf_fonts: list[str] = Field(default_factory=lambda: [DEJAVU, WQY_MICROHEI])
     supplier_name: str = Field("", description="printed at the top of statements")
 
-    # Bound from the process settings when the service starts (bind_settings).
+    # Bound from the process settings when the service starts (`load`).
     environment: str = "development"
     data_dir: Path = Path("var")
 
@@ -85,7 +86,7 @@ class ReconciliationConfig(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    def bind_settings(self, settings: Any) -> ReconciliationConfig:
+    def bound_to(self, settings: Settings) -> ReconciliationConfig:
         """Take the environment and data folder of the process; refuse production without a
         link secret, and in development keep a generated one under the data folder."""
         bound = self.model_copy(update={"environment": settings.environment,
@@ -98,7 +99,7 @@ class ReconciliationConfig(BaseSettings):
         return bound
 
     def secret(self) -> str:
-        assert self.link_secret is not None, "bind_settings() sets it"
+        assert self.link_secret is not None, "bound_to() sets it"
         return self.link_secret.get_secret_value()
 
 
@@ -113,5 +114,5 @@ def _development_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def config() -> ReconciliationConfig:
-    return ReconciliationConfig()
+def load(settings: Settings) -> ReconciliationConfig:
+    return ReconciliationConfig().bound_to(settings)

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.webhooks import api, tables
-from services.webhooks.config import WebhookConfig
+from services.webhooks import api, config, tables
 from services.webhooks.delivery import DeliveryWorker
 from services.webhooks.interest import Interest
 from services.webhooks.subscriptions import subscriptions
@@ -20,7 +19,7 @@ def definition() -> ServiceDefinition:
         migrations=Path(__file__).parent / "migrations" / "versions",
         routers=[api.router],
         subscriptions=subscriptions,
-        config=WebhookConfig,
+        config=config.load,
         workers=[DeliveryWorker.for_runtime],
         event_filter=lambda runtime: Interest.of(runtime).wants,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.webhooks.domain.policy import RetryPolicy
+from shared.settings import Settings
 
 
 class WebhookConfig(BaseSettings):
@@ -24,3 +25,7 @@ class WebhookConfig(BaseSettings):
     @property
     def retry(self) -> RetryPolicy:
         return RetryPolicy(self.max_attempts, self.retry_base_seconds, self.retry_max_seconds)
+
+
+def load(_settings: Settings) -> WebhookConfig:
+    return WebhookConfig()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+import uuid_utils
 from pydantic import BaseModel, ConfigDict
 from pydantic_core import to_json
 
@@ -112,14 +111,9 @@ class EventEncoder:
 
 
 def uuid7() -> str:
-    """A UUID of version 7 (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random
-    bits (the version and variant in between), so ids sort by time. Python has `uuid.uuid7`
-    from 3.14 only; this is its layout, written out for speed (uuid.UUID costs 1.5 µs)."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = value & ~(0xF << 76) | 0x7 << 76  # version 7
-    value = value & ~(0x3 << 62) | 0x2 << 62  # variant: RFC 9562
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """A UUID of version 7 (RFC 9562): ids that sort by time. Python has `uuid.uuid7` from
+    3.14 only; uuid-utils makes one three times faster than writing out the layout here."""
+    return str(uuid_utils.uuid7())
 
 
 def _json(value: Any) -> str:

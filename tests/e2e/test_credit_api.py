@@ -267,3 +267,55 @@ async def test_an_order_line_with_an_unknown_incentive_is_refused(api: Api) -> N
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "lines.1.incentive"
     assert "promotions" in response.json()["detail"]
+
+
+async def test_terms_with_a_field_we_do_not_know_are_refused_naming_it(api: Api) -> None:
+    for terms, field in (
+            ({"mode": "net_days", "days": 30, "grace_days": 5}, "terms.grace_days"),
+            ({"mode": "net_days", "days": 30, "early_payment_discount": {
+                "percent": 2, "within_days": 10, "up_to": 5_000}}, "terms.early_payment_discount.up_to")):
+        response = await api.request("POST", "/credit/v1/customers", json={**DEALER, "terms": terms})
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert field in response.json()["detail"]
+    assert (await api.request("GET", "/credit/v1/customers/D-7")).status_code == 404
+
+    # Every field CONTRACT.md documents is still taken, mode by mode.
+    discount = {"percent": 2, "within_days": 10}
+    await register(api, terms={"mode": "net_days", "days": 30, "early_payment_discount": discount})
+    for terms in ({"mode": "monthly", "day_of_month": 25}, {"mode": "one_off", "due_date": "2026-03-31"},
+                  {"mode": "deliver_two_settle_one", "days": 15}, {"mode": "cash"}):
+        patched = await api.ok("PATCH", "/credit/v1/customers/D-7", {"terms": terms})
+        assert patched["terms"] == terms
+    refused = await api.request("PATCH", "/credit/v1/customers/D-7",
+                                json={"terms": {"mode": "cash", "settle_in": "USD"}})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "terms.settle_in"
+    assert (await api.ok("GET", "/credit/v1/customers/D-7"))["terms"] == {"mode": "cash"}
+
+
+async def test_financials_hold_figures_within_limits_real_statements_fit(api: Api) -> None:
+    statements: dict[str, Any] = {f"balance_sheet_line_{n:03}": n * 1_000_000 for n in range(196)}
+    statements |= {"revenue_2025": 52_000_000_00, "current_ratio": 1.4, "audited": True,
+                   "auditor": "Li & Partners CPA"}
+    created = await register(api, financials=statements)
+    assert created["financials"] == statements
+    history = len(await api.ok("GET", "/credit/v1/customers/D-7/history"))
+
+    for financials, field in (
+            ({**statements, "one_more": 1}, "financials"),  # 201 entries
+            ({"x" * 65: 1}, f"financials.{'x' * 65}.[key]"),
+            ({"revenue": {"2025": 1}}, "financials.revenue"),
+            ({"revenue": [1, 2]}, "financials.revenue"),
+            ({"memo": "x" * 501}, "financials.memo"),
+            ({"revenue": 10**16}, "financials.revenue")):
+        response = await api.request("PATCH", "/credit/v1/customers/D-7", json={"financials": financials})
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field], response.json()
+    for raw in (b'{"financials": {"revenue": 1e400}}', b'{"financials": {"revenue": 1%s}}' % (b"0" * 400)):
+        response = await api.request("PATCH", "/credit/v1/customers/D-7", content=raw,
+                                     headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["financials.revenue"]
+    dossier = await api.ok("GET", "/credit/v1/customers/D-7")
+    assert dossier["financials"] == statements
+    assert len(await api.ok("GET", "/credit/v1/customers/D-7/history")) == history

@@ -83,7 +83,8 @@ async def test_allocations_overpayment_and_credit_notes(api: Api) -> None:
     aging = await api.ok("GET", "/ledger/v1/aging?as_of=2026-02-10")
     (row,) = aging["customers"]
     assert row["buckets"]["1-30"] == 200_000 and row["buckets"]["current"] == 60_000
-    assert aging["totals"] == [{"currency": "CNY", "buckets": row["buckets"], "total": 260_000}]
+    assert aging["totals"] == [{"currency": "CNY", "buckets": row["buckets"], "total": 260_000,
+                                "unapplied": 0, "balance": 260_000}]
 
 
 async def test_an_empty_allocation_list_leaves_the_money_unapplied(api: Api) -> None:
@@ -311,8 +312,9 @@ async def test_a_bounced_payment_brings_the_debt_back_with_its_age(api: Api) -> 
 
     aging = await api.ok("GET", "/ledger/v1/aging?as_of=2026-02-20")
     assert aging["customers"][0]["buckets"]["1-30"] == 100_000  # 20 days late, not "current"
+    # Past due when it bounced: the reversal announced the missed payment, not the sweep.
     sweep = await api.ok("POST", "/ledger/v1/sweeps", {"as_of": "2026-02-21"})
-    assert sweep["payment_missed"] == 1
+    assert sweep["payment_missed"] == 0
     # The payment and what it settled stay on the books, as history.
     assert (await api.ok("GET", "/ledger/v1/invoices/INV-1"))["settled_on"] == "2026-02-10"
 

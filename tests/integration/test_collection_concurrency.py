@@ -8,7 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from services.collection_plan.tables import Dispute, InvoicePause
 from shared.events import contracts as ev
 from shared.events import new_event
 from tests.support.collections import (
@@ -102,3 +104,37 @@ async def test_news_of_a_new_customer_handled_at_once_by_competing_consumers(tmp
         await asyncio.gather(*(handle(data) for data in news))
         cases = await announced(runtime, "collections.case.opened")
         assert len(cases) == 1
+
+
+async def test_a_dispute_racing_its_resolution_and_a_payment_takes_turns(tmp_path: Path) -> None:
+    """Competing consumers take a customer's dispute, its resolution and a payment side by
+    side: each waits for the customer, so none fails on a key the other just wrote."""
+    async with collections_alone("postgres", tmp_path) as (runtime, _):
+        await feed(runtime, registered("C1"),
+                   *overdue("C1", "C1-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+        handlers = runtime.definition.subscriptions()
+
+        async def handle(data: ev.EventData) -> None:
+            async with runtime.unit_of_work() as uow:
+                await handlers[data.event_type](uow, data, new_event("recoup/test", data))
+                await uow.commit()
+
+        for n in range(5):
+            dispute = dict(customer_id="C1", statement_id=f"ST-{n}", dispute_id=f"DSP-{n}",
+                           invoice_ids=["C1-1"])
+            await asyncio.gather(
+                handle(ev.StatementDisputed(**dispute, reason="short delivery")),
+                handle(ev.DisputeResolved(**dispute, resolution="rejected", note="",
+                                          resolved_by="x")),
+                handle(ev.PaymentReceived(
+                    customer_id="C1", payment_id=f"P-{n}", amount=1_000, currency="CNY",
+                    received_on=D("2026-02-06"), unapplied=0,
+                    allocations=[ev.Allocation(invoice_id="C1-1", amount=1_000)])))
+        async with runtime.read_sessions() as session:
+            open_pauses = (await session.execute(select(InvoicePause).where(
+                InvoicePause.ends_on.is_(None)))).scalars().all()
+            disputes = (await session.execute(select(Dispute))).scalars().all()
+        # Whichever came first, every dispute ends resolved and pauses nothing.
+        assert open_pauses == []
+        assert sorted((d.id, d.resolved_on is not None) for d in disputes) == [
+            (f"DSP-{n}", True) for n in range(5)]

@@ -20,6 +20,7 @@ from tests.support.collections import (
     overdue,
     registered,
 )
+from tests.support.outbox import emitted as announced
 
 D = date.fromisoformat
 
@@ -386,4 +387,105 @@ async def test_a_promise_paid_is_kept_when_the_position_overtakes_the_payment(tm
                 select(Promise.customer_id, Promise.status, Promise.resolved_on)
                 .order_by(Promise.customer_id))).all()
         assert found == [("C1", "kept", D("2026-02-09")), ("C2", "kept", D("2026-02-09"))]
+        await no_dead_letters(runtime)
+
+
+def _paid(customer_id: str, on: str = "2026-02-08") -> ev.PaymentReceived:
+    return ev.PaymentReceived(
+        customer_id=customer_id, payment_id=f"P-{customer_id}", amount=100_000, currency="CNY",
+        received_on=D(on), unapplied=0,
+        allocations=[ev.Allocation(invoice_id=f"{customer_id}-1", amount=100_000)])
+
+
+def _reversed(customer_id: str, on: str = "2026-02-12") -> ev.InvoicePosted:
+    """The ledger's reversal item of the payment above: owed again, as old as the invoice."""
+    return ev.InvoicePosted(customer_id=customer_id, invoice_id=f"REV-P-{customer_id}",
+                            amount=100_000, currency="CNY", issue_date=D(on),
+                            due_date=D("2026-01-31"), kind="reversal",
+                            reference_id=f"P-{customer_id}")
+
+
+def _position(customer_id: str, version: int, balance: int) -> ev.BalanceChanged:
+    # The ledger counts an item overdue once its sweep declared it: a reversal is not, yet.
+    return ev.BalanceChanged(customer_id=customer_id, version=version, as_of=D("2026-02-12"),
+                             balances=[ev.CurrencyBalance(currency="CNY", balance=balance,
+                                                          overdue=0)])
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_a_bounced_payment_keeps_no_promise_whatever_the_order_and_counts_once(
+        db: str, tmp_path: Path) -> None:
+    """C1: the payment keeps the promise, then its reversal comes, twice and replayed. C2:
+    the reversal and the position overtake the payment, which comes twice."""
+    async with collections_alone(db, tmp_path) as (runtime, client):
+        for customer_id in ("C1", "C2"):
+            await feed(runtime, registered(customer_id), *overdue(
+                customer_id, f"{customer_id}-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}")).json()
+            assert (await client.post(f"/v1/cases/{case['id']}/promises", json={
+                "amount": 100_000, "currency": "CNY", "promised_on": "2026-02-10",
+                "as_of": "2026-02-05"})).status_code == 201
+
+        await feed(runtime, _paid("C1"), _position("C1", 2, 0))
+        bounce = new_event("recoup/ledger", _reversed("C1"))
+        await runtime.transport.publish(bounce)
+        await runtime.transport.publish(bounce)  # redelivered: the inbox drops it
+        await feed(runtime, _reversed("C1"), _position("C1", 3, 100_000))  # a replay, then the position
+
+        await feed(runtime, _reversed("C2"), _position("C2", 3, 100_000))
+        await feed(runtime, _paid("C2"), _paid("C2"))
+
+        assert [k["customer_id"] for k in await announced(runtime, "collections.promise.kept")] == ["C1"]
+        assert [b["customer_id"] for b in await announced(runtime, "collections.promise.broken")] == ["C1"]
+        for customer_id in ("C1", "C2"):
+            (case,) = (await client.get(f"/v1/cases?customer_id={customer_id}&status=open")).json()
+            detail = (await client.get(f"/v1/cases/{case['id']}")).json()
+            assert [i["invoice_id"] for i in detail["invoices"]] == [f"REV-P-{customer_id}"]
+            bounced = [e["detail"] for e in detail["history"] if e["kind"] == "payment_bounced"]
+            assert bounced == [f"payment P-{customer_id} bounced: the promise of 100000 CNY for "
+                               f"2026-02-10 is {'broken' if customer_id == 'C1' else 'still open'}, 0 in"]
+            assert not [t for t in detail["open_tasks"] if "partial payment" in t["action"]]
+
+        # C2's promise, never kept, breaks on the next night like any other.
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-13"})).json()[
+            "promises_broken"] == 1
+        statuses = await rows(runtime, Promise)
+        assert sorted((p.customer_id, p.status, p.paid) for p in statuses) == [
+            ("C1", "broken", 0), ("C2", "broken", 0)]
+        kpis = (await client.get("/v1/kpis?as_of=2026-02-28")).json()
+        assert kpis["total"]["promises"] == {"kept": 0, "broken": 2, "kept_percent": 0.0}
+        await no_dead_letters(runtime)
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_an_instalment_paid_by_a_payment_already_reversed_is_not_paid(
+        db: str, tmp_path: Path) -> None:
+    async with collections_alone(db, tmp_path) as (runtime, client):
+        await feed(runtime, registered("C3"),
+                   *overdue("C3", "C3-1", 100_000, due=D("2026-01-31"), as_of=D("2026-02-05")))
+        response = await client.post("/v1/agreements", json={
+            "customer_id": "C3", "invoice_ids": ["C3-1"], "as_of": "2026-02-05",
+            "instalments": [{"due_date": "2026-02-20", "amount": 100_000}]})
+        assert response.status_code == 201, response.text
+        agreement_id = response.json()["id"]
+
+        bounce = new_event("recoup/ledger", _reversed("C3", "2026-02-18"))
+        await runtime.transport.publish(bounce)
+        await feed(runtime, _paid("C3", "2026-02-15"), ev.InvoiceSettled(
+            customer_id="C3", invoice_id="C3-1", currency="CNY", settled_on=D("2026-02-15")))
+        await runtime.transport.publish(bounce)
+
+        assert await announced(runtime, "collections.agreement.completed") == []
+        shown = (await client.get(f"/v1/agreements/{agreement_id}?as_of=2026-02-18")).json()
+        assert (shown["status"], shown["paid"]["amount"]) == ("active", 0)
+        assert shown["invoice_ids"] == ["C3-1", "REV-P-C3"]
+        (case,) = (await client.get("/v1/cases?customer_id=C3&status=open")).json()
+        detail = (await client.get(f"/v1/cases/{case['id']}")).json()
+        (reversal,) = [i for i in detail["invoices"] if i["invoice_id"] == "REV-P-C3"]
+        assert [p["reason"] for p in reversal["paused"]] == ["agreement"]
+
+        assert (await client.post("/v1/sweeps", json={"as_of": "2026-02-21"})).json()[
+            "agreements_broken"] == 1
+        (broken,) = await announced(runtime, "collections.agreement.broken")
+        assert (broken["missed_due_date"], broken["missed_amount"]) == ("2026-02-20", 100_000)
         await no_dead_letters(runtime)

@@ -243,6 +243,23 @@ async def test_a_broken_promise_escalates_at_once(feed: Feed) -> None:
     assert await holds(feed) == {}
 
 
+async def test_a_kept_promise_whose_payment_bounced_breaks_and_escalates(feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))
+    promise = dict(customer_id="C1", case_id="K1", promise_id="PR-1", amount=300_000,
+                   currency="CNY", promised_on=date(2026, 2, 10))
+    await feed.send(ev.PromiseKept(**promise, kept_on=date(2026, 2, 8)))
+    assert await holds(feed) == {}
+    # The cheque that kept it bounced after the promised day: collection-plan breaks it.
+    broken = ev.PromiseBroken(**promise, as_of=date(2026, 2, 12), paid=0)
+    await feed.send(broken)
+    assert "a promise to pay was broken" in (await holds(feed))["cash_only"].reason
+    # A late copy of the keeping does not mend it.
+    await feed.send(ev.PromiseKept(**promise, kept_on=date(2026, 2, 8)))
+    assert "cash_only" in await holds(feed)
+
+
 async def test_the_holds_a_collection_step_asks_for_stay_until_the_case_closes(feed: Feed) -> None:
     ledger = LedgerNews(feed, "C1")
     await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
@@ -337,6 +354,21 @@ async def test_a_completed_agreement_leaves_the_collection_holds_lifted_until_th
                                   reason="paid"))
     await feed.send(_visit(as_of=date(2026, 5, 5)))
     assert {"stop_shipments", "cash_only"} <= set(await holds(feed))
+
+
+async def test_a_completed_agreement_whose_last_payment_bounced_breaks_and_the_holds_come_back(
+        feed: Feed) -> None:
+    ledger = LedgerNews(feed, "C1")
+    await ledger.invoice("INV-1", 300_000, date(2026, 1, 1))
+    await ledger.sweep(date(2026, 2, 5))
+    await feed.send(_visit())
+    await feed.send(_agreement(ev.AgreementSigned, ["INV-1"]))
+    await feed.send(_agreement(ev.AgreementCompleted, ["INV-1"]))
+    assert await holds(feed) == {}
+    await feed.send(_agreement(ev.AgreementBroken, ["INV-1"]))
+    assert set(await holds(feed)) == {"stop_shipments", "cash_only"}
+    await feed.send(_agreement(ev.AgreementCompleted, ["INV-1"]))  # a late copy: still broken
+    assert set(await holds(feed)) == {"stop_shipments", "cash_only"}
 
 
 async def test_payment_behaviour_builds_a_history_and_moves_the_rating(feed: Feed) -> None:

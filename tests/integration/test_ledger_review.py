@@ -341,3 +341,19 @@ async def test_a_payment_with_the_longest_id_can_bounce(ledger: Ledger) -> None:
     short = await ledger.payment("P2", 1, "2026-01-10")
     assert short.status_code == 201
     assert (await ledger.api.ok("POST", f"{L}/payments/P2/reversal", body))["id"] == "REV-P2"
+
+
+async def test_a_credit_note_naming_no_invoice_pays_the_oldest_first_and_keeps_the_rest(
+        ledger: Ledger) -> None:
+    await ledger.customer()
+    await ledger.invoice("I1", 3_000, "2026-01-01")
+    await ledger.invoice("I2", 5_000, "2026-01-10")
+    note = await ledger.api.ok("POST", f"{L}/credit-notes", {
+        "id": "CN1", "customer_id": "C1", "amount": 9_000, "currency": "CNY",
+        "issue_date": "2026-01-15"})
+    assert note["allocations"] == [{"invoice_id": "I1", "amount": 3_000},
+                                   {"invoice_id": "I2", "amount": 5_000}]
+    assert note["unapplied"] == 1_000
+    account = await ledger.account("2026-01-15")
+    assert account["open_invoices"] == []
+    assert account["balance"] == [{"amount": -1_000, "currency": "CNY"}]

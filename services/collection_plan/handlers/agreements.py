@@ -1,6 +1,7 @@
 """Repayment agreements: checked against the invoices and the customer's current terms,
 then they shield their invoices from escalation and interest while kept. A missed
-instalment breaks one (escalation resumes where it was); paying it all completes it."""
+instalment breaks one (escalation resumes where it was); paying it all completes it. A
+payment towards it that bounces paid nothing: what it reopened is the agreement's too."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from sqlalchemy import func, select, update
 from services.collection_plan.domain.agreements import (
     Instalment,
     InvoiceFacts,
+    Miss,
     check_agreement,
     first_miss,
 )
 from services.collection_plan.domain.interest import month_of
 from services.collection_plan.handlers import cases, common
+from services.collection_plan.queries.agreements import payments_towards
 from services.collection_plan.tables import (
     Agreement,
     Case,
@@ -26,6 +29,7 @@ from services.collection_plan.tables import (
     InvoicePause,
     InvoiceReduction,
     InvoiceView,
+    PaymentView,
 )
 from shared.clock import now
 from shared.db import UnitOfWork
@@ -141,32 +145,82 @@ async def _record(uow: UnitOfWork, agreement: Agreement, on: date, kind: str, de
         common.record(uow, case, on, kind, f"agreement {agreement.id}: {detail}")
 
 
-async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
-    """Instalments whose date has passed short: the agreement is broken, its invoices
-    escalate again from the level the case had. Answers how many broke."""
-    broken = 0
+async def _miss(uow: UnitOfWork, agreement: Agreement, as_of: date) -> Miss | None:
     grace = common.config(uow).agreement_policy().grace_days
+    paid = await payments_towards(uow.session, agreement)
+    return first_miss(instalments_of(agreement), paid, as_of, grace)
+
+
+async def _break(uow: UnitOfWork, view: CustomerView, agreement: Agreement, miss: Miss,
+                 as_of: date) -> None:
+    """An instalment was missed: the agreement is broken, its invoices escalate again from
+    the level the case had."""
+    await _end(uow, agreement, "broken", as_of)
+    agreement.missed_due_date, agreement.missed_amount = miss.due_date, miss.missing
+    uow.emit(ev.AgreementBroken(
+        customer_id=view.customer_id, agreement_id=agreement.id,
+        invoice_ids=agreement.invoice_ids, currency=agreement.currency,
+        missed_due_date=miss.due_date, missed_amount=miss.missing, as_of=as_of))
+    await _record(uow, agreement, as_of, "agreement_broken",
+                  f"{miss.missing} {agreement.currency} short on the instalment of "
+                  f"{miss.due_date.isoformat()}")
+    case = await common.open_case_of(uow, view.customer_id)
+    if case is not None:
+        case.broken_commitments += 1
+        await cases.evaluate(uow, case, view, as_of, event="agreement_broken")
+
+
+async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> int:
+    """Instalments whose date has passed short break their agreements. Answers how many
+    broke."""
+    broken = 0
     for agreement in await _active(uow, view.customer_id):
-        paid = (await uow.session.execute(
-            select(InvoiceReduction.on, InvoiceReduction.amount)
-            .where(InvoiceReduction.invoice_id.in_(agreement.invoice_ids),
-                   InvoiceReduction.on >= agreement.signed_on,
-                   InvoiceReduction.kind != "write_off"))).all()
-        miss = first_miss(instalments_of(agreement), [(on, a) for on, a in paid], as_of, grace)
-        if miss is None:
-            continue
-        await _end(uow, agreement, "broken", as_of)
-        agreement.missed_due_date, agreement.missed_amount = miss.due_date, miss.missing
-        uow.emit(ev.AgreementBroken(
-            customer_id=view.customer_id, agreement_id=agreement.id,
-            invoice_ids=agreement.invoice_ids, currency=agreement.currency,
-            missed_due_date=miss.due_date, missed_amount=miss.missing, as_of=as_of))
-        await _record(uow, agreement, as_of, "agreement_broken",
-                      f"{miss.missing} {agreement.currency} short on the instalment of "
-                      f"{miss.due_date.isoformat()}")
-        broken += 1
-        case = await common.open_case_of(uow, view.customer_id)
-        if case is not None:
-            case.broken_commitments += 1
-            await cases.evaluate(uow, case, view, as_of, event="agreement_broken")
+        miss = await _miss(uow, agreement, as_of)
+        if miss is not None:
+            await _break(uow, view, agreement, miss, as_of)
+            broken += 1
     return broken
+
+
+async def paid_by(uow: UnitOfWork, payment: PaymentView) -> list[Agreement]:
+    """The agreements, running or completed, that the (bounced) payment paid towards."""
+    paid = (await uow.session.execute(
+        select(InvoiceReduction.invoice_id, InvoiceReduction.on)
+        .where(InvoiceReduction.payment_id == payment.payment_id))).all()
+    return [agreement for agreement in (await uow.session.execute(
+        select(Agreement).where(Agreement.customer_id == payment.customer_id,
+                                Agreement.status.in_(("active", "completed")))
+        .order_by(Agreement.signed_on, Agreement.id))).scalars()
+        if any(invoice_id in agreement.invoice_ids and on >= agreement.signed_on
+               for invoice_id, on in paid)]
+
+
+async def unpay(uow: UnitOfWork, view: CustomerView, case: Case | None, agreement: Agreement,
+                payment_id: str, reversal: InvoiceView) -> None:
+    """A payment towards the agreement bounced: the reversal item that owes its amount again
+    joins the agreement's arrears. An instalment whose date has passed short breaks the
+    agreement now, as the sweep would; otherwise it runs on (a completed one again) and
+    shields the reversal item too. `case` is where the debt is chased now."""
+    on = reversal.issue_date
+    if case is not None and agreement.case_id != case.id:
+        old = await uow.session.get(Case, agreement.case_id) if agreement.case_id else None
+        if old is not None:
+            common.record(uow, old, on, "agreement_moved", f"payment {payment_id} bounced: "
+                          f"agreement {agreement.id} goes on in case {case.id}")
+        agreement.case_id = case.id
+    if reversal.invoice_id not in agreement.invoice_ids:
+        agreement.invoice_ids = [*agreement.invoice_ids, reversal.invoice_id]
+    miss = await _miss(uow, agreement, on)
+    await _record(uow, agreement, on, "payment_bounced",
+                  f"payment {payment_id} bounced: {reversal.invoice_id} owes its "
+                  f"{reversal.amount} {reversal.currency} again"
+                  + (f", the instalment of {miss.due_date.isoformat()} is missed" if miss else
+                     ", the agreement runs on"))
+    if miss is not None:
+        await _break(uow, view, agreement, miss, on)
+        return
+    agreement.status, agreement.ended_on = "active", None
+    if await uow.session.get(InvoicePause, (reversal.invoice_id, "agreement", agreement.id)) is None:
+        uow.session.add(InvoicePause(invoice_id=reversal.invoice_id, reason="agreement",
+                                     reference_id=agreement.id, customer_id=view.customer_id,
+                                     starts_on=on))

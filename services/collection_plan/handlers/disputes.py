@@ -24,6 +24,7 @@ def _business_date(case: Case | None, event: CloudEvent) -> date:
 
 async def on_disputed(uow: UnitOfWork, data: ev.StatementDisputed, event: CloudEvent) -> None:
     dispute_id = data.dispute_id or f"statement:{data.statement_id}"
+    await common.customer(uow, data.customer_id)  # the customer first, like every writer
     case = await common.open_case_of(uow, data.customer_id)
     on = _business_date(case, event)
     invoice_ids = sorted({*data.invoice_ids, *(line.document_id for line in data.lines)})
@@ -46,6 +47,7 @@ async def on_disputed(uow: UnitOfWork, data: ev.StatementDisputed, event: CloudE
 
 
 async def on_resolved(uow: UnitOfWork, data: ev.DisputeResolved, event: CloudEvent) -> None:
+    view = await common.customer(uow, data.customer_id)  # the customer first, like every writer
     case = await common.open_case_of(uow, data.customer_id)
     on = _business_date(case, event)
     dispute = await uow.session.get(Dispute, data.dispute_id)
@@ -68,4 +70,4 @@ async def on_resolved(uow: UnitOfWork, data: ev.DisputeResolved, event: CloudEve
         CaseInvoice.case_id == case.id))).scalars().all()
     if set(chased) & set(dispute.invoice_ids):
         # Escalation resumes: the invoices' days past due count again, as of the resolution.
-        await cases.evaluate(uow, case, await common.customer(uow, data.customer_id), on)
+        await cases.evaluate(uow, case, view, on)

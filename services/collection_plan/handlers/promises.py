@@ -1,6 +1,7 @@
 """Promises to pay: recorded on a case; kept as soon as that money is in, challenged at once
 when a payment falls short of it, broken (and the case escalated) when the sweep finds the
-date passed without the money."""
+date passed without the money. Money of a payment that bounced never came: it keeps
+nothing, and a promise it kept is open again, or broken once its date has passed."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ async def _paid(uow: UnitOfWork, promise: Promise) -> int:
         .where(PaymentView.customer_id == promise.customer_id,
                PaymentView.currency == promise.currency,
                PaymentView.received_on >= promise.made_on,
-               PaymentView.received_on <= promise.promised_on)
+               PaymentView.received_on <= promise.promised_on,
+               PaymentView.reversed_on.is_(None))
     )).all()
     return paid_towards(((on, a) for on, a in payments), promise.made_on, promise.promised_on)
 
@@ -110,6 +112,50 @@ async def on_payment(uow: UnitOfWork, view: CustomerView, currency: str, amount:
                 templates=(TaskTemplate("call", f"challenge the partial payment: "
                                                 f"{promise.paid} of {promise.amount} {currency} "
                                                 f"promised for {promise.promised_on.isoformat()}"),))
+
+
+async def counted_by(uow: UnitOfWork, payment: PaymentView) -> list[Promise]:
+    """The promises the (bounced) payment's money counted towards: those still open, and
+    the kept ones that fall short without it; with what is in towards them now."""
+    found = []
+    for promise in (await uow.session.execute(
+        select(Promise).where(Promise.customer_id == payment.customer_id,
+                              Promise.currency == payment.currency,
+                              Promise.status.in_(("open", "kept")),
+                              Promise.made_on <= payment.received_on,
+                              Promise.promised_on >= payment.received_on)
+        .order_by(Promise.promised_on, Promise.id))).scalars():
+        promise.paid = await _paid(uow, promise)
+        if promise.status == "open" or promise.paid < promise.amount:
+            found.append(promise)
+    return found
+
+
+async def payment_bounced(uow: UnitOfWork, view: CustomerView, case: Case, promise: Promise,
+                          payment_id: str, on: date) -> None:
+    """A payment towards the promise bounced. A promise it kept is open again (the rest
+    still to come) while its date has not passed, else broken, which escalates at once.
+    `case` is where the debt is chased now: the promise goes on there, so that the sweep
+    breaks it if the money does not come."""
+    if promise.case_id != case.id:
+        old = await uow.session.get(Case, promise.case_id)
+        assert old is not None
+        common.record(uow, old, on, "promise_moved", f"payment {payment_id} bounced: promise "
+                                                     f"{promise.id} goes on in case {case.id}")
+        promise.case_id = case.id
+    broken = promise.status == "kept" and is_broken(
+        amount=promise.amount, paid=promise.paid, promised_on=promise.promised_on, as_of=on,
+        policy=common.config(uow).promise_policy())
+    now = "broken" if broken else "open again" if promise.status == "kept" else "still open"
+    common.record(uow, case, on, "payment_bounced",
+                  f"payment {payment_id} bounced: the promise of {promise.amount} "
+                  f"{promise.currency} for {promise.promised_on.isoformat()} is {now}, "
+                  f"{promise.paid} in")
+    if broken:
+        _broken(uow, case, promise, on)
+        await cases.evaluate(uow, case, view, on, event="promise_broken")
+    else:
+        promise.status, promise.resolved_on = "open", None
 
 
 async def sweep(uow: UnitOfWork, view: CustomerView, as_of: date) -> tuple[int, int]:

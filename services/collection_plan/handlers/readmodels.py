@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.collection_plan.handlers import agreements, common, promises, write_offs
+from services.collection_plan.handlers import agreements, bounces, common, promises, write_offs
 from services.collection_plan.handlers.cases import cancel_tasks
 from services.collection_plan.tables import (
+    Case,
     CaseInvoice,
     CollectionProfile,
     CustomerView,
@@ -113,29 +114,36 @@ async def on_invoice_posted(uow: UnitOfWork, data: ev.InvoicePosted, _: CloudEve
         open_amount=data.amount)
     uow.session.add(invoice)
     await _refresh(uow, invoice)
+    if data.kind == "reversal" and data.reference_id:
+        payment = await uow.session.get(PaymentView, data.reference_id)
+        if payment is not None:  # else the payment, when it comes, finds its reversal
+            await bounces.payment_bounced(uow, view, payment, invoice)
 
 
-def _reductions(data: Any, event: CloudEvent) -> tuple[date, list[tuple[str, str, str, int]]]:
-    """(date, [(invoice_id, kind, document_id, amount)]) of a ledger event."""
+def _reductions(data: Any, event: CloudEvent
+                ) -> tuple[date, str | None, list[tuple[str, str, str, int]]]:
+    """(date, the payment whose money it is, [(invoice_id, kind, document_id, amount)]) of a
+    ledger event."""
     if isinstance(data, ev.PaymentReceived):
-        return data.received_on, [
+        return data.received_on, data.payment_id, [
             *((a.invoice_id, "payment", data.payment_id, a.amount) for a in data.allocations),
             *((a.invoice_id, "discount", data.payment_id, a.amount) for a in data.discounts)]
     if isinstance(data, ev.CreditNotePosted):
-        return data.issue_date, [(a.invoice_id, "credit_note", data.credit_note_id, a.amount)
-                                 for a in data.allocations]
+        return data.issue_date, None, [(a.invoice_id, "credit_note", data.credit_note_id, a.amount)
+                                       for a in data.allocations]
     if isinstance(data, ev.CreditApplied):
         kind = "credit" if data.document_kind == "payment" else "credit_note"
+        payment_id = data.document_id if kind == "credit" else None
         # The same document may be applied to the same invoice more than once: key by event.
-        return data.applied_on, [(data.invoice_id, kind, event.id, data.amount)]
+        return data.applied_on, payment_id, [(data.invoice_id, kind, event.id, data.amount)]
     assert isinstance(data, ev.InvoiceWrittenOff)
-    return data.written_off_on, [(data.invoice_id, "write_off", data.write_off_id, data.amount)]
+    return data.written_off_on, None, [(data.invoice_id, "write_off", data.write_off_id, data.amount)]
 
 
 async def on_money_allocated(uow: UnitOfWork, data: Any, event: CloudEvent) -> None:
     """ledger.payment.received, .credit_note.posted, .credit.applied, .invoice.written_off:
     what is open shrinks with every reduction, partial ones included."""
-    on, reductions = _reductions(data, event)
+    on, payment_id, reductions = _reductions(data, event)
     merged: dict[tuple[str, str, str], int] = defaultdict(int)
     for invoice_id, kind, document_id, amount in reductions:
         merged[(invoice_id, kind, document_id)] += amount
@@ -143,12 +151,14 @@ async def on_money_allocated(uow: UnitOfWork, data: Any, event: CloudEvent) -> N
         if await uow.session.get(InvoiceReduction, (invoice_id, kind, document_id)) is None:
             uow.session.add(InvoiceReduction(invoice_id=invoice_id, kind=kind,
                                              document_id=document_id, customer_id=data.customer_id,
-                                             on=on, amount=amount))
+                                             on=on, amount=amount, payment_id=payment_id))
     touched = sorted({invoice_id for invoice_id, *_ in reductions})
+    reversal_paid = False
     for invoice_id in touched:
         invoice = await uow.session.get(InvoiceView, invoice_id)
         if invoice is not None:
             await _refresh(uow, invoice)
+            reversal_paid |= invoice.kind == "reversal" and invoice.open_amount == 0
         else:  # the invoice is not known yet: the case still sees its figure shrink
             for item in (await uow.session.execute(
                 select(CaseInvoice).where(CaseInvoice.invoice_id == invoice_id,
@@ -162,16 +172,25 @@ async def on_money_allocated(uow: UnitOfWork, data: Any, event: CloudEvent) -> N
     if isinstance(data, ev.InvoiceWrittenOff):
         await write_offs.booked(uow, data.write_off_id, on)
     await agreements.check_completion(uow, data.customer_id, touched, on)
+    if reversal_paid:  # the position may have told of it first, and kept the case open
+        await close_if_nothing_overdue(uow, await common.customer(uow, data.customer_id), on)
 
 
 async def _payment(uow: UnitOfWork, data: ev.PaymentReceived) -> None:
-    if await uow.session.get(PaymentView, data.payment_id) is None:
-        uow.session.add(PaymentView(payment_id=data.payment_id, customer_id=data.customer_id,
-                                    amount=data.amount, currency=data.currency,
-                                    received_on=data.received_on))
+    payment = await uow.session.get(PaymentView, data.payment_id)
+    if payment is None:
+        payment = PaymentView(payment_id=data.payment_id, customer_id=data.customer_id,
+                              amount=data.amount, currency=data.currency,
+                              received_on=data.received_on)
+        uow.session.add(payment)
     view = await common.customer(uow, data.customer_id)
     if view.last_payment_on is None or data.received_on > view.last_payment_on:
         view.last_payment_on = data.received_on
+    reversal = await uow.session.get(InvoiceView, ev.reversal_id(data.payment_id))
+    if reversal is not None and reversal.kind == "reversal":
+        # The bounce was heard first: this money never came, it keeps no promise.
+        await bounces.payment_bounced(uow, view, payment, reversal)
+        return
     await uow.session.flush()
     await promises.on_payment(uow, view, data.currency, data.amount, data.received_on)
 
@@ -199,6 +218,13 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, _: CloudE
     await close_if_nothing_overdue(uow, view, data.as_of)
 
 
+async def _chases_open_reversal(uow: UnitOfWork, case: Case) -> bool:
+    return (await uow.session.execute(
+        select(CaseInvoice.invoice_id).join(InvoiceView, InvoiceView.invoice_id == CaseInvoice.invoice_id)
+        .where(CaseInvoice.case_id == case.id, CaseInvoice.settled.is_(False),
+               InvoiceView.kind == "reversal").limit(1))).first() is not None
+
+
 async def close_if_nothing_overdue(uow: UnitOfWork, view: CustomerView, on: date) -> None:
     case = await common.open_case_of(uow, view.customer_id)
     if case is None or any(view.overdue.values()):
@@ -209,6 +235,8 @@ async def close_if_nothing_overdue(uow: UnitOfWork, view: CustomerView, on: date
                                                      or active_since <= case.dormant_on)
     if owes and (case.signal_class or still_dormant):
         return  # collecting everything owed, due or not, until it is paid
+    if owes and await _chases_open_reversal(uow, case):
+        return  # a bounced payment owed again: overdue before the ledger's sweep declares it
     case.status, case.closed_on, case.close_reason = "closed", on, "nothing overdue any more"
     await cancel_tasks(uow, case)
     await promises.settle_on_close(uow, case, on)

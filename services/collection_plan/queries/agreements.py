@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.collection_plan.tables import Agreement, InvoiceReduction
+from services.collection_plan.tables import Agreement, InvoiceReduction, PaymentView
 from shared.pagination import PageRequest, keyset
 
 
@@ -22,12 +22,24 @@ def agreement_query(customer_id: str | None, status: str | None, page: PageReque
     return keyset(query, [Agreement.signed_on, Agreement.id], page, descending=True)
 
 
+async def payments_towards(session: AsyncSession, agreement: Agreement,
+                           through: date | None = None) -> list[tuple[date, int]]:
+    """(date, amount) of what came in towards the plan since the signing: no write-off, and
+    no money of a payment that bounced."""
+    bounced = select(PaymentView.payment_id).where(PaymentView.reversed_on.is_not(None))
+    query = (select(InvoiceReduction.on, InvoiceReduction.amount)
+             .where(InvoiceReduction.invoice_id.in_(agreement.invoice_ids),
+                    InvoiceReduction.on >= agreement.signed_on,
+                    InvoiceReduction.kind != "write_off",
+                    or_(InvoiceReduction.payment_id.is_(None),
+                        InvoiceReduction.payment_id.not_in(bounced))))
+    if through is not None:
+        query = query.where(InvoiceReduction.on <= through)
+    return [(on, amount) for on, amount in (await session.execute(query)).all()]
+
+
 async def agreement_out(session: AsyncSession, agreement: Agreement, as_of: date) -> dict[str, Any]:
-    paid = (await session.execute(
-        select(InvoiceReduction.on, InvoiceReduction.amount)
-        .where(InvoiceReduction.invoice_id.in_(agreement.invoice_ids),
-               InvoiceReduction.on >= agreement.signed_on, InvoiceReduction.on <= as_of,
-               InvoiceReduction.kind != "write_off"))).all()
+    paid = await payments_towards(session, agreement, as_of)
     total_paid = sum(a for _, a in paid)
     due_so_far = 0
     instalments = []

@@ -17,6 +17,29 @@ DOCUMENT_KINDS = (
     "guarantee",
 )
 
+# `financials` is free-form, but a dossier is no file store: a full set of statements
+# (balance sheet, income statement, cash flow, key ratios) fits these with room to spare.
+FINANCIALS_MAX_ENTRIES = 200
+FINANCIALS_KEY_MAX = 64  # characters of a figure's name
+FINANCIALS_TEXT_MAX = 500  # characters of a figure given as text (an auditor, a note)
+FINANCIALS_NUMBER_MAX = 10**15  # the largest amount in minor units anywhere in Recoup
+
+
+def figure_problem(value: Any) -> str | None:
+    """What is wrong with one financial figure, if anything: a figure is a number, a short
+    text, true/false or null; a list or a nested object is no figure."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        if not -FINANCIALS_NUMBER_MAX <= value <= FINANCIALS_NUMBER_MAX:  # NaN and infinity too
+            return f"a number between -{FINANCIALS_NUMBER_MAX} and {FINANCIALS_NUMBER_MAX}"
+        return None
+    if isinstance(value, str):
+        return (None if len(value) <= FINANCIALS_TEXT_MAX
+                else f"a text of at most {FINANCIALS_TEXT_MAX} characters")
+    return "a figure is a number, a text, true/false or null, not a list or an object"
+
+
 # Fields whose change is recorded and announced (`credit.customer.updated`). The terms have
 # their own event (`credit.terms.changed`) but are recorded here too.
 FIELDS = (

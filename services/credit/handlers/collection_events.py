@@ -14,8 +14,11 @@ from shared.db import UnitOfWork
 from shared.events import CloudEvent
 from shared.events import contracts as ev
 
-# An agreement's life: a later status never goes back to an earlier one (news may overtake).
-AGREEMENT_ORDER = {"kept": 0, "broken": 1, "completed": 1}
+# A promise's and an agreement's life: a later status never goes back to an earlier one
+# (news may overtake). Broken is last: a payment that kept a promise or completed an
+# agreement may bounce, and then the same promise or agreement breaks.
+PROMISE_ORDER = {"made": 0, "kept": 1, "broken": 2}
+AGREEMENT_ORDER = {"kept": 0, "completed": 1, "broken": 2}
 
 
 async def on_case_escalated(uow: UnitOfWork, data: ev.CaseEscalated, event: CloudEvent) -> None:
@@ -44,15 +47,17 @@ async def on_case_closed(uow: UnitOfWork, data: ev.CaseClosed, event: CloudEvent
 
 
 async def _promise(uow: UnitOfWork, data: ev.PromiseMade | ev.PromiseKept | ev.PromiseBroken,
-                   status: str) -> Promise:
+                   status: str, on: date | None = None) -> bool:
+    """Record the promise's news; answers whether it moved the promise on."""
     promise = await uow.session.get(Promise, data.promise_id, with_for_update=True)
     if promise is None:
         promise = Promise(id=data.promise_id, customer_id=data.customer_id, amount=data.amount,
                           currency=data.currency, promised_on=data.promised_on, status="made")
         uow.session.add(promise)
-    if status != "made" and promise.status == "made":  # kept or broken is final
-        promise.status = status
-    return promise
+    if PROMISE_ORDER[status] <= PROMISE_ORDER[promise.status]:
+        return False
+    promise.status, promise.settled_on = status, on
+    return True
 
 
 async def on_promise_made(uow: UnitOfWork, data: ev.PromiseMade, _: CloudEvent) -> None:
@@ -60,18 +65,16 @@ async def on_promise_made(uow: UnitOfWork, data: ev.PromiseMade, _: CloudEvent) 
 
 
 async def on_promise_kept(uow: UnitOfWork, data: ev.PromiseKept, _: CloudEvent) -> None:
-    promise = await _promise(uow, data, "kept")
-    promise.settled_on = promise.settled_on or data.kept_on
+    await _promise(uow, data, "kept", data.kept_on)
 
 
 async def on_promise_broken(uow: UnitOfWork, data: ev.PromiseBroken, event: CloudEvent) -> None:
-    """A broken promise escalates at once: the ladder treats it as 15 days in default."""
+    """A broken promise escalates at once: the ladder treats it as 15 days in default. A
+    kept one breaks too when the payment that kept it bounced."""
     customer = await find_customer(uow, data.customer_id, lock=True)  # the customer first, always
-    promise = await _promise(uow, data, "broken")
-    if promise.status != "broken" or promise.settled_on is not None:
-        return
     on = data.as_of or data.promised_on
-    promise.settled_on = on
+    if not await _promise(uow, data, "broken", on):
+        return
     if customer is None:
         return
     customer.broken_promise = True

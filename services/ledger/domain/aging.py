@@ -30,6 +30,13 @@ def threshold_cutoffs(as_of: date) -> list[tuple[int, date]]:
     return [(t, as_of - timedelta(days=t)) for t in THRESHOLDS]
 
 
+def thresholds_crossed(due_date: date, as_of: date) -> list[int]:
+    """The thresholds an item due on `due_date` has crossed by `as_of`, lowest first: the
+    notices the sweep of that date records for it if it has none."""
+    days = days_past_due(due_date, as_of)
+    return [t for t in THRESHOLDS if days >= t]
+
+
 def overdue_news(lowest: int, highest: int) -> tuple[bool, int | None]:
     """What to announce for an invoice that crossed thresholds from `lowest` to `highest`
     since the last sweep: the missed payment (once, at 1 day), and the highest age

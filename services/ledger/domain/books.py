@@ -21,6 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.ledger.domain import allocation as alloc
+from services.ledger.domain.aging import days_past_due, overdue_news, thresholds_crossed
 from services.ledger.domain.commands import (
     ApplyCredit,
     PostCreditNote,
@@ -37,6 +38,7 @@ from services.ledger.domain.documents import (
     Event,
     Invoice,
     JournalEntry,
+    NoticeRow,
 )
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.domain.terms import TermsError, due_date_for
@@ -101,6 +103,9 @@ class Books:
         self._open: dict[str, dict[str, _OpenItems]] = defaultdict(lambda: defaultdict(_OpenItems))
         self._unapplied: dict[str, dict[str, list[Credit]]] = defaultdict(lambda: defaultdict(list))
         self._touched: dict[str, date] = {}  # customer -> latest date of its postings
+        # customer -> debts declared missed on posting: (invoice, as of, lowest and highest
+        # threshold crossed)
+        self._declared: dict[str, list[tuple[Invoice, date, int, int]]] = defaultdict(list)
         self.actor = actor
         self.recorded_at = recorded_at
         # Money is received, credited, written off or paid back on a day that has come: a
@@ -291,13 +296,28 @@ class Books:
         # Money that never came was not paid in time: the discounts it earned are owed too,
         # and their expense taken back.
         discount = sum(d.amount for d in self._discounts_earned_by(payment))
-        return self.post_invoice(PostInvoice(
+        reversal, created = self.post_invoice(PostInvoice(
             id=reversal_id(payment.id), customer_id=payment.customer_id,
             amount=payment.amount + discount,
             currency=payment.currency, issue_date=cmd.reversed_on,
             due_date=min(oldest_due, cmd.reversed_on), kind="reversal",
             reference_id=payment.id, memo=cmd.reason),
             counterpart=(("cash", -payment.amount), ("sales_discounts", -discount)))
+        if created:
+            self._declare_if_past_due(reversal, cmd.reversed_on)
+        return reversal, created
+
+    def _declare_if_past_due(self, invoice: Invoice, as_of: date) -> None:
+        """A debt already past due on the day it is booked (a bounced payment keeps the age
+        of what it paid) is declared missed at once, as the sweep of that day would declare
+        it: the notices that keep the sweep from announcing it again, and its news, which
+        `close` sends after the position that counts it overdue."""
+        crossed = thresholds_crossed(invoice.due_date, as_of)
+        if not crossed or invoice.open_amount == 0:  # not due yet, or credit paid it
+            return
+        invoice.declared = True
+        self.effects.notices.extend(NoticeRow(invoice.id, t, as_of) for t in crossed)
+        self._declared[invoice.customer_id].append((invoice, as_of, crossed[0], crossed[-1]))
 
     def _discounts_earned_by(self, payment: Credit) -> list[Credit]:
         found = []
@@ -319,8 +339,25 @@ class Books:
             self._emit("ledger.balance.changed", customer_id=customer_id,
                        version=customer.balance_version, as_of=as_of,
                        balances=self.position(customer_id))
+            for invoice, on, lowest, highest in self._declared.pop(customer_id, ()):
+                self._announce_overdue(invoice, on, lowest, highest, customer.balance_version)
         self._touched.clear()
         return self.effects
+
+    def _announce_overdue(self, invoice: Invoice, as_of: date, lowest: int, highest: int,
+                          version: int) -> None:
+        """The sweep's news of an invoice declared missed: the missed payment, and the
+        highest age threshold crossed; with the version of the position before them."""
+        missed, aged = overdue_news(lowest, highest)
+        fields = dict(customer_id=invoice.customer_id, invoice_id=invoice.id,
+                      currency=invoice.currency, open_amount=invoice.open_amount,
+                      due_date=invoice.due_date, as_of=as_of,
+                      days_past_due=days_past_due(invoice.due_date, as_of),
+                      balance_version=version)
+        if missed:
+            self._emit("ledger.payment.missed", **fields)
+        if aged is not None:
+            self._emit("ledger.invoice.aged", **fields, threshold_days=aged)
 
     def position(self, customer_id: str) -> list[dict[str, Any]]:
         totals: dict[str, CurrencyTotals] = {}

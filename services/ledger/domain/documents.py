@@ -30,7 +30,7 @@ class Invoice:
     memo: str | None = None
     order_id: str | None = None
     settled_on: date | None = None
-    declared: bool = False  # the sweep announced its missed payment
+    declared: bool = False  # its missed payment was announced (by the sweep, or on posting)
     # Taken off by credit notes and write-offs: not billed any more, so no discount on it.
     # Loaded only where the terms grant an early-payment discount.
     credited: int = 0
@@ -102,6 +102,15 @@ class JournalEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class NoticeRow:
+    """An overdue threshold announced for an invoice (the sweep's memory)."""
+
+    invoice_id: str
+    threshold_days: int
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """An integration event the rules caused: its contract's type and its fields
     (shared/events/contracts.py gives them their schema at the edge)."""
@@ -121,4 +130,5 @@ class Effects:
     allocations: list[AllocationRow] = field(default_factory=list)
     journal: list[JournalEntry] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    notices: list[NoticeRow] = field(default_factory=list)  # a debt declared missed at once
     versions: dict[str, int] = field(default_factory=dict)  # customer -> new balance version

@@ -9,6 +9,7 @@ from services.ledger.domain.aging import (
     days_past_due,
     overdue_news,
     threshold_cutoffs,
+    thresholds_crossed,
 )
 from shared.aging import LABELS, bucket_for
 
@@ -32,10 +33,12 @@ def test_date_boundaries_bucket_like_days_past_due(days: int) -> None:
 
 @given(st.integers(-100, 400))
 def test_threshold_cutoffs_cross_like_days_past_due(days: int) -> None:
-    """The sweep finds invoices past each threshold by due date; it must agree with days."""
+    """The sweep finds invoices past each threshold by due date; it must agree with days,
+    and with what a reversal declares at once (thresholds_crossed)."""
     due = AS_OF - timedelta(days=days)
     crossed = [t for t, cutoff in threshold_cutoffs(AS_OF) if due <= cutoff]
     assert crossed == [t for t in THRESHOLDS if days_past_due(due, AS_OF) >= t]
+    assert crossed == thresholds_crossed(due, AS_OF)
 
 
 def test_overdue_news_is_the_missed_payment_once_and_the_highest_new_threshold() -> None:

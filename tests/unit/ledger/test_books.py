@@ -195,3 +195,31 @@ def test_the_position_counts_only_what_the_sweep_declared_overdue() -> None:
     assert position["balances"] == [
         {"currency": "CNY", "balance": 1_000, "overdue": 700, "oldest_overdue_due_date": D},
         {"currency": "USD", "balance": 100, "overdue": 0, "oldest_overdue_due_date": None}]
+
+
+@pytest.mark.parametrize(("credit", "declared_open"), [(600, 400), (1_000, None)])
+def test_a_reversal_past_due_is_declared_for_what_credit_leaves_open(
+        credit: int, declared_open: int | None) -> None:
+    """P1 paid I1 (due 01-31) and bounced on 02-20; P2's unapplied credit pays the reversal
+    first. What it leaves open is declared missed at once, as the sweep of 02-20 would
+    (thresholds 1 and 15, the position before the news); nothing if it leaves nothing."""
+    b = books(version=2)
+    b.post_invoice(invoice(1, 1_000))
+    b.post_payment(PostPayment("P1", "C1", 1_000, "CNY", date(2026, 2, 10)))
+    b.post_payment(PostPayment("P2", "C1", credit, "CNY", date(2026, 2, 12), allocations=()))
+    b.reverse_payment(ReversePayment("P1", date(2026, 2, 20), "returned"))
+    effects = b.close()
+    kinds = [e.type for e in effects.events]
+    if declared_open is None:
+        assert effects.notices == [] and "ledger.payment.missed" not in kinds
+        return
+    assert [(n.invoice_id, n.threshold_days, n.as_of) for n in effects.notices] == [
+        ("REV-P1", 1, date(2026, 2, 20)), ("REV-P1", 15, date(2026, 2, 20))]
+    assert kinds[-3:] == ["ledger.balance.changed", "ledger.payment.missed", "ledger.invoice.aged"]
+    (position,) = events(b, "ledger.balance.changed")
+    assert position["balances"][0]["overdue"] == declared_open
+    (missed,) = events(b, "ledger.payment.missed")
+    (aged,) = events(b, "ledger.invoice.aged")
+    assert (missed["open_amount"], missed["days_past_due"], missed["balance_version"]) == (
+        declared_open, 20, 3)
+    assert aged["threshold_days"] == 15

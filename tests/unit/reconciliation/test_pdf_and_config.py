@@ -31,7 +31,7 @@ ISSUED = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 
 
 def config(tmp_path: Path, **overrides: object) -> ReconciliationConfig:
-    return ReconciliationConfig(**overrides).bind_settings(
+    return ReconciliationConfig(**overrides).bound_to(
         SimpleNamespace(environment="development", data_dir=tmp_path))
 
 
@@ -121,8 +121,8 @@ def test_the_pdf_of_a_customer_whose_id_is_not_ascii_is_served(tmp_path: Path) -
 
 def test_production_refuses_to_start_without_a_link_secret(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="RECOUP_RECONCILIATION_LINK_SECRET"):
-        ReconciliationConfig().bind_settings(SimpleNamespace(environment="production", data_dir=tmp_path))
-    given = ReconciliationConfig(link_secret="s3cret").bind_settings(
+        ReconciliationConfig().bound_to(SimpleNamespace(environment="production", data_dir=tmp_path))
+    given = ReconciliationConfig(link_secret="s3cret").bound_to(
         SimpleNamespace(environment="production", data_dir=tmp_path))
     assert given.secret() == "s3cret" and not (tmp_path / LINK_SECRET_FILE).exists()
 
