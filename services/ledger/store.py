@@ -25,7 +25,7 @@ from services.ledger.domain.commands import (
     ReversePayment,
     WriteOff,
 )
-from services.ledger.domain.documents import Credit, Customer, Effects, Invoice
+from services.ledger.domain.documents import Credit, Customer, Effects, Event, Invoice
 from services.ledger.domain.terms import Terms
 from services.ledger.tables import (
     Allocation,
@@ -39,6 +39,7 @@ from services.ledger.tables import Invoice as InvoiceRow
 from shared.bulk import insert_rows
 from shared.clock import now
 from shared.db import UnitOfWork, money_sum
+from shared.events import EventEncoder
 from shared.events.contracts import EVENT_TYPES, reversal_id
 
 Command = PostInvoice | PostPayment | PostCreditNote | WriteOff | ApplyCredit | ReversePayment
@@ -277,9 +278,24 @@ async def save(uow: UnitOfWork, books: Books) -> Effects:
             .values(balance_version=bindparam("b_version")),
             [{"b_customer": c, "b_version": v} for c, v in effects.versions.items()])
     await _write_notices(uow, effects)
-    for event in effects.events:
-        uow.emit(EVENT_TYPES[event.type](**event.data))
+    _emit(uow, effects.events)
     return effects
+
+
+def _emit(uow: UnitOfWork, events: Iterable[Event]) -> None:
+    """The events in their order, written out from the rules' plain data (EventEncoder: the
+    same JSON as the contracts' models, the first of each type checked against its model to
+    the byte, at a fraction of the cost: a batch emits thousands). Data whose fields are not
+    the contract's, in its order, goes through the model instead."""
+    encoders: dict[str, EventEncoder] = {}
+    for event in events:
+        contract = EVENT_TYPES[event.type]
+        if tuple(event.data) != tuple(contract.model_fields):
+            uow.emit(contract(**event.data))
+            continue
+        if (encoder := encoders.get(event.type)) is None:
+            encoder = encoders[event.type] = uow.encoder(contract)
+        uow.emit_encoded((encoder(event.data),))
 
 
 async def _write_notices(uow: UnitOfWork, effects: Effects) -> None:

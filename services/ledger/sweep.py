@@ -8,8 +8,9 @@ carries that version.
 
 Per chunk: lock the next customers with overdue items (in key order, like every posting,
 so the two never deadlock); record the notices not given yet with one
-`INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING` (grouped per invoice in the same
-statement on PostgreSQL); if anything is new, read the open invoices of the customers with
+`INSERT ... SELECT ... RETURNING` of the thresholds crossed less the notices already there
+(grouped per invoice in the same statement on PostgreSQL; see `_record_notices`); if
+anything is new, read the open invoices of the customers with
 news (what the events carry, and the positions' totals) and their unapplied credit; write
 the events out (EventEncoder: no model per event); commit. The notices make the sweep
 idempotent per invoice and threshold, so chunks commit on their own: a re-run, or a
@@ -34,6 +35,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    insert,
     literal,
     literal_column,
     select,
@@ -201,38 +203,52 @@ async def _record_notices(uow: UnitOfWork, customers: list[str], as_of: date
     """A notice for every (open invoice, threshold) crossed that has none yet; answers per
     invoice newly noticed: its customer, the lowest and highest new thresholds, how many.
 
-    ON CONFLICT on the unique index, not NOT EXISTS: an anti-join is only as good as the
-    planner's idea of the notices table, which the first sweep over a large book multiplies
-    while it runs (and with the customers locked, it would save nothing: a conflict costs
-    the same index probe). On PostgreSQL the RETURNING is grouped per invoice in the same
-    statement (a CTE), so millions of notices need not cross the wire; SQLite has no INSERT
-    in a CTE, so there it is grouped here."""
+    On PostgreSQL, a plain INSERT of the thresholds crossed less the notices the chunk's
+    invoices already have, and the RETURNING grouped per invoice in the same statement (a
+    CTE), so millions of notices need not cross the wire. The customers are locked, and
+    whoever writes notices (the sweep; a posting that declares a debt missed, store.save)
+    holds its customer's lock: so the notices read here are all there are, and the unique
+    index refuses a duplicate all the same (the chunk then rolls back whole). ON CONFLICT
+    DO NOTHING gets the same rows with half as much work again per notice (a probe of the
+    unique index before each insert, a speculative insertion confirmed after it), and this
+    insert is the sweep's critical path. SQLite (one writer at a time, no INSERT in a CTE)
+    inserts with ON CONFLICT and groups the RETURNING here."""
     thresholds = union_all(*(
         select(literal(days, Integer).label("threshold_days"), literal(cutoff, Date).label("cutoff"))
         for days, cutoff in threshold_cutoffs(as_of))).subquery("threshold")
     crossed = select(INVOICE.c.id, thresholds.c.threshold_days, literal(as_of, Date)).where(
         INVOICE.c.customer_id.in_(customers), OPEN, INVOICE.c.due_date <= thresholds.c.cutoff)
-    postgres = uow.session.bind.dialect.name == "postgresql"
-    statement = (
-        conflict_insert(uow.session, NOTICE)
-        .from_select(["invoice_id", "threshold_days", "as_of"], crossed)
-        .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
-        .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
-    )
-    if postgres:
-        # Compiling this statement's expressions (JIT, for its cost estimate) takes longer
-        # than running them over a chunk.
-        await uow.session.execute(text("SET LOCAL jit = off"))
-        new = statement.cte("new")
-        return {invoice_id: (lowest, highest, count) for invoice_id, lowest, highest, count in
-                await uow.session.execute(
-                    select(new.c.invoice_id, func.min(new.c.threshold_days),
-                           func.max(new.c.threshold_days), func.count())
-                    .group_by(new.c.invoice_id))}
-    noticed: dict[str, list[int]] = defaultdict(list)
-    for invoice_id, days in await uow.session.execute(statement):
-        noticed[invoice_id].append(days)
-    return {invoice_id: (min(days), max(days), len(days)) for invoice_id, days in noticed.items()}
+    columns = ["invoice_id", "threshold_days", "as_of"]
+    if uow.session.bind.dialect.name != "postgresql":
+        statement = (conflict_insert(uow.session, NOTICE).from_select(columns, crossed)
+                     .on_conflict_do_nothing(index_elements=["invoice_id", "threshold_days"])
+                     .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days))
+        noticed: dict[str, list[int]] = defaultdict(list)
+        for invoice_id, days in await uow.session.execute(statement):
+            noticed[invoice_id].append(days)
+        return {invoice_id: (min(days), max(days), len(days))
+                for invoice_id, days in noticed.items()}
+    # Compiling this statement's expressions (JIT, for its cost estimate) takes longer than
+    # running them over a chunk.
+    await uow.session.execute(text("SET LOCAL jit = off"))
+    # The notices already there: read whole before the first row goes in (MATERIALIZED; a
+    # lookup per row, interleaved with the inserts, may be planned as a scan of the table
+    # the statement grows), by the unique index (= ANY of an array: IN (SELECT ...) may be
+    # planned as a hash of the whole notices table).
+    chunk_invoices = select(INVOICE.c.id).where(INVOICE.c.customer_id.in_(customers), OPEN)
+    had = (select(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
+           .where(NOTICE.c.invoice_id == func.any(func.array(chunk_invoices.scalar_subquery())))
+           .cte("had").prefix_with("MATERIALIZED"))
+    new = (insert(NOTICE)
+           .from_select(columns, crossed.where(~exists().where(
+               had.c.invoice_id == INVOICE.c.id, had.c.threshold_days == thresholds.c.threshold_days)))
+           .returning(NOTICE.c.invoice_id, NOTICE.c.threshold_days)
+           .cte("new"))
+    return {invoice_id: (lowest, highest, count) for invoice_id, lowest, highest, count in
+            await uow.session.execute(
+                select(new.c.invoice_id, func.min(new.c.threshold_days),
+                       func.max(new.c.threshold_days), func.count())
+                .group_by(new.c.invoice_id))}
 
 
 async def _open_items(uow: UnitOfWork, customers: list[str], as_of: date,
