@@ -20,11 +20,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, insert
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -41,8 +42,8 @@ class AuditTrail:
     """Group commit of audit rows: a check hands its row over and waits; whoever gets the
     turn writes every row waiting at that moment in one transaction."""
 
-    def __init__(self, runtime: ServiceRuntime) -> None:
-        self._runtime = runtime
+    def __init__(self, write_rows: Callable[[list[dict[str, Any]]], Awaitable[None]]) -> None:
+        self._write_rows = write_rows
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._turn = asyncio.Lock()
 
@@ -51,6 +52,9 @@ class AuditTrail:
         self._waiting.append((row, written))
         async with self._turn:
             if not written.done():
+                # An inline write never lets the loop run: one round first, so the checks
+                # answered meanwhile hand their rows over to this commit.
+                await asyncio.sleep(0)
                 batch, self._waiting = self._waiting, []
                 # Shielded: a caller that goes away must not take the others' rows with it.
                 await asyncio.shield(self._flush(batch))
@@ -58,9 +62,7 @@ class AuditTrail:
 
     async def _flush(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
         try:
-            async with self._runtime.unit_of_work("credit-check-audit") as uow:
-                await uow.session.execute(insert(CreditCheck), [row for row, _ in batch])
-                await uow.commit()
+            await self._write_rows([row for row, _ in batch])
         except Exception as exc:
             for _, written in batch:
                 written.set_exception(exc)
@@ -86,13 +88,14 @@ def _writes(conn: Connection) -> Writes:
 class CheckPath:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self._runtime = runtime
-        self.audit = AuditTrail(runtime)
+        self.audit = AuditTrail(self._write_audit)
         url = runtime.database_url
         self._reader: Engine | None = None
         self._writer: Engine | None = None
         if url.startswith("sqlite"):
             plain = url.replace("+aiosqlite", "")
-            self._reader = _sqlite(create_engine(plain), begin="BEGIN", pragmas=(
+            # No BEGIN: each read is one statement, and one statement is one snapshot.
+            self._reader = _sqlite(create_engine(plain), begin=None, pragmas=(
                 "PRAGMA query_only=ON", "PRAGMA busy_timeout=30000"))
             self._writer = _sqlite(create_engine(plain), begin="BEGIN IMMEDIATE", pragmas=(
                 "PRAGMA busy_timeout=0", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"))
@@ -114,14 +117,34 @@ class CheckPath:
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Reads]:
         if self._reader is not None:
-            with self._reader.begin() as conn:  # one read snapshot (WAL), inline
+            with self._reader.connect() as conn:  # inline, autocommit (WAL)
                 yield _reads(conn)
             return
-        reads = _AutocommitReads(self._autocommit)
+        reads = _Autocommit(self._autocommit)
         try:
             yield reads.read
         finally:
             await reads.close()
+
+    async def _write_audit(self, rows: list[dict[str, Any]]) -> None:
+        """SQLite: inline in this process's turn to write if the lock is free, else in a
+        unit of work. PostgreSQL: one INSERT in autocommit, which is one transaction."""
+        if self._writer is None:
+            statement = postgresql.insert(CreditCheck).on_conflict_do_nothing()  # safe to repeat
+            autocommit = _Autocommit(self._autocommit)
+            try:
+                await autocommit.write(statement, rows)
+            finally:
+                await autocommit.close()
+            return
+        async with self.writing() as inline:
+            if inline is not None:
+                _, write = inline
+                await write(insert(CreditCheck), rows)
+                return
+        async with self._runtime.unit_of_work("credit-check-audit") as uow:
+            await uow.session.execute(insert(CreditCheck), rows)
+            await uow.commit()
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[tuple[Reads, Writes] | None]:
@@ -146,29 +169,37 @@ class CheckPath:
         yield None  # out of the turn: the unit of work takes its own
 
 
-class _AutocommitReads:
-    """Reads on one autocommit connection of the check's pool, which pings nothing on
+class _Autocommit:
+    """Statements on one autocommit connection of the check's pool, which pings nothing on
     checkout: a connection the server dropped (a restart, an idle kill) fails its first
     statement. That statement runs once more on a fresh connection (the pool invalidates
-    every connection as old as the dead one); autocommit reads are safe to repeat."""
+    every connection as old as the dead one); only statements safe to repeat come here
+    (reads, inserts that skip rows already there)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
 
     async def read(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        return await self._retried(lambda conn: conn.execute(statement, params), fetch=True)
+
+    async def write(self, statement: Executable, params: Any) -> None:
+        await self._retried(lambda conn: conn.execute(statement, params), fetch=False)
+
+    async def _retried(self, run: Callable[[AsyncConnection], Awaitable[Any]], *, fetch: bool) -> Any:
         try:
-            return await self._execute(statement, params)
+            return await self._execute(run, fetch)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             await self.close()
-        return await self._execute(statement, params)  # once: a second failure is real
+        return await self._execute(run, fetch)  # once: a second failure is real
 
-    async def _execute(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    async def _execute(self, run: Callable[[AsyncConnection], Awaitable[Any]], fetch: bool) -> Any:
         if self._connection is None:
             self._connection = await self._engine.connect()
-        return (await self._connection.execute(statement, params)).all()
+        result = await run(self._connection)
+        return result.all() if fetch else None
 
     async def close(self) -> None:
         if self._connection is not None:
@@ -176,7 +207,7 @@ class _AutocommitReads:
             await connection.close()
 
 
-def _sqlite(engine: Engine, *, begin: str, pragmas: tuple[str, ...]) -> Engine:
+def _sqlite(engine: Engine, *, begin: str | None, pragmas: tuple[str, ...]) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy, not pysqlite, says BEGIN
@@ -185,8 +216,9 @@ def _sqlite(engine: Engine, *, begin: str, pragmas: tuple[str, ...]) -> Engine:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+    if begin is not None:
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql(begin)
 
     return engine
