@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.dialects import postgresql
@@ -36,6 +36,7 @@ from services.credit.tables import CreditCheck
 from shared.runtime import ServiceRuntime
 
 KEY = "credit.check_path"
+T = TypeVar("T")
 
 
 class AuditTrail:
@@ -105,7 +106,11 @@ class CheckPath:
             self._autocommit = create_async_engine(
                 url, isolation_level="AUTOCOMMIT", pool_size=10, max_overflow=10,
                 pool_reset_on_return=None, pool_recycle=300)
+            # Reserving checks' transactions: a pool of their own, pinging nothing either.
+            self._transactions = create_async_engine(url, pool_size=10, max_overflow=10,
+                                                     pool_recycle=300)
             runtime.on_close(self._autocommit.dispose)
+            runtime.on_close(self._transactions.dispose)
 
     @classmethod
     def of(cls, runtime: ServiceRuntime) -> CheckPath:
@@ -145,6 +150,38 @@ class CheckPath:
         async with self._runtime.unit_of_work("credit-check-audit") as uow:
             await uow.session.execute(insert(CreditCheck), rows)
             await uow.commit()
+
+    async def in_transaction(self, work: Callable[[Reads, Writes], Awaitable[T]]) -> T | None:
+        """`work` in one write transaction of the check's own, or None: use a unit of work
+        (SQLite's write lock is held elsewhere just now). PostgreSQL: on the check's pool,
+        which pings nothing; if the first statement finds its connection dead, nothing was
+        done, and `work` runs once more on a fresh connection."""
+        if self._writer is not None:
+            async with self.writing() as inline:
+                if inline is not None:
+                    return await work(*inline)
+            return None
+        for attempt in (1, 2):
+            done = 0  # statements that went through
+
+            async def read(statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
+                nonlocal done
+                rows = (await conn.execute(statement, params)).all()
+                done += 1
+                return rows
+
+            async def write(statement: Executable, params: Any) -> None:
+                nonlocal done
+                await conn.execute(statement, params)
+                done += 1
+
+            try:
+                async with self._transactions.connect() as conn, conn.begin():
+                    return await work(read, write)
+            except DBAPIError as exc:
+                if attempt == 2 or done or not exc.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[tuple[Reads, Writes] | None]:
