@@ -24,20 +24,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, insert
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
-from services.credit.handlers.check import AUDIT, Reads, Writes
+from services.credit.handlers.check import Reads, Writes
 from services.credit.tables import CreditCheck
 from shared.runtime import ServiceRuntime
 
 KEY = "credit.check_path"
 T = TypeVar("T")
-AUDIT_ONCE = postgresql.insert(CreditCheck.__table__).on_conflict_do_nothing()  # safe to repeat
 
 
 class AuditTrail:
@@ -136,19 +135,20 @@ class CheckPath:
         """SQLite: inline in this process's turn to write if the lock is free, else in a
         unit of work. PostgreSQL: one INSERT in autocommit, which is one transaction."""
         if self._writer is None:
+            statement = postgresql.insert(CreditCheck).on_conflict_do_nothing()  # safe to repeat
             autocommit = _Autocommit(self._autocommit)
             try:
-                await autocommit.write(AUDIT_ONCE, rows)
+                await autocommit.write(statement, rows)
             finally:
                 await autocommit.close()
             return
         async with self.writing() as inline:
             if inline is not None:
                 _, write = inline
-                await write(AUDIT, rows)
+                await write(insert(CreditCheck), rows)
                 return
         async with self._runtime.unit_of_work("credit-check-audit") as uow:
-            await uow.session.execute(AUDIT, rows)
+            await uow.session.execute(insert(CreditCheck), rows)
             await uow.commit()
 
     async def in_transaction(self, work: Callable[[Reads, Writes], Awaitable[T]]) -> T | None:

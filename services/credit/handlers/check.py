@@ -122,11 +122,6 @@ AVERAGE_ORDER = select(
 ).where(PurchaseMonth.customer_id == bindparam("customer_id"),
         PurchaseMonth.currency == bindparam("currency"), PurchaseMonth.month >= bindparam("since"))
 LOCK = select(Customer.id).where(Customer.id == bindparam("customer_id")).with_for_update()
-# The writes, on the tables (Core): the values come with each execution.
-AUDIT = insert(CreditCheck.__table__)
-RESERVE = insert(Reservation.__table__)
-RESERVED_AGAIN = update(Reservation.__table__).where(
-    Reservation.__table__.c.order_id == bindparam("order_key"))  # SET: the other keys
 
 
 async def reserved_amount(uow: UnitOfWork, customer: Customer) -> int:
@@ -231,7 +226,7 @@ async def reserving_check(read: Reads, write: Writes, cfg: CreditConfig, cmd: Ch
         await read(LOCK, {"customer_id": cmd.customer_id})
     snap = await snapshot(read, cmd.customer_id, cmd.order_id)
     result = await _evaluate(read, cfg, cmd, snap, actor)
-    await write(AUDIT, [result.audit])
+    await write(insert(CreditCheck), [result.audit])
     if cmd.order_id is not None:
         result.reservation = await _reserve(write, cfg, snap, cmd, result, actor)
     return result
@@ -254,12 +249,12 @@ async def _reserve(write: Writes, cfg: CreditConfig, snap: Snapshot, cmd: CheckC
     """Hold what the answer grants for the order (a re-check replaces the amount); an
     answer that grants nothing cancels an earlier reservation of the order."""
     amount, moment = granted(result.decision, cmd.amount), now()
+    mine = Reservation.order_id == cmd.order_id
     if amount <= 0:
         if snap.order_status is not None:
-            await write(RESERVED_AGAIN, dict(
-                order_key=cmd.order_id, status=rsv.CANCELLED,
-                cancel_reason=f"re-checked: no credit ({result.check_id})",
-                updated_at=moment, updated_by=actor))
+            await write(update(Reservation).where(mine).values(
+                status=rsv.CANCELLED, cancel_reason=f"re-checked: no credit ({result.check_id})",
+                updated_at=moment, updated_by=actor), {})
         return None
     held = dict(check_id=result.check_id, amount=amount, status=rsv.RESERVED,
                 expires_at=moment + timedelta(hours=cfg.reservation_hours), updated_at=moment,
@@ -268,9 +263,9 @@ async def _reserve(write: Writes, cfg: CreditConfig, snap: Snapshot, cmd: CheckC
         row = dict(order_id=cmd.order_id, customer_id=snap.customer_id, currency=cmd.currency,
                    created_at=moment, created_by=actor, invoice_id=None, cancel_reason=None,
                    invoices=[], invoiced=0, **held)
-        await write(RESERVE, [row])
+        await write(insert(Reservation), [row])
         return row
-    await write(RESERVED_AGAIN, dict(order_key=cmd.order_id, **held))
+    await write(update(Reservation).where(mine).values(**held), {})
     return dict(order_id=cmd.order_id, customer_id=snap.customer_id, currency=cmd.currency,
                 created_at=snap.order_created_at, created_by=snap.order_created_by, invoice_id=None,
                 cancel_reason=None, **held)
