@@ -33,13 +33,10 @@ class IdempotencyMiddleware:
             return
         headers = Headers(scope=scope)
         key = headers.get("idempotency-key")
-        if not key:
-            await self.app(scope, receive, send)
-            return
         scheme, _, token = headers.get("authorization", "").partition(" ")
         runtime = scope["app"].state.runtime
         caller = runtime.keyring.authenticate(token) if scheme.lower() == "bearer" else None
-        if caller is None:
+        if not key or caller is None:
             await self.app(scope, receive, send)  # unauthenticated: the route answers 401
             return
         body = await _read_body(receive)
