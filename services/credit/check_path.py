@@ -2,15 +2,16 @@
 
 - SQLite (embedded): plain synchronous connections used inline. A read of a few indexed
   rows takes tens of microseconds; aiosqlite hands every statement to a thread and back,
-  about half a millisecond each under load. A WAL reader never waits for a writer. A check
-  that reserves credit writes inline too, in this process's turn to write (the units of
-  work take the same turns) and only if SQLite's write lock is free at once: a blocking
-  wait would stall the event loop, so when another connection holds the lock (the outbox
-  relay, another process) the check takes the ordinary unit of work instead.
-- PostgreSQL (distributed): reads on a connection in autocommit (no BEGIN and ROLLBACK
-  round trips) from a pool of the check's own without the ping on checkout (a statement
-  that finds its connection dead runs once more on a fresh one); a reserving check runs
-  in an ordinary unit of work.
+  about half a millisecond each under load. A WAL reader never waits for a writer, and
+  the snapshot is one statement, so reads need no BEGIN. Writes (a reserving check, a
+  batch of audit rows) go inline too, in this process's turn to write (the units of work
+  take the same turns) and only if SQLite's write lock is free at once: a blocking wait
+  would stall the event loop, so when another connection holds the lock (the outbox
+  relay, another process) they take an ordinary unit of work instead.
+- PostgreSQL (distributed): pools of the check's own without the ping on checkout: reads
+  and audit rows in autocommit (no BEGIN and COMMIT round trips; a statement that finds
+  its connection dead runs once more on a fresh one), a reserving check in a transaction
+  (run once more if its first statement finds the connection dead).
 - Audit rows (one per check, `credit_check`) of checks that reserve nothing: group commit.
   Each answer waits until its row is committed, but the rows of checks answered meanwhile
   share one transaction, so 200 checks in flight cost a handful of commits instead of 200
