@@ -216,10 +216,11 @@ async def check_credit(body: CheckIn, runtime: Runtime, caller: Reader) -> Any:
             result = await handlers.quick_check(read, runtime.config, cmd, caller.name)
         await path.audit.write(result.audit)
     else:
-        async with path.writing() as inline:
-            if inline is not None:
-                result = await handlers.reserving_check(*inline, runtime.config, cmd, caller.name)
-        if inline is None:
+        reserved = await path.in_transaction(lambda read, write: handlers.reserving_check(
+            read, write, runtime.config, cmd, caller.name))
+        if reserved is not None:
+            result = reserved
+        else:  # SQLite's write lock is taken just now: wait for it in a unit of work
             async with runtime.unit_of_work(caller.name) as uow:
                 result = await handlers.check_credit(uow, cmd)
                 await uow.commit()

@@ -205,6 +205,20 @@ async def test_manual_holds_need_the_write_scope_and_a_reason(api: Api) -> None:
     assert await api.ok("GET", "/credit/v1/customers/D-7/holds") == []
 
 
+async def test_a_recheck_of_an_order_replaces_its_reservation_or_cancels_it(api: Api) -> None:
+    await register(api)
+    await check(api, 700_000, order_id="SO-1")
+    again = await check(api, 200_000, order_id="SO-1")
+    assert again["reservation"]["amount"] == 200_000
+    assert (await api.ok("GET", "/credit/v1/reservations/SO-1"))["amount"] == 200_000
+    await api.ok("POST", "/credit/v1/customers/D-7/holds", {"kind": "stop_shipments", "reason": "audit"})
+    blocked = await check(api, 200_000, order_id="SO-1")
+    assert blocked["decision"] == "block" and blocked["reservation"] is None
+    cancelled = await api.ok("GET", "/credit/v1/reservations/SO-1")
+    assert cancelled["status"] == "cancelled" and blocked["check_id"] in cancelled["cancel_reason"]
+    assert (await api.ok("GET", "/credit/v1/customers/D-7"))["reserved"]["amount"] == 0
+
+
 @pytest.fixture
 async def api_with_key_products(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Api]:
     monkeypatch.setenv("RECOUP_CREDIT_KEY_PRODUCT_CLASSES", '["premium-beer"]')

@@ -48,8 +48,9 @@ async def test_a_reserving_check_waits_its_turn_when_another_connection_writes(t
             assert (await session.execute(select(func.count()).select_from(CreditCheck))).scalar() == 1
 
 
-async def test_audit_rows_of_checks_at_once_share_commits_and_none_is_lost(tmp_path: Path) -> None:
-    async with service_on("sqlite", tmp_path, "credit") as (_, runtime):
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_audit_rows_of_checks_at_once_share_commits_and_none_is_lost(db: str, tmp_path: Path) -> None:
+    async with service_on(db, tmp_path, "credit") as (_, runtime):
         await register_dealer(runtime, limit=1_000_000)
         path = CheckPath.of(runtime)
         commits = 0
@@ -75,6 +76,30 @@ async def test_audit_rows_of_checks_at_once_share_commits_and_none_is_lost(tmp_p
     assert commits < 50
 
 
+async def test_an_audit_row_waits_for_the_write_lock_held_elsewhere_and_is_written(tmp_path: Path) -> None:
+    """The audit rows go inline only when SQLite's write lock is free at once; held by
+    another connection, they wait for it in a unit of work, and the answer waits too."""
+    async with service_on("sqlite", tmp_path, "credit") as (_, runtime):
+        await register_dealer(runtime, limit=1_000_000)
+        await runtime.stop_background()
+        path = CheckPath.of(runtime)
+        async with path.reading() as read:
+            result = await handlers.quick_check(read, runtime.config, CheckCredit(
+                "C1", 1_000, "CNY", date(2026, 1, 1)), "erp")
+        blocker = sqlite3.connect(runtime.database_url.split(":///", 1)[1], isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")  # e.g. another process writing
+        try:
+            written = asyncio.create_task(path.audit.write(result.audit))
+            await asyncio.sleep(0.2)
+            assert not written.done()  # no answer before the row is committed
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        await asyncio.wait_for(written, 30)
+        async with runtime.read_sessions() as session:
+            assert (await session.get(CreditCheck, result.check_id)) is not None
+
+
 @pytest.mark.postgres
 async def test_limits_and_orders_beyond_32_bits_on_postgresql(tmp_path: Path) -> None:
     async with service_on("postgres", tmp_path, "credit") as (app, _):
@@ -92,9 +117,10 @@ async def test_limits_and_orders_beyond_32_bits_on_postgresql(tmp_path: Path) ->
 
 @pytest.mark.postgres
 async def test_a_check_after_the_server_dropped_its_idle_connections_answers(tmp_path: Path) -> None:
-    """The check's own pool pings nothing on checkout: a connection the server closed (a
-    restart, an idle kill) is found dead by the check's first read, which then runs once
-    more on a fresh connection instead of answering 500."""
+    """The check's own pools ping nothing on checkout: a connection the server closed (a
+    restart, an idle kill) is found dead by the check's first statement, which then runs
+    once more on a fresh connection (a reserving check: its whole transaction) instead of
+    answering 500."""
     async with service_on("postgres", tmp_path, "credit") as (app, runtime):
         await register_dealer(runtime, limit=1_000_000)
         transport = httpx.ASGITransport(app=app)
@@ -102,6 +128,8 @@ async def test_a_check_after_the_server_dropped_its_idle_connections_answers(tmp
             api = Api({"/": client})
             body = {"customer_id": "C1", "amount": 1_000, "currency": "CNY"}
             await asyncio.gather(*(api.ok("POST", "/credit/v1/checks", body) for _ in range(3)))
+            await asyncio.gather(*(api.ok("POST", "/credit/v1/checks", {**body, "order_id": f"SO-{n}"})
+                                   for n in range(3)))
             database = runtime.database_url.rsplit("/", 1)[1]
             killer = await asyncpg.connect(PG_DSN)
             try:
@@ -111,10 +139,13 @@ async def test_a_check_after_the_server_dropped_its_idle_connections_answers(tmp
             finally:
                 await killer.close()
             assert killed >= 1
-            for _ in range(3):
+            for n in range(3):
                 answer = await api.post("/credit/v1/checks", body)
                 assert answer.status_code == 200, answer.text
                 assert answer.json()["decision"] == "approve"
+                reserving = await api.post("/credit/v1/checks", {**body, "order_id": f"SO-again-{n}"})
+                assert reserving.status_code == 200, reserving.text
+                assert reserving.json()["reservation"]["amount"] == 1_000
 
 
 @pytest.mark.postgres

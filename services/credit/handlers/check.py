@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import String, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Executable
 
 from services.credit.config import CreditConfig
@@ -92,7 +93,8 @@ def _reserved(customer_id: Any, balance_version: Any) -> Any:
 
 
 _c = Customer.__table__.c
-_order = select(Reservation.status).where(Reservation.order_id == bindparam("order_id"))
+_h = Hold.__table__.c
+_order = aliased(Reservation, name="ordered")  # the reservation of the order checked, if any
 SNAPSHOT = select(
     _c.id, _c.terms, _c.credit_limit_amount, _c.credit_limit_currency, _c.rating_class,
     _c.has_payment_history, _c.recommended_limit_amount,
@@ -107,14 +109,14 @@ SNAPSHOT = select(
         BalanceView.balance > 0
     ).scalar_subquery().label("other_currencies"),
     _reserved(_c.id, _c.balance_version).scalar_subquery().label("reserved"),
-    _order.scalar_subquery().label("order_status"),
-    _order.with_only_columns(Reservation.customer_id).scalar_subquery().label("order_customer"),
-    _order.with_only_columns(Reservation.created_at).scalar_subquery().label("order_created_at"),
-    _order.with_only_columns(Reservation.created_by).scalar_subquery().label("order_created_by"),
-).where(_c.id == bindparam("customer_id"))
-HOLDS = select(Hold.__table__).where(
-    Hold.customer_id == bindparam("customer_id"), Hold.released_at.is_(None)
-).order_by(Hold.placed_at, Hold.id)
+    _order.status.label("order_status"), _order.customer_id.label("order_customer"),
+    _order.created_at.label("order_created_at"), _order.created_by.label("order_created_by"),
+    # The holds in force, one row each (the customer's columns repeat): one statement is
+    # one consistent read, with no transaction around it.
+    *(column.label(f"hold_{column.name}") for column in _h),
+).select_from(Customer).outerjoin(_order, _order.order_id == bindparam("order_id")).outerjoin(
+    Hold, and_(Hold.customer_id == _c.id, Hold.released_at.is_(None))
+).where(_c.id == bindparam("customer_id")).order_by(Hold.placed_at, Hold.id)
 AVERAGE_ORDER = select(
     func.coalesce(func.sum(PurchaseMonth.amount), 0), func.coalesce(func.sum(PurchaseMonth.invoices), 0),
 ).where(PurchaseMonth.customer_id == bindparam("customer_id"),
@@ -135,7 +137,8 @@ async def snapshot(read: Reads, customer_id: str, order_id: str | None) -> Snaps
     if not rows:
         raise NotFound(f"customer {customer_id!r} is not registered", field="customer_id")
     row = rows[0]
-    holds = await read(HOLDS, params)
+    holds = tuple({column.name: hold[f"hold_{column.name}"] for column in _h}
+                  for hold in (r._mapping for r in rows) if hold["hold_id"] is not None)
     return Snapshot(
         customer_id=row.id, terms_mode=row.terms["mode"], granted_limit=row.credit_limit_amount,
         currency=row.credit_limit_currency, rating_class=row.rating_class,
@@ -144,7 +147,7 @@ async def snapshot(read: Reads, customer_id: str, order_id: str | None) -> Snaps
         other_currencies=int(row.other_currencies),
         reserved=int(row.reserved), order_status=row.order_status, order_customer=row.order_customer,
         order_created_at=row.order_created_at, order_created_by=row.order_created_by,
-        holds=tuple(dict(h._mapping) for h in holds),
+        holds=holds,
     )
 
 
