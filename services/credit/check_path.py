@@ -219,25 +219,24 @@ class _Autocommit:
         self._connection: AsyncConnection | None = None
 
     async def read(self, statement: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
-        return await self._retried(lambda conn: conn.execute(statement, params), fetch=True)
+        return (await self._execute(statement, params)).all()
 
     async def write(self, statement: Executable, params: Any) -> None:
-        await self._retried(lambda conn: conn.execute(statement, params), fetch=False)
+        await self._execute(statement, params)
 
-    async def _retried(self, run: Callable[[AsyncConnection], Awaitable[Any]], *, fetch: bool) -> Any:
+    async def _execute(self, statement: Executable, params: Any) -> Any:
         try:
-            return await self._execute(run, fetch)
+            return await self._on_connection(statement, params)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
             await self.close()
-        return await self._execute(run, fetch)  # once: a second failure is real
+        return await self._on_connection(statement, params)  # once: a second failure is real
 
-    async def _execute(self, run: Callable[[AsyncConnection], Awaitable[Any]], fetch: bool) -> Any:
+    async def _on_connection(self, statement: Executable, params: Any) -> Any:
         if self._connection is None:
             self._connection = await self._engine.connect()
-        result = await run(self._connection)
-        return result.all() if fetch else None
+        return await self._connection.execute(statement, params)
 
     async def close(self) -> None:
         if self._connection is not None:
