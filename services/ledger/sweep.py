@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 
 from services.ledger.config import LedgerConfig
-from services.ledger.domain.aging import days_past_due, overdue_news, threshold_cutoffs
+from services.ledger.domain.aging import overdue_announcements, threshold_cutoffs
 from services.ledger.domain.commands import RunSweep
 from services.ledger.domain.position import CurrencyTotals, position
 from services.ledger.store import CREDIT, CUSTOMER, INVOICE, NOTICE, OPEN, UNAPPLIED
@@ -308,8 +308,8 @@ def _emit(uow: UnitOfWork, as_of: date, news: list[_Item],
     events are written out from plain data by validated templates (EventEncoder): the same
     JSON as the contracts' models, at a fraction of the cost."""
     balance_changed = uow.encoder(ev.BalanceChanged)
-    payment_missed = uow.encoder(ev.PaymentMissed)
-    invoice_aged = uow.encoder(ev.InvoiceAged)
+    news_encoders = {contract.event_type: (uow.encoder(contract), counted) for contract, counted in (
+        (ev.PaymentMissed, "payment_missed"), (ev.InvoiceAged, "invoice_aged"))}
     events = []
     announced: set[str] = set()
     for item in news:
@@ -319,17 +319,12 @@ def _emit(uow: UnitOfWork, as_of: date, news: list[_Item],
             announced.add(customer_id)
             events.append(balance_changed({"customer_id": customer_id, "version": version,
                                            "as_of": as_of, "balances": balances[customer_id]}))
-        missed, aged = overdue_news(item.lowest, item.highest)
-        # The contracts' field order: the JSON then equals the models' to the byte.
-        fields = {"customer_id": customer_id, "invoice_id": item.invoice_id,
-                  "currency": item.currency, "open_amount": item.open_amount,
-                  "due_date": item.due_date, "as_of": as_of,
-                  "days_past_due": days_past_due(item.due_date, as_of), "balance_version": version}
-        if missed:
-            events.append(payment_missed(fields))
-            counts["payment_missed"] += 1
-        if aged is not None:
-            events.append(invoice_aged(fields | {"threshold_days": aged}))
-            counts["invoice_aged"] += 1
+        for event_type, data in overdue_announcements(
+                customer_id=customer_id, invoice_id=item.invoice_id, currency=item.currency,
+                open_amount=item.open_amount, due_date=item.due_date, as_of=as_of,
+                lowest=item.lowest, highest=item.highest, balance_version=version):
+            encode, counted = news_encoders[event_type]
+            events.append(encode(data))
+            counts[counted] += 1
     counts["balance_changed"] += len(announced)
     uow.emit_encoded(events)

@@ -4,6 +4,7 @@ its own, and the overdue thresholds the sweep announces."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from shared.aging import BUCKETS, Bucket
 
@@ -42,3 +43,17 @@ def overdue_news(lowest: int, highest: int) -> tuple[bool, int | None]:
     since the last sweep: the missed payment (once, at 1 day), and the highest age
     threshold newly crossed (one event, however many it crossed at once)."""
     return lowest == 1, highest if highest > 1 else None
+
+
+def overdue_announcements(*, customer_id: str, invoice_id: str, currency: str, open_amount: int,
+                          due_date: date, as_of: date, lowest: int, highest: int,
+                          balance_version: int) -> list[tuple[str, dict[str, Any]]]:
+    """The events (type, data) announcing an invoice that crossed thresholds from `lowest`
+    to `highest`, with the version of the position announced before them; the data in the
+    contracts' field order, so that their JSON equals the models' to the byte."""
+    missed, aged = overdue_news(lowest, highest)
+    data = {"customer_id": customer_id, "invoice_id": invoice_id, "currency": currency,
+            "open_amount": open_amount, "due_date": due_date, "as_of": as_of,
+            "days_past_due": days_past_due(due_date, as_of), "balance_version": balance_version}
+    return ([("ledger.payment.missed", data)] if missed else []) + (
+        [("ledger.invoice.aged", data | {"threshold_days": aged})] if aged is not None else [])

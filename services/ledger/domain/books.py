@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from services.ledger.domain import allocation as alloc
-from services.ledger.domain.aging import days_past_due, overdue_news, thresholds_crossed
+from services.ledger.domain.aging import overdue_announcements, thresholds_crossed
 from services.ledger.domain.commands import (
     ApplyCredit,
     PostCreditNote,
@@ -340,24 +340,13 @@ class Books:
                        version=customer.balance_version, as_of=as_of,
                        balances=self.position(customer_id))
             for invoice, on, lowest, highest in self._declared.pop(customer_id, ()):
-                self._announce_overdue(invoice, on, lowest, highest, customer.balance_version)
+                for event_type, data in overdue_announcements(
+                        customer_id=customer_id, invoice_id=invoice.id, currency=invoice.currency,
+                        open_amount=invoice.open_amount, due_date=invoice.due_date, as_of=on,
+                        lowest=lowest, highest=highest, balance_version=customer.balance_version):
+                    self._emit(event_type, **data)
         self._touched.clear()
         return self.effects
-
-    def _announce_overdue(self, invoice: Invoice, as_of: date, lowest: int, highest: int,
-                          version: int) -> None:
-        """The sweep's news of an invoice declared missed: the missed payment, and the
-        highest age threshold crossed; with the version of the position before them."""
-        missed, aged = overdue_news(lowest, highest)
-        fields = dict(customer_id=invoice.customer_id, invoice_id=invoice.id,
-                      currency=invoice.currency, open_amount=invoice.open_amount,
-                      due_date=invoice.due_date, as_of=as_of,
-                      days_past_due=days_past_due(invoice.due_date, as_of),
-                      balance_version=version)
-        if missed:
-            self._emit("ledger.payment.missed", **fields)
-        if aged is not None:
-            self._emit("ledger.invoice.aged", **fields, threshold_days=aged)
 
     def position(self, customer_id: str) -> list[dict[str, Any]]:
         totals: dict[str, CurrencyTotals] = {}
