@@ -287,15 +287,16 @@ def _emit(uow: UnitOfWork, events: Iterable[Event]) -> None:
     same JSON as the contracts' models, the first of each type checked against its model to
     the byte, at a fraction of the cost: a batch emits thousands). Data whose fields are not
     the contract's, in its order, goes through the model instead."""
-    encoders: dict[str, EventEncoder] = {}
+    encoders: dict[str, tuple[EventEncoder, tuple[str, ...]]] = {}
     for event in events:
-        contract = EVENT_TYPES[event.type]
-        if tuple(event.data) != tuple(contract.model_fields):
-            uow.emit(contract(**event.data))
-            continue
-        if (encoder := encoders.get(event.type)) is None:
-            encoder = encoders[event.type] = uow.encoder(contract)
-        uow.emit_encoded((encoder(event.data),))
+        if (known := encoders.get(event.type)) is None:
+            contract = EVENT_TYPES[event.type]
+            known = encoders[event.type] = (uow.encoder(contract), tuple(contract.model_fields))
+        encoder, fields = known
+        if tuple(event.data) == fields:
+            uow.emit_encoded((encoder(event.data),))
+        else:
+            uow.emit(EVENT_TYPES[event.type](**event.data))
 
 
 async def _write_notices(uow: UnitOfWork, effects: Effects) -> None:
