@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from services.collection_plan.handlers import agreements, bounces, common, promises, write_offs
 from services.collection_plan.handlers.cases import cancel_tasks
 from services.collection_plan.tables import (
-    Case,
     CaseInvoice,
     CollectionProfile,
     CustomerView,
@@ -218,13 +217,6 @@ async def on_balance_changed(uow: UnitOfWork, data: ev.BalanceChanged, _: CloudE
     await close_if_nothing_overdue(uow, view, data.as_of)
 
 
-async def _chases_open_reversal(uow: UnitOfWork, case: Case) -> bool:
-    return (await uow.session.execute(
-        select(CaseInvoice.invoice_id).join(InvoiceView, InvoiceView.invoice_id == CaseInvoice.invoice_id)
-        .where(CaseInvoice.case_id == case.id, CaseInvoice.settled.is_(False),
-               InvoiceView.kind == "reversal").limit(1))).first() is not None
-
-
 async def close_if_nothing_overdue(uow: UnitOfWork, view: CustomerView, on: date) -> None:
     case = await common.open_case_of(uow, view.customer_id)
     if case is None or any(view.overdue.values()):
@@ -235,8 +227,6 @@ async def close_if_nothing_overdue(uow: UnitOfWork, view: CustomerView, on: date
                                                      or active_since <= case.dormant_on)
     if owes and (case.signal_class or still_dormant):
         return  # collecting everything owed, due or not, until it is paid
-    if owes and await _chases_open_reversal(uow, case):
-        return  # a bounced payment owed again: overdue before the ledger's sweep declares it
     case.status, case.closed_on, case.close_reason = "closed", on, "nothing overdue any more"
     await cancel_tasks(uow, case)
     await promises.settle_on_close(uow, case, on)
