@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.ledger.handlers import on_customer_terms
 from shared.events import contracts as ev
-from shared.events import new_event
 from tests.support.api import Api
 from tests.support.collections import collections_alone, feed
 from tests.support.embedded import service_on
+from tests.support.ledger import register_customers
 
 pytestmark = pytest.mark.postgres
 BIG = 9 * 10**14  # 9 trillion in minor units, far beyond 32 bits
@@ -26,12 +25,7 @@ BIG = 9 * 10**14  # 9 trillion in minor units, far beyond 32 bits
 @pytest.fixture
 async def ledger(tmp_path: Path) -> AsyncIterator[Api]:
     async with service_on("postgres", tmp_path, "ledger") as (app, runtime):
-        registered = ev.CustomerRegistered(
-            customer_id="C1", name="Distributor", terms=ev.Terms(mode="net_days", days=30),
-            credit_limit=ev.MoneyField(amount=10**15, currency="CNY"))
-        async with runtime.unit_of_work() as uow:
-            await on_customer_terms(uow, registered, new_event("test", registered))
-            await uow.commit()
+        await register_customers(runtime, "C1", limit=10**15)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
             yield Api({"/": client})

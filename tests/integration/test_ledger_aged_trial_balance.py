@@ -12,11 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.ledger.handlers import on_customer_terms
-from shared.events import contracts as ev
-from shared.events import new_event
 from tests.support.api import Api
 from tests.support.embedded import service_on
+from tests.support.ledger import register_customers
 
 L = "/ledger/v1"
 BOTH = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -26,14 +24,7 @@ FIGURES = ("total", "unapplied", "balance")
 @pytest.fixture(params=BOTH)
 async def api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Api]:
     async with service_on(request.param, tmp_path, "ledger") as (app, runtime):
-        for customer_id in ("C1", "C2"):
-            registered = ev.CustomerRegistered(
-                customer_id=customer_id, name="Dealer", salesperson="li.na",
-                terms=ev.Terms(mode="net_days", days=30),
-                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
-            async with runtime.unit_of_work() as uow:
-                await on_customer_terms(uow, registered, new_event("test", registered))
-                await uow.commit()
+        await register_customers(runtime, "C1", "C2", salesperson="li.na")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
             yield Api({"/": client})

@@ -12,12 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from services.ledger.handlers import on_customer_terms
 from services.ledger.tables import Allocation, CreditDocument, Invoice, JournalLine
-from shared.events import contracts as ev
-from shared.events import new_event
 from tests.support.api import Api
 from tests.support.embedded import service_on
+from tests.support.ledger import register_customers
 
 pytestmark = pytest.mark.postgres
 
@@ -25,12 +23,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 async def ledger(tmp_path: Path) -> AsyncIterator[tuple[Api, object]]:
     async with service_on("postgres", tmp_path, "ledger") as (app, runtime):
-        registered = ev.CustomerRegistered(
-            customer_id="C1", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
-            credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
-        async with runtime.unit_of_work() as uow:
-            await on_customer_terms(uow, registered, new_event("test", registered))
-            await uow.commit()
+        await register_customers(runtime, "C1")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ledger") as client:
             api = Api({"/": client})
@@ -126,13 +119,7 @@ async def test_batches_over_the_same_customers_in_any_order_never_deadlock(ledge
     """Each batch locks all its customers at once, in key order, as single POSTs and the
     sweep do: batches listing them in opposite orders, and single payments, take turns."""
     api, runtime = ledger
-    async with runtime.unit_of_work() as uow:
-        for c in range(2, 12):
-            registered = ev.CustomerRegistered(
-                customer_id=f"C{c}", name="Dealer", terms=ev.Terms(mode="net_days", days=30),
-                credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
-            await on_customer_terms(uow, registered, new_event("test", registered))
-        await uow.commit()
+    await register_customers(runtime, *(f"C{c}" for c in range(2, 12)))
     ids = [f"C{c}" for c in range(1, 12)]
 
     def batch(n: int, order: list[str]) -> str:

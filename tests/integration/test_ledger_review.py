@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.ledger.handlers import on_customer_terms
 from shared.events import contracts as ev
-from shared.events import new_event
 from tests.support.api import Api
 from tests.support.embedded import service_on
+from tests.support.ledger import register_customers
 
 L = "/ledger/v1"
 
@@ -28,14 +27,8 @@ class Ledger:
 
     async def customer(self, customer_id: str = "C1", **terms: Any) -> None:
         discount = terms.pop("discount", None)
-        registered = ev.CustomerRegistered(
-            customer_id=customer_id, name="Dealer",
-            terms=ev.Terms(**(terms or {"mode": "net_days", "days": 30}),
-                           early_payment_discount=discount),
-            credit_limit=ev.MoneyField(amount=10**9, currency="CNY"))
-        async with self.runtime.unit_of_work() as uow:
-            await on_customer_terms(uow, registered, new_event("test", registered))
-            await uow.commit()
+        await register_customers(self.runtime, customer_id, terms=ev.Terms(
+            **(terms or {"mode": "net_days", "days": 30}), early_payment_discount=discount))
 
     async def invoice(self, invoice_id: str, amount: int, issued: str, **extra: Any) -> Any:
         return await self.api.ok("POST", f"{L}/invoices", {
